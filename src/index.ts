@@ -1,0 +1,60 @@
+export type {
+  AppSchema,
+  EmptyAppSchema,
+  Family,
+  NamesOf,
+  PayloadInputOf,
+  PayloadOf,
+  SchemaOf,
+  WithName,
+} from "./runtime/app-schema.js";
+export { SessionstreamError, type RuntimeErrorKind, type RuntimeErrorReport, type SessionstreamErrorCode } from "./runtime/errors.js";
+export { InProcessEventBus, type EventBus, type EventConsumer, type PendingEvent } from "./runtime/event-bus.js";
+export type {
+  AppliedEvent,
+  BackendEvent,
+  BackendEventEnvelope,
+  CommandEnvelope,
+  CommandHandler,
+  EventPublisher,
+  TimelineEntityOutput,
+  TimelineProjection,
+  UIEvent,
+  UIEventOutput,
+  UIFanout,
+  UIProjection,
+} from "./runtime/handlers.js";
+export { Hub, type HubOptions, type ProjectionErrorPolicy } from "./runtime/hub.js";
+export { coercePayload } from "./runtime/payload.js";
+export { SchemaRegistry, UNTYPED_MESSAGE_TYPES } from "./runtime/registry.js";
+export {
+  DEFAULT_MAX_SESSION_ID_LENGTH,
+  validateSessionId,
+  type Session,
+  type SessionMetadataFactory,
+} from "./runtime/session.js";
+export {
+  compareEntities,
+  TimelineState,
+  type Snapshot,
+  type SnapshotOptions,
+  type TimelineEntity,
+  type TimelineView,
+} from "./runtime/timeline.js";
+export {
+  hasErrorRecords,
+  hasEventLog,
+  hasProjectionCursor,
+  hasSessionList,
+  hasTimelineReset,
+  type ApplyBatch,
+  type ErrorRecord,
+  type ErrorRecordStore,
+  type EventLogStore,
+  type HydrationStore,
+  type ProjectionCursorStore,
+  type SessionListStore,
+  type StoredEvent,
+  type TimelineResetStore,
+} from "./store/hydration-store.js";
+export { MemoryHydrationStore, type MemoryHydrationStoreOptions } from "./store/memory/memory-store.js";

@@ -1,0 +1,63 @@
+/**
+ * Stable error codes. The same strings appear in thrown errors, wire `error`
+ * frames, HTTP error bodies and the README, so clients can branch on them.
+ */
+export type SessionstreamErrorCode =
+  | "invalid_argument"
+  | "invalid_session_id"
+  | "empty_name"
+  | "duplicate_name"
+  | "top_level_struct"
+  | "unknown_command"
+  | "unknown_event"
+  | "unknown_ui_event"
+  | "unknown_timeline_kind"
+  | "payload_type_mismatch"
+  | "handler_already_registered"
+  | "not_implemented"
+  | "projection_failed"
+  | "store_failed"
+  | "capability_missing"
+  | "invalid_json"
+  | "closed"
+  | "internal";
+
+/** The one error class of the runtime; `code` is stable, `message` is for people. */
+export class SessionstreamError extends Error {
+  override readonly name = "SessionstreamError";
+  readonly code: SessionstreamErrorCode;
+
+  constructor(code: SessionstreamErrorCode, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+  }
+
+  /** Normalises anything thrown into a `SessionstreamError` (code `internal` unless it already is one). */
+  static from(reason: unknown, code: SessionstreamErrorCode = "internal"): SessionstreamError {
+    if (reason instanceof SessionstreamError) return reason;
+    const message = reason instanceof Error ? reason.message : String(reason);
+    return new SessionstreamError(code, message, { cause: reason });
+  }
+}
+
+/** Where a runtime error happened, for {@link RuntimeErrorReport}. */
+export type RuntimeErrorKind =
+  | "handler"
+  | "ui_projection"
+  | "timeline_projection"
+  | "store"
+  | "fanout"
+  | "observer";
+
+/** What the hub's `onError` observer receives for every runtime error. */
+export interface RuntimeErrorReport {
+  readonly kind: RuntimeErrorKind;
+  readonly sessionId: string;
+  /** Ordinal of the event being applied, when there is one. */
+  readonly ordinal?: bigint;
+  /** Logical name of the event being applied, when there is one. */
+  readonly eventName?: string;
+  /** Logical name of the command being handled, when there is one. */
+  readonly commandName?: string;
+  readonly error: SessionstreamError;
+}

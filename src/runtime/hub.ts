@@ -1,0 +1,464 @@
+import type { Message } from "@bufbuild/protobuf";
+import { MemoryHydrationStore } from "../store/memory/memory-store.js";
+import {
+  hasErrorRecords,
+  hasEventLog,
+  hasTimelineReset,
+  type HydrationStore,
+  type StoredEvent,
+} from "../store/hydration-store.js";
+import type { AppSchema, EmptyAppSchema, NamesOf, PayloadInputOf } from "./app-schema.js";
+import { InProcessEventBus, type EventBus, type PendingEvent } from "./event-bus.js";
+import { SessionstreamError, type RuntimeErrorKind, type RuntimeErrorReport } from "./errors.js";
+import type {
+  AppliedEvent,
+  BackendEvent,
+  BackendEventEnvelope,
+  CommandHandler,
+  EventPublisher,
+  TimelineProjection,
+  UIEvent,
+  UIFanout,
+  UIProjection,
+} from "./handlers.js";
+import { coercePayload } from "./payload.js";
+import type { SchemaRegistry } from "./registry.js";
+import { KeyedSerialQueue } from "./serial-queue.js";
+import {
+  DEFAULT_MAX_SESSION_ID_LENGTH,
+  SessionTable,
+  validateSessionId,
+  type Session,
+  type SessionMetadataFactory,
+} from "./session.js";
+import { entityKey, TimelineState, type Snapshot, type SnapshotOptions, type TimelineEntity } from "./timeline.js";
+
+/**
+ * What happens when a projection throws or returns something invalid:
+ * `fail` rejects `publish` and applies nothing (the ordinal is not consumed);
+ * `advance` records the error, drops that family's output and applies the event.
+ */
+export type ProjectionErrorPolicy = "fail" | "advance";
+
+/** Options of {@link Hub}. */
+export interface HubOptions<S extends AppSchema> {
+  readonly registry: SchemaRegistry<S>;
+  /** Where events, entities and cursors live. Default: a new `MemoryHydrationStore`. */
+  readonly store?: HydrationStore;
+  /** Receives UI events after each applied event (e.g. the websocket server). More can be added with `attachFanout`. */
+  readonly fanout?: UIFanout;
+  /** Carries events to the applier. Default: `InProcessEventBus`. */
+  readonly bus?: EventBus;
+  /** Receives every runtime error; exceptions it throws are swallowed. Default: logs to `console.error`. */
+  readonly onError?: (report: RuntimeErrorReport) => void;
+  /** Creates session metadata on first reference. */
+  readonly sessionMetadata?: SessionMetadataFactory;
+  /** Failure policy per projection family. Default `fail` for both. */
+  readonly projectionErrorPolicy?: { readonly ui?: ProjectionErrorPolicy; readonly timeline?: ProjectionErrorPolicy };
+  /** Longest accepted session id. Default 256. */
+  readonly maxSessionIdLength?: number;
+  /** Events read per page when rebuilding a timeline from the event log. Default 500. */
+  readonly rebuildPageSize?: number;
+}
+
+/** The hub's per-session state: the cursor and a cached timeline the projections read. */
+interface SessionState {
+  cursor: bigint;
+  readonly timeline: TimelineState;
+}
+
+/**
+ * Routes commands to handlers, orders and applies the events they publish,
+ * runs the projections and fans out UI events. See DESIGN section 2.
+ */
+export class Hub<S extends AppSchema = EmptyAppSchema> {
+  /** The registry this hub validates names and payloads against. */
+  readonly registry: SchemaRegistry<S>;
+  /** The store this hub applies events to. */
+  readonly store: HydrationStore;
+
+  readonly #bus: EventBus;
+  readonly #detachBus: () => void;
+  readonly #queue = new KeyedSerialQueue();
+  readonly #sessions: SessionTable<unknown>;
+  readonly #states = new Map<string, Promise<SessionState>>();
+  readonly #handlers = new Map<string, CommandHandler<S, never>>();
+  readonly #uiProjections: UIProjection<S>[] = [];
+  readonly #timelineProjections: TimelineProjection<S>[] = [];
+  readonly #fanouts = new Set<UIFanout>();
+  readonly #observers = new Set<(applied: AppliedEvent) => void>();
+  readonly #onError: (report: RuntimeErrorReport) => void;
+  readonly #uiPolicy: ProjectionErrorPolicy;
+  readonly #timelinePolicy: ProjectionErrorPolicy;
+  readonly #maxSessionIdLength: number;
+  readonly #rebuildPageSize: number;
+  #closed = false;
+
+  constructor(options: HubOptions<S>) {
+    this.registry = options.registry;
+    this.store = options.store ?? new MemoryHydrationStore();
+    this.#bus = options.bus ?? new InProcessEventBus();
+    this.#sessions = new SessionTable(options.sessionMetadata);
+    this.#onError = options.onError ?? logError;
+    this.#uiPolicy = options.projectionErrorPolicy?.ui ?? "fail";
+    this.#timelinePolicy = options.projectionErrorPolicy?.timeline ?? "fail";
+    this.#maxSessionIdLength = options.maxSessionIdLength ?? DEFAULT_MAX_SESSION_ID_LENGTH;
+    this.#rebuildPageSize = options.rebuildPageSize ?? 500;
+    if (options.fanout) this.#fanouts.add(options.fanout);
+    this.#detachBus = this.#bus.consume((event) => this.#applyEvent(event));
+  }
+
+  /** Registers the handler of a command. Throws `handler_already_registered` on a second registration. */
+  registerCommand<N extends NamesOf<S["commands"]>>(name: N, handler: CommandHandler<S, N>): this {
+    this.registry.require("commands", name);
+    if (this.#handlers.has(name)) {
+      throw new SessionstreamError("handler_already_registered", `a handler for command "${name}" is already registered`);
+    }
+    this.#handlers.set(name, handler as CommandHandler<S, never>);
+    return this;
+  }
+
+  /** Adds a UI projection. Several run in registration order; their outputs are concatenated. */
+  registerUIProjection(projection: UIProjection<S>): this {
+    this.#uiProjections.push(projection);
+    return this;
+  }
+
+  /** Adds a timeline projection. Several run in registration order; their outputs are concatenated. */
+  registerTimelineProjection(projection: TimelineProjection<S>): this {
+    this.#timelineProjections.push(projection);
+    return this;
+  }
+
+  /** Adds a UI fanout; returns a function that removes it. */
+  attachFanout(fanout: UIFanout): () => void {
+    this.#fanouts.add(fanout);
+    return () => this.#fanouts.delete(fanout);
+  }
+
+  /** Observes every applied event (after the store write); returns a function that stops observing. */
+  observe(listener: (applied: AppliedEvent) => void): () => void {
+    this.#observers.add(listener);
+    return () => this.#observers.delete(listener);
+  }
+
+  /** Names of the commands that have a handler. */
+  handledCommands(): string[] {
+    return [...this.#handlers.keys()];
+  }
+
+  /**
+   * Runs the command's handler. Validates the session id, that the command is
+   * registered and has a handler, and the payload type (a plain init object is
+   * accepted and `create`d). Resolves when the handler has returned.
+   */
+  async submit<N extends NamesOf<S["commands"]>>(
+    sessionId: string,
+    name: N,
+    payload: PayloadInputOf<S["commands"], N>,
+  ): Promise<void> {
+    this.#assertOpen();
+    validateSessionId(sessionId, this.#maxSessionIdLength);
+    const schema = this.registry.require("commands", name);
+    const handler = this.#handlers.get(name);
+    if (!handler) {
+      throw new SessionstreamError("not_implemented", `not implemented: no handler is registered for command "${name}"`);
+    }
+    const message = coercePayload(schema, payload, `command "${name}"`);
+    const session = await this.#sessions.get(sessionId);
+    try {
+      await handler({ name, sessionId, payload: message } as never, session, this.publisher(sessionId));
+    } catch (err) {
+      this.#report("handler", sessionId, err, { commandName: name });
+      throw err;
+    }
+  }
+
+  /** A publisher for one session, for work that is not a command (timers, detached jobs). */
+  publisher(sessionId: string): EventPublisher<S> {
+    validateSessionId(sessionId, this.#maxSessionIdLength);
+    return {
+      sessionId,
+      publish: (name, payload) => this.#publish(sessionId, name, payload),
+    };
+  }
+
+  /** The session, created (with its metadata) on first reference. */
+  session(sessionId: string): Promise<Session> {
+    validateSessionId(sessionId, this.#maxSessionIdLength);
+    return this.#sessions.get(sessionId);
+  }
+
+  /** The current snapshot of a session's timeline (`changedAfter` for a delta). */
+  async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
+    validateSessionId(sessionId, this.#maxSessionIdLength);
+    return this.store.snapshot(sessionId, options);
+  }
+
+  /** The highest applied ordinal of a session (0n when it has no events). */
+  async cursor(sessionId: string): Promise<bigint> {
+    validateSessionId(sessionId, this.#maxSessionIdLength);
+    const state = this.#states.get(sessionId);
+    return state ? (await state).cursor : this.store.cursor(sessionId);
+  }
+
+  /**
+   * Wipes the session's timeline and replays its event log through the
+   * timeline projections. Needs a store with the event log and timeline
+   * reset capabilities. Ordered with event application: events published
+   * meanwhile wait. Resolves with the rebuilt snapshot.
+   */
+  async rebuildTimeline(sessionId: string): Promise<Snapshot> {
+    this.#assertOpen();
+    validateSessionId(sessionId, this.#maxSessionIdLength);
+    const store = this.store;
+    if (!hasEventLog(store) || !hasTimelineReset(store)) {
+      throw new SessionstreamError(
+        "capability_missing",
+        "rebuildTimeline needs a store with an event log and timeline reset (MemoryHydrationStore or SqliteHydrationStore)",
+      );
+    }
+    await this.#queue.run(sessionId, async () => {
+      const state = await this.#state(sessionId);
+      const session = await this.#sessions.get(sessionId);
+      await store.resetTimeline(sessionId);
+      state.timeline.clear();
+      for (let after = 0n; ; ) {
+        const page = await store.readEvents(sessionId, after, this.#rebuildPageSize);
+        if (page.length === 0) break;
+        for (const stored of page) {
+          const event = toEnvelope(stored);
+          state.timeline.ordinal = event.ordinal - 1n;
+          const entities = await this.#projectTimeline(event, session, state, true);
+          await store.apply({ sessionId, ordinal: event.ordinal, entities });
+          state.timeline.apply(event.ordinal, entities);
+          after = event.ordinal;
+        }
+      }
+      state.timeline.ordinal = state.cursor;
+    });
+    return this.store.snapshot(sessionId);
+  }
+
+  /** Waits for queued events to be applied, then stops accepting new work. Does not close the store. */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    await this.#queue.idle();
+    this.#detachBus();
+    await this.#bus.close?.();
+  }
+
+  #publish(sessionId: string, name: string, payload: unknown): Promise<bigint> {
+    try {
+      this.#assertOpen();
+      const schema = this.registry.require("events", name);
+      const message = coercePayload(schema, payload, `event "${name}"`);
+      return this.#bus.publish({ sessionId, name, payload: message });
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** The bus consumer: assigns the ordinal, projects, stores, fans out. */
+  #applyEvent(pending: PendingEvent): Promise<bigint> {
+    const { sessionId, name, payload } = pending;
+    return this.#queue.run(sessionId, async () => {
+      const state = await this.#state(sessionId);
+      const session = await this.#sessions.get(sessionId);
+      const ordinal = state.cursor + 1n;
+      const event: BackendEventEnvelope = { name, sessionId, ordinal, payload };
+
+      const uiEvents = await this.#projectUI(event, session, state);
+      const entities = await this.#projectTimeline(event, session, state, false);
+      const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: Date.now() };
+      try {
+        await this.store.apply({ sessionId, ordinal, event: stored, entities });
+      } catch (err) {
+        const error = new SessionstreamError(
+          "store_failed",
+          `store write failed for event "${name}" (ordinal ${ordinal}) in session "${sessionId}": ${messageOf(err)}`,
+          { cause: err },
+        );
+        this.#report("store", sessionId, error, { ordinal, eventName: name });
+        throw error;
+      }
+      state.cursor = ordinal;
+      state.timeline.apply(ordinal, entities);
+      this.#deliver(sessionId, ordinal, { event, uiEvents, entities });
+      return ordinal;
+    });
+  }
+
+  async #projectUI(event: BackendEventEnvelope, session: Session, state: SessionState): Promise<UIEvent[]> {
+    if (this.#uiProjections.length === 0) return [];
+    try {
+      const view = state.timeline.readonlyView();
+      const out: UIEvent[] = [];
+      for (const projection of this.#uiProjections) {
+        const result = await projection(event as BackendEvent<S>, session, view);
+        if (!Array.isArray(result)) throw new TypeError(`UI projection returned ${typeof result}, expected an array`);
+        for (const ui of result as ReadonlyArray<{ name: string; payload: unknown }>) {
+          const schema = this.registry.require("uiEvents", ui?.name);
+          out.push({ name: ui.name, payload: coercePayload(schema, ui.payload, `UI event "${ui.name}"`) });
+        }
+      }
+      return out;
+    } catch (err) {
+      return this.#projectionFailed("ui_projection", this.#uiPolicy, event, err, []);
+    }
+  }
+
+  async #projectTimeline(
+    event: BackendEventEnvelope,
+    session: Session,
+    state: SessionState,
+    replay: boolean,
+  ): Promise<TimelineEntity[]> {
+    if (this.#timelineProjections.length === 0) return [];
+    try {
+      const view = state.timeline.readonlyView();
+      const byKey = new Map<string, TimelineEntity>();
+      for (const projection of this.#timelineProjections) {
+        const result = await projection(event as BackendEvent<S>, session, view);
+        if (!Array.isArray(result)) throw new TypeError(`timeline projection returned ${typeof result}, expected an array`);
+        for (const out of result) byKey.set(entityKey(out.kind, out.id), this.#fillEntity(out, event.ordinal, state, byKey));
+      }
+      return [...byKey.values()];
+    } catch (err) {
+      return this.#projectionFailed("timeline_projection", this.#timelinePolicy, event, err, [], replay);
+    }
+  }
+
+  /** Validates a projected entity and fills in its ordinals; `createdOrdinal` survives updates. */
+  #fillEntity(
+    out: { kind: string; id: string; payload?: unknown; tombstone?: boolean },
+    ordinal: bigint,
+    state: SessionState,
+    pending: Map<string, TimelineEntity>,
+  ): TimelineEntity {
+    const schema = this.registry.require("entities", out?.kind);
+    if (typeof out.id !== "string" || out.id === "") {
+      throw new SessionstreamError("invalid_argument", `timeline entity of kind "${out.kind}" needs a non-empty string id`);
+    }
+    const earlier = pending.get(entityKey(out.kind, out.id)) ?? state.timeline.get(out.kind, out.id);
+    const tombstone = out.tombstone === true;
+    let payload: Message;
+    if (out.payload !== undefined) payload = coercePayload(schema, out.payload, `timeline entity "${out.kind}"`);
+    else if (tombstone) payload = earlier?.payload ?? coercePayload(schema, {}, `timeline entity "${out.kind}"`);
+    else throw new SessionstreamError("invalid_argument", `timeline entity "${out.kind}" "${out.id}" has no payload`);
+    return {
+      kind: out.kind,
+      id: out.id,
+      createdOrdinal: earlier && !earlier.tombstone ? earlier.createdOrdinal : ordinal,
+      lastEventOrdinal: ordinal,
+      tombstone,
+      payload,
+    };
+  }
+
+  #projectionFailed<T>(
+    kind: RuntimeErrorKind,
+    policy: ProjectionErrorPolicy,
+    event: BackendEventEnvelope,
+    err: unknown,
+    fallback: T,
+    replay = false,
+  ): T {
+    const family = kind === "ui_projection" ? "UI" : "timeline";
+    const error = new SessionstreamError(
+      "projection_failed",
+      `${family} projection failed for event "${event.name}" (ordinal ${event.ordinal}) in session "${event.sessionId}": ${messageOf(err)}`,
+      { cause: err },
+    );
+    this.#report(kind, event.sessionId, error, { ordinal: event.ordinal, eventName: event.name });
+    if (policy === "fail") throw error;
+    if (!replay) this.#recordError(kind, event, error);
+    return fallback;
+  }
+
+  #recordError(kind: RuntimeErrorKind, event: BackendEventEnvelope, error: SessionstreamError): void {
+    const store = this.store;
+    if (!hasErrorRecords(store)) return;
+    store
+      .recordError({
+        sessionId: event.sessionId,
+        ordinal: event.ordinal,
+        eventName: event.name,
+        kind,
+        code: error.code,
+        message: error.message,
+        recordedAt: Date.now(),
+      })
+      .catch((recordErr) => this.#report("store", event.sessionId, recordErr, { ordinal: event.ordinal, eventName: event.name }));
+  }
+
+  #deliver(sessionId: string, ordinal: bigint, applied: AppliedEvent): void {
+    if (applied.uiEvents.length > 0) {
+      for (const fanout of this.#fanouts) {
+        try {
+          const done = fanout.publishUI(sessionId, ordinal, applied.uiEvents);
+          if (done) done.catch((err) => this.#report("fanout", sessionId, err, { ordinal, eventName: applied.event.name }));
+        } catch (err) {
+          this.#report("fanout", sessionId, err, { ordinal, eventName: applied.event.name });
+        }
+      }
+    }
+    for (const observer of this.#observers) {
+      try {
+        observer(applied);
+      } catch (err) {
+        this.#report("observer", sessionId, err, { ordinal, eventName: applied.event.name });
+      }
+    }
+  }
+
+  /** Loads (once) the cursor and timeline of a session from the store. */
+  #state(sessionId: string): Promise<SessionState> {
+    let state = this.#states.get(sessionId);
+    if (!state) {
+      state = this.store.snapshot(sessionId).then((snap) => ({
+        cursor: snap.snapshotOrdinal,
+        timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities),
+      }));
+      this.#states.set(sessionId, state);
+      state.catch(() => this.#states.delete(sessionId));
+    }
+    return state;
+  }
+
+  #report(
+    kind: RuntimeErrorKind,
+    sessionId: string,
+    err: unknown,
+    where: { ordinal?: bigint; eventName?: string; commandName?: string },
+  ): void {
+    try {
+      this.#onError({ kind, sessionId, ...where, error: SessionstreamError.from(err) });
+    } catch {
+      // The observer must never take the hub down.
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) throw new SessionstreamError("closed", "the hub is closed");
+  }
+}
+
+function toEnvelope(stored: StoredEvent): BackendEventEnvelope {
+  return { name: stored.name, sessionId: stored.sessionId, ordinal: stored.ordinal, payload: stored.payload };
+}
+
+function messageOf(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function logError(report: RuntimeErrorReport): void {
+  const where = [
+    `session "${report.sessionId}"`,
+    report.ordinal !== undefined ? `ordinal ${report.ordinal}` : "",
+    report.eventName ? `event "${report.eventName}"` : "",
+    report.commandName ? `command "${report.commandName}"` : "",
+  ].filter(Boolean);
+  console.error(`[sessionstream] ${report.kind} error (${report.error.code}) at ${where.join(", ")}: ${report.error.message}`);
+}

@@ -1,0 +1,120 @@
+import type { Message } from "@bufbuild/protobuf";
+
+/** A durable timeline entity as stored and sent in snapshots. */
+export interface TimelineEntity<P extends Message = Message> {
+  readonly kind: string;
+  readonly id: string;
+  /** Ordinal of the event that first created this entity; kept across updates. */
+  readonly createdOrdinal: bigint;
+  /** Ordinal of the event that last touched this entity. */
+  readonly lastEventOrdinal: bigint;
+  /** A removed entity. Full snapshots leave tombstones out; delta snapshots include them. */
+  readonly tombstone: boolean;
+  readonly payload: P;
+}
+
+/** A snapshot of a session's durable timeline. */
+export interface Snapshot {
+  readonly sessionId: string;
+  /** The highest event ordinal this snapshot reflects (0n for a new session). */
+  readonly snapshotOrdinal: bigint;
+  /** Live entities ordered by `createdOrdinal`, then kind and id. */
+  readonly entities: readonly TimelineEntity[];
+}
+
+/** Options of `HydrationStore.snapshot`. */
+export interface SnapshotOptions {
+  /**
+   * Return only entities touched after this ordinal, tombstones included
+   * (a delta for a client that already holds the timeline up to it).
+   * `0n` or absent: the full snapshot, tombstones excluded.
+   */
+  readonly changedAfter?: bigint;
+}
+
+/** The read-only view of a session timeline that projections receive. */
+export interface TimelineView {
+  readonly sessionId: string;
+  /** The ordinal of the last event reflected in this view (the event being projected minus one). */
+  readonly ordinal: bigint;
+  /** A live (non-tombstoned) entity, or `undefined`. */
+  get(kind: string, id: string): TimelineEntity | undefined;
+  /** Live entities of one kind, ordered by `createdOrdinal`. */
+  list(kind: string): TimelineEntity[];
+}
+
+/** The key an entity is stored under within a session. */
+export function entityKey(kind: string, id: string): string {
+  return `${kind}\u0000${id}`;
+}
+
+/** Orders entities by `createdOrdinal`, then kind, then id (the snapshot order). */
+export function compareEntities(a: TimelineEntity, b: TimelineEntity): number {
+  if (a.createdOrdinal !== b.createdOrdinal) return a.createdOrdinal < b.createdOrdinal ? -1 : 1;
+  if (a.kind !== b.kind) return a.kind < b.kind ? -1 : 1;
+  return a.id < b.id ? -1 : a.id > b.id ? 1 : 0;
+}
+
+/**
+ * A mutable in-memory timeline of one session: the hub keeps one per active
+ * session so projections read a consistent view without a store round trip,
+ * and the memory store uses it as its storage.
+ */
+export class TimelineState implements TimelineView {
+  readonly sessionId: string;
+  ordinal: bigint;
+  readonly #entities = new Map<string, TimelineEntity>();
+
+  constructor(sessionId: string, ordinal = 0n, entities: Iterable<TimelineEntity> = []) {
+    this.sessionId = sessionId;
+    this.ordinal = ordinal;
+    for (const e of entities) this.#entities.set(entityKey(e.kind, e.id), e);
+  }
+
+  get(kind: string, id: string): TimelineEntity | undefined {
+    const e = this.#entities.get(entityKey(kind, id));
+    return e && !e.tombstone ? e : undefined;
+  }
+
+  /** Like `get` but also returns a tombstone (the hub needs its `createdOrdinal`). */
+  getAny(kind: string, id: string): TimelineEntity | undefined {
+    return this.#entities.get(entityKey(kind, id));
+  }
+
+  list(kind: string): TimelineEntity[] {
+    const out: TimelineEntity[] = [];
+    for (const e of this.#entities.values()) if (e.kind === kind && !e.tombstone) out.push(e);
+    return out.sort(compareEntities);
+  }
+
+  /** Upserts entities (tombstones included) and advances the ordinal. */
+  apply(ordinal: bigint, entities: readonly TimelineEntity[]): void {
+    for (const e of entities) this.#entities.set(entityKey(e.kind, e.id), e);
+    if (ordinal > this.ordinal) this.ordinal = ordinal;
+  }
+
+  /** Removes every entity (timeline reset). */
+  clear(ordinal = 0n): void {
+    this.#entities.clear();
+    this.ordinal = ordinal;
+  }
+
+  snapshot(options: SnapshotOptions = {}): Snapshot {
+    const after = options.changedAfter ?? 0n;
+    const entities: TimelineEntity[] = [];
+    for (const e of this.#entities.values()) {
+      if (after > 0n ? e.lastEventOrdinal > after : !e.tombstone) entities.push(e);
+    }
+    return { sessionId: this.sessionId, snapshotOrdinal: this.ordinal, entities: entities.sort(compareEntities) };
+  }
+
+  /** A frozen read-only facade, so projections cannot mutate hub state. */
+  readonlyView(): TimelineView {
+    return {
+      sessionId: this.sessionId,
+      ordinal: this.ordinal,
+      get: (kind, id) => this.get(kind, id),
+      list: (kind) => this.list(kind),
+    };
+  }
+}

@@ -1,0 +1,97 @@
+import type { Message } from "@bufbuild/protobuf";
+import type { Snapshot, SnapshotOptions, TimelineEntity, TimelineView } from "../runtime/timeline.js";
+
+/** A backend event as recorded in a store's event log. */
+export interface StoredEvent {
+  readonly sessionId: string;
+  readonly ordinal: bigint;
+  readonly name: string;
+  readonly payload: Message;
+  /** Milliseconds since the epoch when the event was applied. */
+  readonly appliedAt: number;
+}
+
+/**
+ * Everything one accepted event changes, written atomically by `apply`:
+ * the event log row, the entity upserts/tombstones, the session cursor and
+ * the timeline projection cursor.
+ */
+export interface ApplyBatch {
+  readonly sessionId: string;
+  readonly ordinal: bigint;
+  /** The event to append to the log; absent when replaying (rebuild), which leaves the session cursor alone. */
+  readonly event?: StoredEvent;
+  /** Entities with their ordinals filled in; tombstones remove from snapshots. */
+  readonly entities: readonly TimelineEntity[];
+}
+
+/**
+ * The storage contract of the hub: apply an event's effects atomically,
+ * read snapshots and views, and report the session cursor (the highest
+ * applied ordinal, 0n for a new session).
+ */
+export interface HydrationStore {
+  /** Applies one event's effects in a single transaction; rejects and changes nothing on failure. */
+  apply(batch: ApplyBatch): Promise<void>;
+  snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot>;
+  /** A read-only view of the session's current timeline. */
+  view(sessionId: string): Promise<TimelineView>;
+  cursor(sessionId: string): Promise<bigint>;
+  close?(): Promise<void>;
+}
+
+/** Capability: the store keeps the event log and can page through it. */
+export interface EventLogStore {
+  /** Events with ordinal > `after`, ascending, at most `limit` (default: the store's page size). */
+  readEvents(sessionId: string, after: bigint, limit?: number): Promise<StoredEvent[]>;
+}
+
+/** Capability: the store tracks how far the timeline projection has got per session. */
+export interface ProjectionCursorStore {
+  timelineCursor(sessionId: string): Promise<bigint>;
+}
+
+/** Capability: the store can wipe a session's timeline (for rebuilds); bumps its epoch. */
+export interface TimelineResetStore {
+  resetTimeline(sessionId: string): Promise<void>;
+  /** Starts at 1; increases each time the timeline is reset, so clients can tell history was rewritten. */
+  timelineEpoch(sessionId: string): Promise<bigint>;
+}
+
+/** A recorded runtime error (the dead-letter table). */
+export interface ErrorRecord {
+  readonly sessionId: string;
+  readonly ordinal?: bigint;
+  readonly eventName?: string;
+  readonly kind: string;
+  readonly code: string;
+  readonly message: string;
+  readonly recordedAt: number;
+}
+
+/** Capability: the store keeps error records. */
+export interface ErrorRecordStore {
+  recordError(record: ErrorRecord): Promise<void>;
+  listErrors(sessionId?: string, limit?: number): Promise<ErrorRecord[]>;
+}
+
+/** Capability: the store can list the sessions it knows. */
+export interface SessionListStore {
+  listSessions(): Promise<Array<{ sessionId: string; cursor: bigint }>>;
+}
+
+export function hasEventLog(store: HydrationStore): store is HydrationStore & EventLogStore {
+  return typeof (store as Partial<EventLogStore>).readEvents === "function";
+}
+export function hasProjectionCursor(store: HydrationStore): store is HydrationStore & ProjectionCursorStore {
+  return typeof (store as Partial<ProjectionCursorStore>).timelineCursor === "function";
+}
+export function hasTimelineReset(store: HydrationStore): store is HydrationStore & TimelineResetStore {
+  return typeof (store as Partial<TimelineResetStore>).resetTimeline === "function";
+}
+export function hasErrorRecords(store: HydrationStore): store is HydrationStore & ErrorRecordStore {
+  return typeof (store as Partial<ErrorRecordStore>).recordError === "function";
+}
+export function hasSessionList(store: HydrationStore): store is HydrationStore & SessionListStore {
+  return typeof (store as Partial<SessionListStore>).listSessions === "function";
+}

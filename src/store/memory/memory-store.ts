@@ -1,0 +1,117 @@
+import { TimelineState, type Snapshot, type SnapshotOptions, type TimelineView } from "../../runtime/timeline.js";
+import type {
+  ApplyBatch,
+  ErrorRecord,
+  ErrorRecordStore,
+  EventLogStore,
+  HydrationStore,
+  ProjectionCursorStore,
+  SessionListStore,
+  StoredEvent,
+  TimelineResetStore,
+} from "../hydration-store.js";
+
+/** Options of {@link MemoryHydrationStore}. */
+export interface MemoryHydrationStoreOptions {
+  /** Default page size of `readEvents`. Default 500. */
+  readonly pageSize?: number;
+  /** Error records kept (oldest dropped first). Default 1000. */
+  readonly maxErrorRecords?: number;
+}
+
+interface SessionData {
+  cursor: bigint;
+  timelineCursor: bigint;
+  epoch: bigint;
+  readonly timeline: TimelineState;
+  readonly events: StoredEvent[];
+}
+
+/**
+ * The default store: everything in process memory, lost on exit. Implements
+ * every optional capability so tests exercise the same paths as SQLite.
+ */
+export class MemoryHydrationStore
+  implements HydrationStore, EventLogStore, ProjectionCursorStore, TimelineResetStore, ErrorRecordStore, SessionListStore
+{
+  readonly #sessions = new Map<string, SessionData>();
+  readonly #errors: ErrorRecord[] = [];
+  readonly #pageSize: number;
+  readonly #maxErrors: number;
+
+  constructor(options: MemoryHydrationStoreOptions = {}) {
+    this.#pageSize = options.pageSize ?? 500;
+    this.#maxErrors = options.maxErrorRecords ?? 1000;
+  }
+
+  async apply(batch: ApplyBatch): Promise<void> {
+    const s = this.#session(batch.sessionId);
+    if (batch.event) {
+      s.events.push(batch.event);
+      s.cursor = batch.ordinal;
+    }
+    s.timeline.apply(batch.ordinal, batch.entities);
+    s.timelineCursor = batch.ordinal;
+  }
+
+  async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
+    const s = this.#sessions.get(sessionId);
+    if (!s) return { sessionId, snapshotOrdinal: 0n, entities: [] };
+    return { ...s.timeline.snapshot(options), snapshotOrdinal: s.cursor };
+  }
+
+  async view(sessionId: string): Promise<TimelineView> {
+    return this.#session(sessionId).timeline.readonlyView();
+  }
+
+  async cursor(sessionId: string): Promise<bigint> {
+    return this.#sessions.get(sessionId)?.cursor ?? 0n;
+  }
+
+  async readEvents(sessionId: string, after: bigint, limit = this.#pageSize): Promise<StoredEvent[]> {
+    const events = this.#sessions.get(sessionId)?.events ?? [];
+    // Ordinals are dense from 1 in this store, so `after` is also an index.
+    const start = Number(after < 0n ? 0n : after);
+    return events.slice(start, start + limit);
+  }
+
+  async timelineCursor(sessionId: string): Promise<bigint> {
+    return this.#sessions.get(sessionId)?.timelineCursor ?? 0n;
+  }
+
+  async resetTimeline(sessionId: string): Promise<void> {
+    const s = this.#session(sessionId);
+    s.timeline.clear();
+    s.timelineCursor = 0n;
+    s.epoch += 1n;
+  }
+
+  async timelineEpoch(sessionId: string): Promise<bigint> {
+    return this.#sessions.get(sessionId)?.epoch ?? 1n;
+  }
+
+  async recordError(record: ErrorRecord): Promise<void> {
+    this.#errors.push(record);
+    if (this.#errors.length > this.#maxErrors) this.#errors.shift();
+  }
+
+  async listErrors(sessionId?: string, limit = 100): Promise<ErrorRecord[]> {
+    const all = sessionId === undefined ? this.#errors : this.#errors.filter((e) => e.sessionId === sessionId);
+    return all.slice(-limit);
+  }
+
+  async listSessions(): Promise<Array<{ sessionId: string; cursor: bigint }>> {
+    return [...this.#sessions].map(([sessionId, s]) => ({ sessionId, cursor: s.cursor }));
+  }
+
+  async close(): Promise<void> {}
+
+  #session(sessionId: string): SessionData {
+    let s = this.#sessions.get(sessionId);
+    if (!s) {
+      s = { cursor: 0n, timelineCursor: 0n, epoch: 1n, timeline: new TimelineState(sessionId), events: [] };
+      this.#sessions.set(sessionId, s);
+    }
+    return s;
+  }
+}

@@ -1,0 +1,1 @@
+export { SqliteHydrationStore, type SqliteHydrationStoreOptions } from "./sqlite-store.js";

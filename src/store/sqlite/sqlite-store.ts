@@ -1,0 +1,271 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { AppSchema } from "../../runtime/app-schema.js";
+import { SessionstreamError } from "../../runtime/errors.js";
+import type { SchemaRegistry } from "../../runtime/registry.js";
+import { TimelineState, type Snapshot, type SnapshotOptions, type TimelineEntity, type TimelineView } from "../../runtime/timeline.js";
+import type {
+  ApplyBatch,
+  ErrorRecord,
+  ErrorRecordStore,
+  EventLogStore,
+  HydrationStore,
+  ProjectionCursorStore,
+  SessionListStore,
+  StoredEvent,
+  TimelineResetStore,
+} from "../hydration-store.js";
+import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+
+/** Options of {@link SqliteHydrationStore}. */
+export interface SqliteHydrationStoreOptions<S extends AppSchema = AppSchema> {
+  /** Database file; parent folders are created. `":memory:"` for a private in-memory database. */
+  readonly path: string;
+  /** Decodes stored payloads; must register every event and entity type the store holds. */
+  readonly registry: SchemaRegistry<S>;
+  /**
+   * SQLite `synchronous` pragma. Default `"normal"`: with WAL, an acknowledged
+   * event survives a killed process; `"full"` also survives power loss.
+   */
+  readonly synchronous?: "normal" | "full";
+  /** Default page size of `readEvents`. Default 500. */
+  readonly pageSize?: number;
+  /** Milliseconds to wait on a locked database. Default 5000. */
+  readonly busyTimeoutMs?: number;
+}
+
+interface EntityRow {
+  kind: string;
+  id: string;
+  created_ordinal: bigint;
+  last_event_ordinal: bigint;
+  tombstone: bigint;
+  type_name: string;
+  payload: Uint8Array;
+}
+
+interface EventRow {
+  ordinal: bigint;
+  name: string;
+  type_name: string;
+  payload: Uint8Array;
+  applied_at: bigint;
+}
+
+/**
+ * The embedded persistent store on better-sqlite3 (WAL). Each event is one
+ * transaction covering the event log row, entity upserts/tombstones, the
+ * session cursor and the timeline projection cursor. Statements are prepared
+ * once. Implements every optional store capability.
+ */
+export class SqliteHydrationStore
+  implements HydrationStore, EventLogStore, ProjectionCursorStore, TimelineResetStore, ErrorRecordStore, SessionListStore
+{
+  /** The database file path. */
+  readonly path: string;
+  readonly #db: Database.Database;
+  readonly #registry: SchemaRegistry<AppSchema>;
+  readonly #pageSize: number;
+  readonly #stmt: ReturnType<typeof prepareStatements>;
+  readonly #applyTx: (batch: ApplyBatch) => void;
+  readonly #snapshotTx: (sessionId: string, after: bigint) => { cursor: bigint; rows: EntityRow[] };
+  readonly #resetTx: (sessionId: string) => void;
+
+  constructor(options: SqliteHydrationStoreOptions<any>) {
+    this.path = options.path;
+    this.#registry = options.registry;
+    this.#pageSize = options.pageSize ?? 500;
+    if (options.path !== ":memory:") mkdirSync(dirname(options.path), { recursive: true });
+    try {
+      this.#db = new Database(options.path, { timeout: options.busyTimeoutMs ?? 5000 });
+      this.#db.pragma("journal_mode = WAL");
+      this.#db.pragma(`synchronous = ${options.synchronous === "full" ? "FULL" : "NORMAL"}`);
+      this.#db.pragma("foreign_keys = ON");
+      this.#db.defaultSafeIntegers(true);
+      this.#migrate();
+    } catch (err) {
+      throw new SessionstreamError("store_failed", `cannot open SQLite store at ${options.path}: ${(err as Error).message}`, {
+        cause: err,
+      });
+    }
+    const stmt = (this.#stmt = prepareStatements(this.#db));
+
+    this.#applyTx = this.#db.transaction((batch: ApplyBatch) => {
+      const { sessionId, ordinal, event } = batch;
+      if (event) {
+        const enc = this.#registry.encodeBinary(event.payload);
+        stmt.insertEvent.run(sessionId, ordinal, event.name, event.payload.$typeName, enc, event.appliedAt);
+        stmt.upsertSessionCursor.run(sessionId, ordinal, ordinal);
+      } else {
+        stmt.upsertTimelineCursor.run(sessionId, ordinal);
+      }
+      for (const e of batch.entities) {
+        const enc = this.#registry.encodeBinary(e.payload);
+        stmt.upsertEntity.run(sessionId, e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, enc);
+      }
+    });
+    this.#snapshotTx = this.#db.transaction((sessionId: string, after: bigint) => {
+      const cursor = (stmt.selectCursor.get(sessionId) as { cursor: bigint } | undefined)?.cursor ?? 0n;
+      const rows = (after > 0n ? stmt.selectChangedEntities.all(sessionId, after) : stmt.selectLiveEntities.all(sessionId)) as EntityRow[];
+      return { cursor, rows };
+    });
+    this.#resetTx = this.#db.transaction((sessionId: string) => {
+      stmt.deleteEntities.run(sessionId);
+      stmt.resetTimeline.run(sessionId);
+    });
+  }
+
+  async apply(batch: ApplyBatch): Promise<void> {
+    this.#applyTx(batch);
+  }
+
+  async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
+    const { cursor, rows } = this.#snapshotTx(sessionId, options?.changedAfter ?? 0n);
+    return { sessionId, snapshotOrdinal: cursor, entities: rows.map((r) => this.#entity(r)) };
+  }
+
+  async view(sessionId: string): Promise<TimelineView> {
+    const snap = await this.snapshot(sessionId);
+    return new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities).readonlyView();
+  }
+
+  async cursor(sessionId: string): Promise<bigint> {
+    return (this.#stmt.selectCursor.get(sessionId) as { cursor: bigint } | undefined)?.cursor ?? 0n;
+  }
+
+  async readEvents(sessionId: string, after: bigint, limit = this.#pageSize): Promise<StoredEvent[]> {
+    const rows = this.#stmt.selectEvents.all(sessionId, after, limit) as EventRow[];
+    return rows.map((r) => ({
+      sessionId,
+      ordinal: r.ordinal,
+      name: r.name,
+      payload: this.#registry.decodeBinary(r.type_name, r.payload),
+      appliedAt: Number(r.applied_at),
+    }));
+  }
+
+  async timelineCursor(sessionId: string): Promise<bigint> {
+    return (this.#stmt.selectCursor.get(sessionId) as { timeline_cursor: bigint } | undefined)?.timeline_cursor ?? 0n;
+  }
+
+  async resetTimeline(sessionId: string): Promise<void> {
+    this.#resetTx(sessionId);
+  }
+
+  async timelineEpoch(sessionId: string): Promise<bigint> {
+    return (this.#stmt.selectCursor.get(sessionId) as { epoch: bigint } | undefined)?.epoch ?? 1n;
+  }
+
+  async recordError(record: ErrorRecord): Promise<void> {
+    this.#stmt.insertError.run(
+      record.sessionId,
+      record.ordinal ?? null,
+      record.eventName ?? null,
+      record.kind,
+      record.code,
+      record.message,
+      record.recordedAt,
+    );
+  }
+
+  async listErrors(sessionId?: string, limit = 100): Promise<ErrorRecord[]> {
+    const rows = (sessionId === undefined ? this.#stmt.selectAllErrors.all(limit) : this.#stmt.selectErrors.all(sessionId, limit)) as Array<{
+      session_id: string;
+      ordinal: bigint | null;
+      event_name: string | null;
+      kind: string;
+      code: string;
+      message: string;
+      recorded_at: bigint;
+    }>;
+    return rows.reverse().map((r) => ({
+      sessionId: r.session_id,
+      ...(r.ordinal !== null ? { ordinal: r.ordinal } : {}),
+      ...(r.event_name !== null ? { eventName: r.event_name } : {}),
+      kind: r.kind,
+      code: r.code,
+      message: r.message,
+      recordedAt: Number(r.recorded_at),
+    }));
+  }
+
+  async listSessions(): Promise<Array<{ sessionId: string; cursor: bigint }>> {
+    const rows = this.#stmt.selectSessions.all() as Array<{ session_id: string; cursor: bigint }>;
+    return rows.map((r) => ({ sessionId: r.session_id, cursor: r.cursor }));
+  }
+
+  /** Closes the database. Later calls reject with the driver's "database connection is not open". */
+  async close(): Promise<void> {
+    if (this.#db.open) this.#db.close();
+  }
+
+  #entity(r: EntityRow): TimelineEntity {
+    return {
+      kind: r.kind,
+      id: r.id,
+      createdOrdinal: r.created_ordinal,
+      lastEventOrdinal: r.last_event_ordinal,
+      tombstone: r.tombstone !== 0n,
+      payload: this.#registry.decodeBinary(r.type_name, r.payload),
+    };
+  }
+
+  #migrate(): void {
+    const version = Number(this.#db.pragma("user_version", { simple: true }));
+    if (version > SCHEMA_VERSION) {
+      throw new Error(`database schema version ${version} is newer than this sessionstream (${SCHEMA_VERSION}); upgrade sessionstream`);
+    }
+    if (version < SCHEMA_VERSION) {
+      this.#db.exec(SCHEMA_SQL);
+      this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+    }
+  }
+}
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertEvent: db.prepare(
+      "INSERT INTO ss_events (session_id, ordinal, name, type_name, payload, applied_at) VALUES (?, ?, ?, ?, ?, ?)",
+    ),
+    upsertSessionCursor: db.prepare(
+      `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, ?, ?)
+       ON CONFLICT (session_id) DO UPDATE SET cursor = excluded.cursor, timeline_cursor = excluded.timeline_cursor`,
+    ),
+    upsertTimelineCursor: db.prepare(
+      `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, 0, ?)
+       ON CONFLICT (session_id) DO UPDATE SET timeline_cursor = excluded.timeline_cursor`,
+    ),
+    upsertEntity: db.prepare(
+      `INSERT INTO ss_entities (session_id, kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (session_id, kind, id) DO UPDATE SET created_ordinal = excluded.created_ordinal,
+         last_event_ordinal = excluded.last_event_ordinal, tombstone = excluded.tombstone,
+         type_name = excluded.type_name, payload = excluded.payload`,
+    ),
+    selectCursor: db.prepare("SELECT cursor, timeline_cursor, epoch FROM ss_sessions WHERE session_id = ?"),
+    selectLiveEntities: db.prepare(
+      `SELECT kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload FROM ss_entities
+       WHERE session_id = ? AND tombstone = 0 ORDER BY created_ordinal, kind, id`,
+    ),
+    selectChangedEntities: db.prepare(
+      `SELECT kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload FROM ss_entities
+       WHERE session_id = ? AND last_event_ordinal > ? ORDER BY created_ordinal, kind, id`,
+    ),
+    selectEvents: db.prepare(
+      "SELECT ordinal, name, type_name, payload, applied_at FROM ss_events WHERE session_id = ? AND ordinal > ? ORDER BY ordinal LIMIT ?",
+    ),
+    deleteEntities: db.prepare("DELETE FROM ss_entities WHERE session_id = ?"),
+    resetTimeline: db.prepare("UPDATE ss_sessions SET timeline_cursor = 0, epoch = epoch + 1 WHERE session_id = ?"),
+    insertError: db.prepare(
+      "INSERT INTO ss_errors (session_id, ordinal, event_name, kind, code, message, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+    ),
+    selectErrors: db.prepare(
+      "SELECT session_id, ordinal, event_name, kind, code, message, recorded_at FROM ss_errors WHERE session_id = ? ORDER BY id DESC LIMIT ?",
+    ),
+    selectAllErrors: db.prepare(
+      "SELECT session_id, ordinal, event_name, kind, code, message, recorded_at FROM ss_errors ORDER BY id DESC LIMIT ?",
+    ),
+    selectSessions: db.prepare("SELECT session_id, cursor FROM ss_sessions ORDER BY session_id"),
+  };
+}
