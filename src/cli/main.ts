@@ -1,0 +1,28 @@
+// The `sessionstream` command line. Each verb lives in src/cli/commands/<verb>.ts
+// and exports a commander `Command`; actions return results and set
+// process.exitCode, never call process.exit (so tests can run them in-process).
+import { readFileSync } from "node:fs";
+import { Command } from "commander";
+
+const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
+
+/** Builds the program with every verb; exported for in-process tests. */
+export function createProgram(): Command {
+  const program = new Command("sessionstream")
+    .description("Session-scoped streaming apps from annotated .proto files: init, gen, schema-vet, dev.")
+    .version(pkg.version, "-v, --version")
+    .showHelpAfterError("(run with --help for usage)");
+  for (const verb of verbs()) program.addCommand(verb.version(pkg.version, "-v, --version"));
+  return program;
+}
+
+function verbs(): Command[] {
+  return [
+    // Each verb module appends itself here.
+  ];
+}
+
+/** Runs the CLI with `argv` (process.argv by default). */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  await createProgram().parseAsync([...argv]);
+}
