@@ -82,7 +82,7 @@ export class SchemaRegistry<S extends AppSchema = EmptyAppSchema> {
     throw new SessionstreamError(
       UNKNOWN_CODE[family],
       `unknown ${FAMILY_LABEL[family]} "${name}"` +
-        (known.length ? ` (registered: ${known.join(", ")})` : ` (no ${FAMILY_LABEL[family]}s are registered)`),
+        (known.length ? ` (registered: ${known.join(", ")})` : ` (no ${FAMILY_LABEL[family]} names are registered)`),
     );
   }
 
