@@ -116,6 +116,11 @@ export class SqliteHydrationStore
     });
   }
 
+  /** The underlying better-sqlite3 connection (an escape hatch for pragmas, backups and tests). */
+  get database(): Database.Database {
+    return this.#db;
+  }
+
   async apply(batch: ApplyBatch): Promise<void> {
     this.#applyTx(batch);
   }
