@@ -20,7 +20,21 @@ export type SessionstreamErrorCode =
   | "capability_missing"
   | "invalid_json"
   | "closed"
-  | "internal";
+  | "internal"
+  // Transport (websocket frames, HTTP ingress); see src/transport.
+  | "bad_client_frame"
+  | "protocol_error"
+  | "forbidden"
+  | "frame_too_large"
+  | "too_many_subscriptions"
+  | "hydration_buffer_overflow"
+  | "slow_consumer"
+  | "heartbeat_timeout"
+  | "payload_too_large"
+  | "unsupported_media_type"
+  | "method_not_allowed"
+  | "snapshot_failed"
+  | "unavailable";
 
 /** The one error class of the runtime; `code` is stable, `message` is for people. */
 export class SessionstreamError extends Error {

@@ -1,0 +1,32 @@
+/** What happened, as reported to a transport observer (for logs, metrics, the dev inspector and tests). */
+export type TransportRecordType =
+  | "connected"
+  | "refused"
+  | "disconnected"
+  | "subscribed"
+  | "unsubscribed"
+  | "error";
+
+/** One observation of the websocket server. */
+export interface TransportRecord {
+  readonly type: TransportRecordType;
+  readonly connectionId: string;
+  readonly sessionId?: string;
+  /** The stable error code (also sent in the `error` frame, when one was sent). */
+  readonly code?: string;
+  readonly message?: string;
+  /** The websocket close code, for `disconnected` and for violations that close the socket. */
+  readonly closeCode?: number;
+}
+
+/** Receives transport records; exceptions it throws are swallowed. */
+export type TransportObserver = (record: TransportRecord) => void;
+
+export function notify(observer: TransportObserver | undefined, record: TransportRecord): void {
+  if (!observer) return;
+  try {
+    observer(record);
+  } catch {
+    // An observer must never break the transport.
+  }
+}

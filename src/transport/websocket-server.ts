@@ -1,0 +1,403 @@
+import { randomUUID } from "node:crypto";
+import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { Duplex } from "node:stream";
+import { WebSocketServer, type RawData, type WebSocket } from "ws";
+import type { ClientFrame } from "../gen/sessionstream/v1/transport_pb.js";
+import { SessionstreamError } from "../runtime/errors.js";
+import type { UIEvent, UIFanout } from "../runtime/handlers.js";
+import { validateSessionId } from "../runtime/session.js";
+import { Connection } from "./connection.js";
+import { decodeClientFrame, encodeError, encodeServerFrame, encodeSnapshot, encodeUIEvent, type EncodedFrame } from "./frame-codec.js";
+import { CloseCode, resolveLimits, type TransportLimits } from "./limits.js";
+import { notify, type TransportObserver } from "./observer.js";
+import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
+import { Subscription } from "./subscription.js";
+import type { TransportHub } from "./transport-hub.js";
+
+/** Options of {@link createWebSocketServer}. */
+export interface WebSocketServerOptions {
+  readonly hub: TransportHub;
+  /** URL path served; upgrades on other paths are left alone. Default `"/ws"`. */
+  readonly path?: string;
+  /** Called for `connect` (before the upgrade completes) and `subscribe`. Default: allow. */
+  readonly authorize?: Authorize;
+  /** Exact origins allowed besides same-origin and non-browser clients; `"*"` must be explicit. Default: none. */
+  readonly allowedOrigins?: readonly string[];
+  /** Limits; see {@link TransportLimits} for each default. */
+  readonly limits?: Partial<TransportLimits>;
+  /** Receives connection, subscription and error records. */
+  readonly observer?: TransportObserver;
+  /** Attach this server as a UI fanout of `hub`. Default `true`; `false` when the caller wires `publishUI` itself. */
+  readonly attachToHub?: boolean;
+}
+
+/** Counters of a running server. */
+export interface TransportStats {
+  readonly connections: number;
+  readonly subscriptions: number;
+  /** Bytes queued across all connections and not yet written to their sockets. */
+  readonly queuedBytes: number;
+  readonly perConnection: ReadonlyArray<{ readonly connectionId: string; readonly queuedBytes: number; readonly subscriptions: readonly string[] }>;
+}
+
+/** The websocket endpoint: an HTTP upgrade handler and the hub's UI fanout. */
+export interface SessionstreamWebSocketServer extends UIFanout {
+  readonly path: string;
+  readonly limits: TransportLimits;
+  /** Handles an `upgrade` event; returns `false` (and leaves the socket alone) when the path does not match. */
+  handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
+  /** Listens to `upgrade` on an HTTP server; returns a function that stops listening. */
+  attach(server: HttpServer): () => void;
+  stats(): TransportStats;
+  /** Detaches from the hub and closes every socket (1001). */
+  close(): Promise<void>;
+}
+
+/**
+ * Creates the websocket server of DESIGN section 3: `hello` on connect;
+ * `subscribe` -> `snapshot`, buffered UI events newer than it, `subscribed`,
+ * then live `uiEvent` frames; `unsubscribe`, `ping`/`pong`; bounded buffers
+ * everywhere. Each UI event is serialized once per fanout.
+ */
+export function createWebSocketServer(options: WebSocketServerOptions): SessionstreamWebSocketServer {
+  const { hub, observer } = options;
+  const path = options.path ?? "/ws";
+  const limits = resolveLimits(options.limits);
+  const registry = () => hub.registry.typeRegistry;
+  const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, clientTracking: false });
+  const connections = new Map<string, Connection>();
+  const bySession = new Map<string, Set<Connection>>();
+  const byWs = new WeakMap<WebSocket, Connection>();
+  let closed = false;
+
+  const heartbeat =
+    limits.heartbeatIntervalMs > 0
+      ? setInterval(function heartbeatTick() {
+          for (const conn of connections.values()) {
+            if (conn.awaitingPong) {
+              drop(conn, "heartbeat_timeout", `no pong within ${limits.heartbeatIntervalMs} ms`);
+              conn.ws.terminate();
+              continue;
+            }
+            conn.awaitingPong = true;
+            conn.ws.ping();
+          }
+        }, limits.heartbeatIntervalMs)
+      : undefined;
+  heartbeat?.unref();
+
+  function send(conn: Connection, frame: EncodedFrame): boolean {
+    if (conn.closing) return false;
+    if (!conn.fits(frame)) {
+      violate(
+        conn,
+        "slow_consumer",
+        `outbound queue of ${conn.queuedBytes + frame.bytes} bytes would exceed maxQueuedBytesPerConnection ${limits.maxQueuedBytesPerConnection}`,
+        CloseCode.tryAgainLater,
+      );
+      return false;
+    }
+    conn.write(frame);
+    return true;
+  }
+
+  function sendError(conn: Connection, err: SessionstreamError, sessionId = ""): void {
+    notify(observer, { type: "error", connectionId: conn.id, code: err.code, message: err.message, ...(sessionId ? { sessionId } : {}) });
+    send(conn, encodeError(err.code, err.message, registry(), sessionId));
+  }
+
+  /** Sends a last error frame (bypassing the queue limit: it is small), closes, and destroys after the grace period. */
+  function violate(conn: Connection, code: string, message: string, closeCode: number): void {
+    if (conn.closing) return;
+    conn.write(encodeError(code, message, registry()));
+    drop(conn, code, message, closeCode);
+    conn.ws.close(closeCode, code);
+    const timer = setTimeout(() => conn.ws.terminate(), limits.closeGraceMs);
+    timer.unref();
+  }
+
+  /** Forgets a connection: no more fanout, no more frames. */
+  function drop(conn: Connection, code?: string, message?: string, closeCode?: number): void {
+    if (conn.closing && !connections.has(conn.id)) return;
+    conn.closing = true;
+    for (const sessionId of conn.subscriptions.keys()) removeFromSession(conn, sessionId);
+    conn.subscriptions.clear();
+    if (connections.delete(conn.id)) {
+      notify(observer, {
+        type: "disconnected",
+        connectionId: conn.id,
+        ...(code ? { code } : {}),
+        ...(message ? { message } : {}),
+        ...(closeCode ? { closeCode } : {}),
+      });
+    }
+  }
+
+  function removeFromSession(conn: Connection, sessionId: string): void {
+    const set = bySession.get(sessionId);
+    set?.delete(conn);
+    if (set && set.size === 0) bySession.delete(sessionId);
+  }
+
+  function onMessage(this: WebSocket, data: RawData, isBinary: boolean): void {
+    const conn = byWs.get(this);
+    if (!conn || conn.closing) return;
+    conn.awaitingPong = false;
+    if (isBinary) {
+      sendError(conn, new SessionstreamError("bad_client_frame", "binary frames are not supported: send protobuf JSON text frames"));
+      return;
+    }
+    let frame: ClientFrame;
+    try {
+      frame = decodeClientFrame(rawText(data));
+    } catch (err) {
+      sendError(conn, SessionstreamError.from(err, "bad_client_frame"));
+      return;
+    }
+    handleFrame(conn, frame).catch(function frameFailed(err: unknown) {
+      sendError(conn, SessionstreamError.from(err, "protocol_error"), sessionOf(err));
+    });
+  }
+
+  function onPong(this: WebSocket): void {
+    const conn = byWs.get(this);
+    if (conn) conn.awaitingPong = false;
+  }
+
+  function onClose(this: WebSocket, code: number): void {
+    const conn = byWs.get(this);
+    if (conn) drop(conn, undefined, undefined, code);
+  }
+
+  function onError(this: WebSocket, err: Error & { code?: string }): void {
+    const conn = byWs.get(this);
+    if (!conn) return;
+    // ws has already closed the socket with 1009 when the frame was too big.
+    if (err.code === "WS_ERR_UNSUPPORTED_MESSAGE_LENGTH") {
+      drop(conn, "frame_too_large", `client frame exceeds maxFrameBytes ${limits.maxFrameBytes}`, CloseCode.messageTooBig);
+    } else {
+      drop(conn, "protocol_error", err.message);
+    }
+  }
+
+  async function handleFrame(conn: Connection, frame: ClientFrame): Promise<void> {
+    switch (frame.frame.case) {
+      case "ping":
+        send(conn, encodeServerFrame({ case: "pong", value: { $typeName: "sessionstream.v1.PongFrame", nonce: frame.frame.value.nonce } }, registry()));
+        return;
+      case "pong":
+        return;
+      case "subscribe":
+        return subscribe(conn, frame.frame.value.sessionId, frame.frame.value.sinceSnapshotOrdinal);
+      case "unsubscribe": {
+        const sessionId = requireSessionId(frame.frame.value.sessionId, "unsubscribe");
+        conn.subscriptions.delete(sessionId);
+        removeFromSession(conn, sessionId);
+        send(conn, encodeServerFrame({ case: "unsubscribed", value: { $typeName: "sessionstream.v1.UnsubscribedFrame", sessionId } }, registry()));
+        notify(observer, { type: "unsubscribed", connectionId: conn.id, sessionId });
+        return;
+      }
+      default:
+        throw new SessionstreamError("protocol_error", "unknown client frame: expected one of subscribe, unsubscribe, ping, pong");
+    }
+  }
+
+  async function subscribe(conn: Connection, rawSessionId: string, since: bigint): Promise<void> {
+    const sessionId = requireSessionId(rawSessionId, "subscribe");
+    if (!conn.subscriptions.has(sessionId) && conn.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
+      throw withSession(
+        new SessionstreamError(
+          "too_many_subscriptions",
+          `connection already has ${conn.subscriptions.size} subscriptions (maxSubscriptionsPerConnection ${limits.maxSubscriptionsPerConnection})`,
+        ),
+        sessionId,
+      );
+    }
+    if (!(await isAuthorized(options.authorize, { request: conn.request, action: "subscribe", connectionId: conn.id, sessionId }))) {
+      throw withSession(new SessionstreamError("forbidden", `subscribe to session "${sessionId}" is not allowed`), sessionId);
+    }
+    if (conn.closing) return;
+    // Register before loading, so every UI event the snapshot may miss is buffered.
+    const sub = new Subscription(sessionId, since);
+    conn.subscriptions.set(sessionId, sub);
+    let set = bySession.get(sessionId);
+    if (!set) bySession.set(sessionId, (set = new Set()));
+    set.add(conn);
+
+    const changedAfter = conn.deltaSnapshots ? since : 0n;
+    let frame: EncodedFrame;
+    let snapshotOrdinal: bigint;
+    try {
+      let snapshot = await hub.snapshot(sessionId, changedAfter > 0n ? { changedAfter } : undefined);
+      let delta = changedAfter;
+      if (delta > snapshot.snapshotOrdinal) {
+        // The client is ahead of this server (store wiped or another deployment): send everything.
+        snapshot = await hub.snapshot(sessionId);
+        delta = 0n;
+      }
+      snapshotOrdinal = snapshot.snapshotOrdinal;
+      frame = encodeSnapshot(snapshot, delta, registry());
+    } catch (err) {
+      if (conn.subscriptions.get(sessionId) === sub) {
+        conn.subscriptions.delete(sessionId);
+        removeFromSession(conn, sessionId);
+      }
+      throw withSession(SessionstreamError.from(err, "snapshot_failed"), sessionId);
+    }
+    // Unsubscribed, resubscribed, overflowed or closed while loading: this hydration is void.
+    if (conn.subscriptions.get(sessionId) !== sub || conn.closing) return;
+    if (!send(conn, frame)) return;
+    for (const buffered of sub.drain(snapshotOrdinal)) if (!send(conn, buffered.frame)) return;
+    sub.state = "live";
+    send(
+      conn,
+      encodeServerFrame({ case: "subscribed", value: { $typeName: "sessionstream.v1.SubscribedFrame", sessionId, sinceSnapshotOrdinal: since } }, registry()),
+    );
+    notify(observer, { type: "subscribed", connectionId: conn.id, sessionId });
+  }
+
+  function publishUI(sessionId: string, ordinal: bigint, uiEvents: readonly UIEvent[]): void {
+    const targets = bySession.get(sessionId);
+    if (!targets || targets.size === 0 || uiEvents.length === 0) return;
+    // Serialize once per UI event; every subscriber gets the same bytes.
+    const frames = uiEvents.map((ui) => encodeUIEvent(sessionId, ordinal, ui.name, ui.payload, registry()));
+    for (const conn of [...targets]) {
+      const sub = conn.subscriptions.get(sessionId);
+      if (!sub) continue;
+      if (sub.state === "live") {
+        if (ordinal <= sub.floor) continue;
+        for (const frame of frames) if (!send(conn, frame)) break;
+        continue;
+      }
+      for (const frame of frames) {
+        const overflow = sub.buffer({ ordinal, frame }, limits.maxHydrationBufferEvents, limits.maxHydrationBufferBytes);
+        if (overflow === undefined) continue;
+        conn.subscriptions.delete(sessionId);
+        removeFromSession(conn, sessionId);
+        sendError(conn, new SessionstreamError("hydration_buffer_overflow", overflow), sessionId);
+        break;
+      }
+    }
+  }
+
+  function onConnection(ws: WebSocket, request: IncomingMessage, connectionId: string, allowed: boolean): void {
+    if (!allowed) {
+      notify(observer, { type: "refused", connectionId, code: "forbidden", closeCode: CloseCode.policyViolation });
+      ws.send(encodeError("forbidden", "connection refused by authorize", registry()).data, { binary: false });
+      ws.close(CloseCode.policyViolation, "forbidden");
+      setTimeout(() => ws.terminate(), limits.closeGraceMs).unref();
+      return;
+    }
+    const conn = new Connection(connectionId, ws, request, limits, wantsDelta(request));
+    connections.set(connectionId, conn);
+    byWs.set(ws, conn);
+    ws.on("message", onMessage);
+    ws.on("pong", onPong);
+    ws.on("close", onClose);
+    ws.on("error", onError);
+    notify(observer, { type: "connected", connectionId });
+    send(conn, encodeServerFrame({ case: "hello", value: { $typeName: "sessionstream.v1.HelloFrame", connectionId } }, registry()));
+  }
+
+  function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
+    if (pathOf(request) !== path) return false;
+    if (closed) return rejectUpgrade(socket, 503, "Service Unavailable"), true;
+    if (!isOriginAllowed(request, options.allowedOrigins)) return rejectUpgrade(socket, 403, "Forbidden"), true;
+    if (connections.size >= limits.maxConnections) return rejectUpgrade(socket, 503, "Service Unavailable"), true;
+    const connectionId = randomUUID();
+    isAuthorized(options.authorize, { request, action: "connect", connectionId }).then((allowed) => {
+      if (closed || socket.destroyed) return socket.destroy();
+      wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, request, connectionId, allowed));
+    }, () => socket.destroy());
+    return true;
+  }
+
+  const detach = options.attachToHub === false ? () => {} : hub.attachFanout({ publishUI });
+
+  return {
+    path,
+    limits,
+    publishUI,
+    handleUpgrade,
+    attach(server) {
+      const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+        handleUpgrade(req, socket, head);
+      };
+      server.on("upgrade", listener);
+      return () => server.off("upgrade", listener);
+    },
+    stats() {
+      const perConnection = [...connections.values()].map((c) => ({
+        connectionId: c.id,
+        queuedBytes: c.queuedBytes,
+        subscriptions: [...c.subscriptions.keys()],
+      }));
+      return {
+        connections: perConnection.length,
+        subscriptions: perConnection.reduce((n, c) => n + c.subscriptions.length, 0),
+        queuedBytes: perConnection.reduce((n, c) => n + c.queuedBytes, 0),
+        perConnection,
+      };
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      detach();
+      if (heartbeat) clearInterval(heartbeat);
+      const waits = [...connections.values()].map(
+        (conn) =>
+          new Promise<void>((resolve) => {
+            conn.ws.once("close", () => resolve());
+            drop(conn, "closed", "server closing", CloseCode.goingAway);
+            conn.ws.close(CloseCode.goingAway, "server closing");
+            setTimeout(() => {
+              conn.ws.terminate();
+              resolve();
+            }, limits.closeGraceMs).unref();
+          }),
+      );
+      await Promise.all(waits);
+      wss.close();
+    },
+  };
+}
+
+function requireSessionId(sessionId: string, frame: string): string {
+  if (sessionId === "") throw new SessionstreamError("protocol_error", `${frame} is missing session_id`);
+  try {
+    validateSessionId(sessionId);
+  } catch (err) {
+    throw withSession(SessionstreamError.from(err, "invalid_session_id"), sessionId);
+  }
+  return sessionId;
+}
+
+/** Remembers which session an error concerns, for the `error` frame's `session_id`. */
+function withSession(err: SessionstreamError, sessionId: string): SessionstreamError {
+  (err as SessionstreamError & { sessionId?: string }).sessionId = sessionId;
+  return err;
+}
+
+function sessionOf(err: unknown): string {
+  return (err as { sessionId?: string } | undefined)?.sessionId ?? "";
+}
+
+function rawText(data: RawData): string {
+  if (Array.isArray(data)) return Buffer.concat(data).toString("utf8");
+  if (data instanceof ArrayBuffer) return Buffer.from(data).toString("utf8");
+  return data.toString("utf8");
+}
+
+function pathOf(request: IncomingMessage): string {
+  const url = request.url ?? "/";
+  const q = url.indexOf("?");
+  return q === -1 ? url : url.slice(0, q);
+}
+
+function wantsDelta(request: IncomingMessage): boolean {
+  return new URL(request.url ?? "/", "http://localhost").searchParams.get("resume") === "delta";
+}
+
+function rejectUpgrade(socket: Duplex, status: number, text: string): void {
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+}
