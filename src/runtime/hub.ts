@@ -4,6 +4,7 @@ import {
   hasErrorRecords,
   hasEventLog,
   hasTimelineReset,
+  isRegistryBound,
   type HydrationStore,
   type StoredEvent,
 } from "../store/hydration-store.js";
@@ -97,6 +98,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   constructor(options: HubOptions<S>) {
     this.registry = options.registry;
     this.store = options.store ?? new MemoryHydrationStore();
+    if (isRegistryBound(this.store)) this.store.bindRegistry(this.registry);
     this.#bus = options.bus ?? new InProcessEventBus();
     this.#sessions = new SessionTable(options.sessionMetadata);
     this.#onError = options.onError ?? logError;

@@ -1,4 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
+import type { SchemaRegistry } from "../runtime/registry.js";
 import type { Snapshot, SnapshotOptions, TimelineEntity, TimelineView } from "../runtime/timeline.js";
 
 /** A backend event as recorded in a store's event log. */
@@ -80,6 +81,11 @@ export interface SessionListStore {
   listSessions(): Promise<Array<{ sessionId: string; cursor: bigint }>>;
 }
 
+/** Capability: the store decodes payloads with a registry the hub hands it. */
+export interface RegistryBoundStore {
+  bindRegistry(registry: SchemaRegistry<any>): void;
+}
+
 export function hasEventLog(store: HydrationStore): store is HydrationStore & EventLogStore {
   return typeof (store as Partial<EventLogStore>).readEvents === "function";
 }
@@ -94,4 +100,7 @@ export function hasErrorRecords(store: HydrationStore): store is HydrationStore 
 }
 export function hasSessionList(store: HydrationStore): store is HydrationStore & SessionListStore {
   return typeof (store as Partial<SessionListStore>).listSessions === "function";
+}
+export function isRegistryBound(store: HydrationStore): store is HydrationStore & RegistryBoundStore {
+  return typeof (store as Partial<RegistryBoundStore>).bindRegistry === "function";
 }

@@ -25,6 +25,16 @@ describe("SqliteHydrationStore", () => {
     await store.close();
   });
 
+  test("a store built without a registry is bound by the hub", async () => {
+    const path = freshPath();
+    const store = new SqliteHydrationStore({ path });
+    await expect(store.snapshot("s")).resolves.toMatchObject({ snapshotOrdinal: 0n });
+    const hub = chatHub({ store, tokens: ["a"] });
+    await hub.submit("s", "ChatStartInference", { prompt: "p" });
+    expect((await store.snapshot("s")).entities[0]!.payload.$typeName).toBe("chat.v1.ChatMessageEntity");
+    await store.close();
+  });
+
   test("restart continues ordinals and returns the identical snapshot", async () => {
     const path = freshPath();
     const a = open(path, ["one ", "two"]);

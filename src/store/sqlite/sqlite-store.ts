@@ -13,6 +13,7 @@ import type {
   HydrationStore,
   ProjectionCursorStore,
   SessionListStore,
+  RegistryBoundStore,
   StoredEvent,
   TimelineResetStore,
 } from "../hydration-store.js";
@@ -22,8 +23,11 @@ import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 export interface SqliteHydrationStoreOptions<S extends AppSchema = AppSchema> {
   /** Database file; parent folders are created. `":memory:"` for a private in-memory database. */
   readonly path: string;
-  /** Decodes stored payloads; must register every event and entity type the store holds. */
-  readonly registry: SchemaRegistry<S>;
+  /**
+   * Decodes stored payloads; must register every event and entity type the
+   * store holds. Optional: a `Hub` built on this store binds its own registry.
+   */
+  readonly registry?: SchemaRegistry<S>;
   /**
    * SQLite `synchronous` pragma. Default `"normal"`: with WAL, an acknowledged
    * event survives a killed process; `"full"` also survives power loss.
@@ -60,12 +64,19 @@ interface EventRow {
  * once. Implements every optional store capability.
  */
 export class SqliteHydrationStore
-  implements HydrationStore, EventLogStore, ProjectionCursorStore, TimelineResetStore, ErrorRecordStore, SessionListStore
+  implements
+    HydrationStore,
+    EventLogStore,
+    ProjectionCursorStore,
+    TimelineResetStore,
+    ErrorRecordStore,
+    SessionListStore,
+    RegistryBoundStore
 {
   /** The database file path. */
   readonly path: string;
   readonly #db: Database.Database;
-  readonly #registry: SchemaRegistry<AppSchema>;
+  #registry: SchemaRegistry<AppSchema> | undefined;
   readonly #pageSize: number;
   readonly #stmt: ReturnType<typeof prepareStatements>;
   readonly #applyTx: (batch: ApplyBatch) => void;
@@ -94,14 +105,14 @@ export class SqliteHydrationStore
     this.#applyTx = this.#db.transaction((batch: ApplyBatch) => {
       const { sessionId, ordinal, event } = batch;
       if (event) {
-        const enc = this.#registry.encodeBinary(event.payload);
+        const enc = this.#codec.encodeBinary(event.payload);
         stmt.insertEvent.run(sessionId, ordinal, event.name, event.payload.$typeName, enc, event.appliedAt);
         stmt.upsertSessionCursor.run(sessionId, ordinal, ordinal);
       } else {
         stmt.upsertTimelineCursor.run(sessionId, ordinal);
       }
       for (const e of batch.entities) {
-        const enc = this.#registry.encodeBinary(e.payload);
+        const enc = this.#codec.encodeBinary(e.payload);
         stmt.upsertEntity.run(sessionId, e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, enc);
       }
     });
@@ -114,6 +125,18 @@ export class SqliteHydrationStore
       stmt.deleteEntities.run(sessionId);
       stmt.resetTimeline.run(sessionId);
     });
+  }
+
+  /** Uses `registry` to encode and decode payloads (called by the hub when the store was built without one). */
+  bindRegistry(registry: SchemaRegistry<any>): void {
+    this.#registry ??= registry;
+  }
+
+  get #codec(): SchemaRegistry<AppSchema> {
+    if (!this.#registry) {
+      throw new SessionstreamError("invalid_argument", "SqliteHydrationStore has no registry: pass `registry` or use it through a Hub");
+    }
+    return this.#registry;
   }
 
   /** The underlying better-sqlite3 connection (an escape hatch for pragmas, backups and tests). */
@@ -145,7 +168,7 @@ export class SqliteHydrationStore
       sessionId,
       ordinal: r.ordinal,
       name: r.name,
-      payload: this.#registry.decodeBinary(r.type_name, r.payload),
+      payload: this.#codec.decodeBinary(r.type_name, r.payload),
       appliedAt: Number(r.applied_at),
     }));
   }
@@ -212,7 +235,7 @@ export class SqliteHydrationStore
       createdOrdinal: r.created_ordinal,
       lastEventOrdinal: r.last_event_ordinal,
       tombstone: r.tombstone !== 0n,
-      payload: this.#registry.decodeBinary(r.type_name, r.payload),
+      payload: this.#codec.decodeBinary(r.type_name, r.payload),
     };
   }
 
