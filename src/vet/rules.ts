@@ -1,0 +1,116 @@
+/** Severity of a reported diagnostic. */
+export type Severity = "error" | "warning";
+
+/** Where a rule looks. */
+export type RuleScope = "typescript" | "proto" | "input";
+
+/** Static description of one schema-vet rule. */
+export interface RuleInfo {
+  /** Stable id, used in config, suppression comments and every output format. */
+  readonly id: string;
+  /** Severity when the project config does not override it. */
+  readonly defaultSeverity: Severity;
+  /** Sources the rule inspects (`input` rules report unreadable inputs). */
+  readonly scopes: readonly RuleScope[];
+  /** One line: what the rule catches and why it matters. */
+  readonly description: string;
+  /** One line: how to fix a finding. */
+  readonly fix: string;
+  /**
+   * Input failures (unparsable files, unreadable tsconfig or config): they
+   * cannot be turned off or suppressed, and they make the exit code 2.
+   */
+  readonly fatal?: true;
+}
+
+/** Every rule, in documentation order. Ids are a stable contract. */
+export const RULES: readonly RuleInfo[] = [
+  {
+    id: "no-top-level-struct",
+    defaultSeverity: "error",
+    scopes: ["typescript", "proto"],
+    description:
+      "A registered command, event, UI event or timeline entity is google.protobuf.Struct/Value/ListValue (or an annotated message that only wraps one): its payload is untyped JSON that no schema checks.",
+    fix: "Define a concrete message with typed fields; a Struct field inside it is fine for truly free-form data.",
+  },
+  {
+    id: "duplicate-name",
+    defaultSeverity: "error",
+    scopes: ["proto"],
+    description: "Two annotated messages declare the same logical name within one family (commands, events, UI events or timeline kinds); registration would fail at startup.",
+    fix: "Rename one of them with the annotation's name/names/kind option.",
+  },
+  {
+    id: "timeline-id-field",
+    defaultSeverity: "error",
+    scopes: ["proto"],
+    description: "A timeline entity's id_field (default \"id\") is missing from the message or is not a singular string field, so entities cannot be keyed.",
+    fix: "Add a `string id` field, or set `id_field` to the name of the message's string id field.",
+  },
+  {
+    id: "event-without-projection",
+    defaultSeverity: "error",
+    scopes: ["proto"],
+    description: "An event declares no UI event and no timeline entity: a command validates but nothing visible or durable changes.",
+    fix: "List what its projections emit in `ui_events` and/or `timeline_entities`.",
+  },
+  {
+    id: "live-only-ui-event",
+    defaultSeverity: "warning",
+    scopes: ["proto"],
+    description: "An event declares UI events but no timeline entity: live UI works, but a reload loses the state those UI events built.",
+    fix: "Also declare the timeline entity that keeps this state durable (`timeline_entities`), or suppress the finding if the state is truly transient.",
+  },
+  {
+    id: "undeclared-ui-event",
+    defaultSeverity: "warning",
+    scopes: ["proto"],
+    description: "A UI event name is defined by a message but no event lists it in `ui_events`, so no projection can ever emit it.",
+    fix: "Add the name to the `ui_events` of the event that produces it, or remove the UI event.",
+  },
+  {
+    id: "unknown-projection-target",
+    defaultSeverity: "error",
+    scopes: ["proto"],
+    description: "An event lists a UI event name or timeline entity kind that no annotated message defines.",
+    fix: "Fix the spelling, or annotate the message that carries it with `ui_event` / `timeline_entity`.",
+  },
+  {
+    id: "ts-parse-error",
+    defaultSeverity: "error",
+    scopes: ["input"],
+    description: "A TypeScript file has syntax errors; its registrations may be missed.",
+    fix: "Fix the syntax error (run `tsc --noEmit` for details).",
+    fatal: true,
+  },
+  {
+    id: "proto-parse-error",
+    defaultSeverity: "error",
+    scopes: ["input"],
+    description: "A .proto file does not compile; its annotations cannot be checked.",
+    fix: "Fix the compiler error shown; the other protos are still checked.",
+    fatal: true,
+  },
+  {
+    id: "config-error",
+    defaultSeverity: "error",
+    scopes: ["input"],
+    description: "An input could not be read: a missing path, an unreadable tsconfig.json, or an invalid sessionstream.config.json.",
+    fix: "Fix the path or the JSON file named in the message.",
+    fatal: true,
+  },
+];
+
+const BY_ID = new Map(RULES.map((r) => [r.id, r]));
+
+/** The rule with `id`, or `undefined`. */
+export function findRule(id: string): RuleInfo | undefined {
+  return BY_ID.get(id);
+}
+
+/** The rule with `id`; throws for an unknown id (a programming error). */
+export function rule(id: string): RuleInfo {
+  const found = BY_ID.get(id);
+  if (!found) throw new Error(`unknown schema-vet rule ${id}`);
+  return found;
+}
