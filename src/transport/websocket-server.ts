@@ -111,6 +111,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     if (conn.closing) return;
     conn.write(encodeError(code, message, registry()));
     drop(conn, code, message, closeCode);
+    // Read again (reading may be paused by backpressure) so the peer's close frame is seen.
+    conn.ws.resume();
     conn.ws.close(closeCode, code);
     const timer = setTimeout(() => conn.ws.terminate(), limits.closeGraceMs);
     timer.unref();
@@ -349,6 +351,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
           new Promise<void>((resolve) => {
             conn.ws.once("close", () => resolve());
             drop(conn, "closed", "server closing", CloseCode.goingAway);
+            conn.ws.resume();
             conn.ws.close(CloseCode.goingAway, "server closing");
             setTimeout(() => {
               conn.ws.terminate();
