@@ -1,0 +1,160 @@
+// The dev inspector: sessions, backend events, UI frames and timeline
+// entities side by side, live; a form per registered command.
+// Plain browser JavaScript, served by `sessionstream dev`, no build step.
+const $ = (id) => document.getElementById(id);
+const api = "/__sessionstream/api";
+let selected = null;
+let socket = null;
+let schema = null;
+
+function el(tag, attrs = {}, ...children) {
+  const node = document.createElement(tag);
+  for (const [k, v] of Object.entries(attrs)) {
+    if (k === "class") node.className = v;
+    else if (k.startsWith("on")) node.addEventListener(k.slice(2), v);
+    else node.setAttribute(k, v);
+  }
+  for (const c of children) node.append(c instanceof Node ? c : document.createTextNode(String(c)));
+  return node;
+}
+const json = (v) => JSON.stringify(v);
+
+async function getJson(url) {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`${url}: ${res.status} ${await res.text()}`);
+  return res.json();
+}
+
+function showStatus(status) {
+  const s = $("app-status");
+  s.textContent = status.state === "ready" ? `app loaded (${status.loadCount}×)` : status.state === "error" ? "load error" : status.state;
+  s.className = status.state === "ready" ? "ok" : status.state === "error" ? "error" : "";
+  const err = $("load-error");
+  err.hidden = !status.error;
+  err.textContent = status.error ? `Load error (dev keeps running; fix the code and save):\n${status.error}` : "";
+}
+
+async function refreshSessions() {
+  const { sessions } = await getJson(`${api}/sessions`);
+  const list = $("sessions");
+  list.replaceChildren(
+    ...sessions.map((s) =>
+      el("li", { class: s.sessionId === selected ? "selected" : "", "data-session": s.sessionId, onclick: () => select(s.sessionId) }, `${s.sessionId} (${s.cursor})`),
+    ),
+  );
+}
+
+function renderCommands() {
+  const box = $("commands");
+  box.replaceChildren(
+    ...schema.commands.map((c) => {
+      const body = el("textarea", { "data-testid": `command-body-${c.name}` });
+      body.value = JSON.stringify(c.template, null, 2);
+      const send = el("button", { "data-testid": `command-send-${c.name}`, onclick: () => sendCommand(c.name, body.value) }, `send ${c.name}`);
+      return el("div", { class: "command" }, el("div", { class: "name" }, c.name, " ", el("small", {}, c.typeName)), body, send);
+    }),
+  );
+}
+
+async function sendCommand(name, text) {
+  const out = $("command-result");
+  if (!selected) {
+    out.textContent = "open a session first";
+    return;
+  }
+  out.textContent = `sending ${name}…`;
+  const res = await fetch(`/api/sessions/${encodeURIComponent(selected)}/commands/${encodeURIComponent(name)}`, {
+    method: "POST",
+    headers: { "content-type": "application/json", "idempotency-key": crypto.randomUUID() },
+    body: text,
+  });
+  out.textContent = `${name}: HTTP ${res.status}\n${await res.text()}`;
+  refreshSessions();
+}
+
+function addEvent(ev) {
+  $("events").append(el("li", {}, el("span", { class: "ord" }, ev.ordinal), el("span", { class: "name" }, ev.name), " ", el("span", { class: "json" }, json(ev.payload))));
+  $("cursor").textContent = `cursor ${ev.ordinal}`;
+}
+
+function addFrame(text) {
+  const frame = JSON.parse(text);
+  const kind = Object.keys(frame)[0];
+  const body = frame[kind];
+  const label = kind === "uiEvent" ? `${body.eventOrdinal} ${body.name}` : kind;
+  $("frames").append(el("li", {}, el("span", { class: "name" }, label), " ", el("span", { class: "json" }, json(body))));
+}
+
+async function refreshTimeline() {
+  if (!selected) return;
+  const snap = await getJson(`${api}/sessions/${encodeURIComponent(selected)}/timeline`);
+  $("snapshot-ordinal").textContent = `snapshot ${snap.snapshotOrdinal}`;
+  $("entities").replaceChildren(
+    ...snap.entities.map((e) =>
+      el("div", { class: "entity", "data-entity": `${e.kind}/${e.id}` }, el("div", { class: "name" }, `${e.kind} ${e.id}`), el("div", {}, `created ${e.createdOrdinal}, last ${e.lastEventOrdinal}`), el("div", { class: "json" }, json(e.payload))),
+    ),
+  );
+}
+
+function connectSocket() {
+  if (socket) socket.close();
+  if (!selected) return;
+  const session = selected;
+  const ws = new WebSocket(`${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws`);
+  socket = ws;
+  ws.onopen = () => ws.send(JSON.stringify({ subscribe: { sessionId: session } }));
+  ws.onmessage = (m) => addFrame(m.data);
+  // The app reloads on code changes and closes sockets: reconnect and re-hydrate.
+  ws.onclose = () => {
+    if (socket === ws) setTimeout(() => socket === ws && connectSocket(), 500);
+  };
+}
+
+async function select(sessionId) {
+  selected = sessionId;
+  history.replaceState(null, "", `#${encodeURIComponent(sessionId)}`);
+  $("events").replaceChildren();
+  $("frames").replaceChildren();
+  const { events } = await getJson(`${api}/sessions/${encodeURIComponent(sessionId)}/events`);
+  events.forEach(addEvent);
+  await refreshTimeline();
+  await refreshSessions();
+  connectSocket();
+}
+
+function listen() {
+  const stream = new EventSource(`${api}/stream`);
+  stream.addEventListener("status", (m) => {
+    const status = JSON.parse(m.data);
+    showStatus(status);
+    if (status.state === "ready") loadSchema();
+  });
+  stream.addEventListener("event", (m) => {
+    const ev = JSON.parse(m.data);
+    if (ev.sessionId === selected) {
+      addEvent(ev);
+      refreshTimeline();
+    }
+    refreshSessions();
+  });
+}
+
+async function loadSchema() {
+  try {
+    schema = await getJson("/api/schema");
+    renderCommands();
+  } catch (err) {
+    $("command-result").textContent = String(err);
+  }
+}
+
+$("open-session").addEventListener("submit", (e) => {
+  e.preventDefault();
+  select($("session-input").value.trim());
+});
+
+showStatus(await getJson(`${api}/status`));
+await loadSchema();
+await refreshSessions();
+listen();
+if (location.hash.length > 1) select(decodeURIComponent(location.hash.slice(1)));

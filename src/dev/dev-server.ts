@@ -1,0 +1,206 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { AppSchema } from "../runtime/app-schema.js";
+import type { Hub } from "../runtime/hub.js";
+import { createCommandIngress, createWebSocketServer, type SessionstreamWebSocketServer } from "../transport/index.js";
+import { AppHost, type AppStatus, type DevStoreKind } from "./app-host.js";
+import { INSPECTOR_PREFIX, InspectorApi, sendJson } from "./inspector-api.js";
+import { describeSchema } from "./schema-description.js";
+import { serveStatic } from "./static-files.js";
+import { watchProject, type ChangeBatch } from "./watcher.js";
+
+/** The package's inspector assets and browser client, resolved from this file (src/dev or dist/dev). */
+const INSPECTOR_ASSETS = fileURLToPath(new URL("../../assets/inspector", import.meta.url));
+const CLIENT_DIST = fileURLToPath(new URL("../../dist/transport/client", import.meta.url));
+
+/** Options of {@link startDevServer}. */
+export interface DevServerOptions {
+  /** The app's folder. */
+  readonly cwd: string;
+  /** The app module (exports `createApp({ store })`). Default `<cwd>/src/app.ts`. */
+  readonly appPath?: string;
+  /** Default `"127.0.0.1"`: the dev server is not exposed to the network unless asked. */
+  readonly host?: string;
+  /** Default 4400; 0 picks a free port. */
+  readonly port?: number;
+  /** Default `"sqlite"` (under `.sessionstream/`). */
+  readonly store?: DevStoreKind;
+  /** The static page folder served at `/`. Default `<cwd>/public`. */
+  readonly publicDir?: string;
+  /** Watch protos and sources and reload. Default true. */
+  readonly watch?: boolean;
+  /** Proto folders (relative to cwd) watched for `gen`. Default `["proto"]`. */
+  readonly protoRoots?: readonly string[];
+  /** Source folders (relative to cwd) watched for reloads. Default `["src"]`. */
+  readonly sourceRoots?: readonly string[];
+  /** Re-runs code generation after a proto change; throws with the compiler's message on failure. */
+  readonly regenerate?: () => Promise<void>;
+  /** Where progress lines go. Default `console.log`. */
+  readonly log?: (line: string) => void;
+}
+
+/** A running dev server. */
+export interface DevServer {
+  /** `http://host:port` */
+  readonly url: string;
+  readonly storePath: string;
+  status(): AppStatus;
+  /** The hub of the running app generation. */
+  hub(): Hub<AppSchema> | undefined;
+  /** Reloads the app now (what the watcher does on a change). */
+  reload(): Promise<void>;
+  /** Closes sockets, the HTTP server, the app and its store. */
+  close(): Promise<void>;
+}
+
+interface Transport {
+  readonly ws: SessionstreamWebSocketServer;
+  readonly ingress: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+}
+
+/**
+ * `sessionstream dev`: one HTTP server with the websocket endpoint `/ws`,
+ * command ingress and snapshots under `/api`, the schema at `/api/schema`,
+ * the app's `public/` at `/` and the inspector at `/__sessionstream/inspector/`.
+ */
+export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
+  const cwd = resolve(options.cwd);
+  const log = options.log ?? ((line: string) => console.log(line));
+  const publicDir = resolve(cwd, options.publicDir ?? "public");
+  let transport: Transport | undefined;
+
+  const inspector = new InspectorApi(
+    () => host.hub,
+    () => host.status,
+  );
+  const host: AppHost = new AppHost({
+    cwd,
+    appPath: resolve(cwd, options.appPath ?? "src/app.ts"),
+    store: options.store ?? "sqlite",
+    onLoaded: (hub) => {
+      const ws = createWebSocketServer({ hub, path: "/ws" });
+      transport = { ws, ingress: createCommandIngress({ hub, prefix: "/api" }) };
+      return async () => {
+        transport = undefined;
+        await ws.close();
+      };
+    },
+    onStatus: (status) => {
+      inspector.publishStatus(status);
+      if (status.state === "ready") log(`app loaded: ${status.commands.length} commands (${status.commands.join(", ")}), ${status.events.length} events`);
+      if (status.state === "error") log(`app failed to load; dev keeps running, fix the code and save:\n${status.error}`);
+    },
+    onEvent: (applied) => {
+      const hub = host.hub;
+      if (hub) inspector.publishEvent(hub, applied);
+    },
+  });
+
+  const server: Server = createServer((req, res) => {
+    handle(req, res).catch((err) => {
+      if (!res.headersSent) sendJson(res, 500, { code: "internal", message: (err as Error).message });
+      else res.destroy();
+    });
+  });
+
+  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    const path = url.pathname;
+    if (path === "/api/schema" && req.method === "GET") {
+      const hub = host.hub;
+      if (!hub) return void sendJson(res, 503, { code: "app_not_loaded", message: host.status.error ?? "the app is not loaded" });
+      return void sendJson(res, 200, describeSchema(hub.registry));
+    }
+    if (path.startsWith("/api/")) {
+      if (!transport) return void sendJson(res, 503, { code: "app_not_loaded", message: host.status.error ?? "the app is not loaded" });
+      if (await transport.ingress(req, res)) return;
+      return void sendJson(res, 404, { code: "not_found", message: `no endpoint ${req.method} ${path}` });
+    }
+    if (path === `${INSPECTOR_PREFIX}/inspector` || path === INSPECTOR_PREFIX || path === `${INSPECTOR_PREFIX}/`) {
+      res.writeHead(302, { location: `${INSPECTOR_PREFIX}/inspector/` }).end();
+      return;
+    }
+    if (path.startsWith(`${INSPECTOR_PREFIX}/inspector/`)) {
+      if (serveStatic(req, res, INSPECTOR_ASSETS, path.slice(`${INSPECTOR_PREFIX}/inspector`.length))) return;
+    } else if (path.startsWith(`${INSPECTOR_PREFIX}/client/`)) {
+      if (serveStatic(req, res, CLIENT_DIST, path.slice(`${INSPECTOR_PREFIX}/client`.length))) return;
+    } else if (await inspector.handle(req, res, path, url.searchParams)) {
+      return;
+    } else if (serveStatic(req, res, publicDir, path)) {
+      return;
+    }
+    sendJson(res, 404, { code: "not_found", message: `nothing at ${path}` });
+  }
+
+  server.on("upgrade", function onUpgrade(req, socket, head) {
+    if (!transport || !transport.ws.handleUpgrade(req, socket, head)) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+    }
+  });
+
+  await host.reload();
+  await new Promise<void>((ready, fail) => {
+    server.once("error", fail);
+    server.listen(options.port ?? 4400, options.host ?? "127.0.0.1", () => {
+      server.off("error", fail);
+      ready();
+    });
+  });
+  const address = server.address() as AddressInfo;
+  const hostName = address.family === "IPv6" ? `[${address.address}]` : address.address;
+  const url = `http://${hostName}:${address.port}`;
+
+  let regenerating: Promise<void> = Promise.resolve();
+  const onChange = (batch: ChangeBatch) => {
+    regenerating = regenerating.then(async () => {
+      if (batch.protos.length > 0 && options.regenerate) {
+        log(`proto changed (${batch.protos.join(", ")}): running gen`);
+        try {
+          await options.regenerate();
+        } catch (err) {
+          host.fail(`gen failed:\n${(err as Error).message}`);
+          log(`gen failed; dev keeps running, fix the proto and save:\n${(err as Error).message}`);
+          return;
+        }
+      } else if (batch.sources.length > 0) {
+        log(`changed: ${batch.sources.slice(0, 5).join(", ")}${batch.sources.length > 5 ? ", ..." : ""}: reloading`);
+      }
+      await host.reload();
+    });
+  };
+  const stopWatching =
+    options.watch === false
+      ? () => {}
+      : watchProject({
+          cwd,
+          protoRoots: options.protoRoots ?? ["proto"],
+          sourceRoots: options.sourceRoots ?? ["src"],
+          onChange,
+        });
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    storePath: options.store === "memory" ? "(memory)" : host.storePath,
+    status: () => host.status,
+    hub: () => host.hub,
+    reload: () => host.reload(),
+    close: () =>
+      (closing ??= (async () => {
+        stopWatching();
+        await regenerating;
+        inspector.close();
+        await host.close();
+        server.closeAllConnections();
+        await new Promise<void>((done) => server.close(() => done()));
+      })()),
+  };
+}
+
+/** The inspector's URL for a dev server URL. */
+export function inspectorUrl(baseUrl: string): string {
+  return `${baseUrl}${INSPECTOR_PREFIX}/inspector/`;
+}
+

@@ -1,0 +1,129 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toJson } from "@bufbuild/protobuf";
+import type { AppSchema } from "../runtime/app-schema.js";
+import type { AppliedEvent } from "../runtime/handlers.js";
+import type { Hub } from "../runtime/hub.js";
+import { validateSessionId } from "../runtime/session.js";
+import type { TimelineEntity } from "../runtime/timeline.js";
+import { hasEventLog, hasSessionList } from "../store/hydration-store.js";
+import type { AppStatus } from "./app-host.js";
+
+/** Prefix of the inspector's page and JSON API. */
+export const INSPECTOR_PREFIX = "/__sessionstream";
+
+const MAX_EVENTS_PER_PAGE = 1000;
+
+/**
+ * The inspector's JSON API and its live stream (server-sent events): status,
+ * sessions, a session's event log and timeline, and every applied event.
+ */
+export class InspectorApi {
+  readonly #streams = new Set<ServerResponse>();
+  readonly #getHub: () => Hub<AppSchema> | undefined;
+  readonly #getStatus: () => AppStatus;
+
+  constructor(getHub: () => Hub<AppSchema> | undefined, getStatus: () => AppStatus) {
+    this.#getHub = getHub;
+    this.#getStatus = getStatus;
+  }
+
+  /** Handles `/__sessionstream/api/...`; returns false for other paths. */
+  async handle(req: IncomingMessage, res: ServerResponse, path: string, query: URLSearchParams): Promise<boolean> {
+    const prefix = `${INSPECTOR_PREFIX}/api/`;
+    if (!path.startsWith(prefix) || req.method !== "GET") return false;
+    const parts = path.slice(prefix.length).split("/").map(decodeURIComponent);
+    if (parts[0] === "status") return sendJson(res, 200, this.#getStatus());
+    if (parts[0] === "stream") return this.#openStream(res);
+    const hub = this.#getHub();
+    if (!hub) return sendJson(res, 503, { code: "app_not_loaded", message: this.#getStatus().error ?? "the app is not loaded" });
+    if (parts[0] === "sessions" && parts.length === 1) {
+      const sessions = hasSessionList(hub.store) ? await hub.store.listSessions() : [];
+      return sendJson(res, 200, { sessions: sessions.map((s) => ({ sessionId: s.sessionId, cursor: s.cursor.toString() })) });
+    }
+    if (parts[0] === "sessions" && parts.length === 3) {
+      const sessionId = parts[1]!;
+      try {
+        validateSessionId(sessionId);
+      } catch (err) {
+        return sendJson(res, 400, { code: "invalid_session_id", message: (err as Error).message });
+      }
+      if (parts[2] === "events") {
+        if (!hasEventLog(hub.store)) return sendJson(res, 200, { events: [] });
+        const after = BigInt(/^\d+$/.test(query.get("after") ?? "") ? query.get("after")! : "0");
+        const events = await hub.store.readEvents(sessionId, after, MAX_EVENTS_PER_PAGE);
+        return sendJson(res, 200, {
+          events: events.map((e) => eventJson(hub, { sessionId, ordinal: e.ordinal, name: e.name, payload: e.payload })),
+        });
+      }
+      if (parts[2] === "timeline") {
+        const snap = await hub.snapshot(sessionId);
+        return sendJson(res, 200, {
+          sessionId,
+          snapshotOrdinal: snap.snapshotOrdinal.toString(),
+          entities: snap.entities.map((e) => entityJson(hub, e)),
+        });
+      }
+    }
+    return sendJson(res, 404, { code: "not_found", message: `no inspector endpoint ${path}` });
+  }
+
+  /** Pushes an applied event to every open inspector. */
+  publishEvent(hub: Hub<AppSchema>, applied: AppliedEvent): void {
+    if (this.#streams.size === 0) return;
+    this.#broadcast("event", eventJson(hub, applied.event));
+  }
+
+  publishStatus(status: AppStatus): void {
+    this.#broadcast("status", status);
+  }
+
+  /** Ends every open stream (shutdown). */
+  close(): void {
+    for (const res of this.#streams) res.end();
+    this.#streams.clear();
+  }
+
+  #openStream(res: ServerResponse): boolean {
+    res.writeHead(200, { "content-type": "text/event-stream", "cache-control": "no-store", connection: "keep-alive" });
+    res.write(`event: status\ndata: ${JSON.stringify(this.#getStatus())}\n\n`);
+    this.#streams.add(res);
+    res.on("close", () => this.#streams.delete(res));
+    return true;
+  }
+
+  #broadcast(event: string, data: unknown): void {
+    const chunk = `event: ${event}\ndata: ${JSON.stringify(data)}\n\n`;
+    for (const res of this.#streams) {
+      // A stalled inspector tab must not grow memory: drop it, it reconnects.
+      if (res.writableLength > 1 << 20) res.destroy();
+      else res.write(chunk);
+    }
+  }
+}
+
+function eventJson(hub: Hub<AppSchema>, e: { sessionId: string; ordinal: bigint; name: string; payload: AppliedEvent["event"]["payload"] }) {
+  return { sessionId: e.sessionId, ordinal: e.ordinal.toString(), name: e.name, payload: payloadJson(hub, e.payload) };
+}
+
+function entityJson(hub: Hub<AppSchema>, e: TimelineEntity) {
+  return {
+    kind: e.kind,
+    id: e.id,
+    createdOrdinal: e.createdOrdinal.toString(),
+    lastEventOrdinal: e.lastEventOrdinal.toString(),
+    payload: payloadJson(hub, e.payload),
+  };
+}
+
+function payloadJson(hub: Hub<AppSchema>, payload: AppliedEvent["event"]["payload"]) {
+  const schema = hub.registry.typeRegistry.getMessage(payload.$typeName);
+  return schema ? toJson(schema, payload, { registry: hub.registry.typeRegistry }) : { "@type": payload.$typeName };
+}
+
+/** Writes a JSON response; always returns true (handled). */
+export function sendJson(res: ServerResponse, status: number, body: unknown): true {
+  const text = JSON.stringify(body);
+  res.writeHead(status, { "content-type": "application/json; charset=utf-8", "content-length": Buffer.byteLength(text), "cache-control": "no-store" });
+  res.end(text);
+  return true;
+}
