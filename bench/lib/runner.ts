@@ -1,0 +1,96 @@
+// Runs the scenarios, collects rows, writes the JSON result.
+import { mkdirSync, writeFileSync } from "node:fs";
+import { dirname } from "node:path";
+import { machineInfo, type MachineInfo } from "./report.js";
+import type { BenchContext, Row, Scenario } from "./types.js";
+
+/** Scenario files in bench/scenarios, in run order. */
+export const SCENARIOS = ["hub-memory", "hub-sqlite", "fanout", "latency", "hydration", "codegen", "schema-vet", "memory"] as const;
+
+export interface RunOptions {
+  readonly quick?: boolean;
+  /** Run scenarios whose name contains one of these strings. Default: all. */
+  readonly filter?: readonly string[];
+  /** Measured repetitions per variant. Default 5 (quick: 3). */
+  readonly reps?: number;
+  /** Warm-up repetitions per variant. Default 1. */
+  readonly warmup?: number;
+  /** Where to write the JSON result; `null` to skip. Default `bench/results/latest.json`. */
+  readonly out?: string | null;
+  readonly log?: (line: string) => void;
+}
+
+export interface ScenarioResult {
+  readonly name: string;
+  readonly title: string;
+  readonly description: string;
+  readonly seconds: number;
+  /** Set when the scenario threw; its rows are then missing. */
+  readonly error?: string;
+}
+
+export interface BenchResult {
+  readonly machine: MachineInfo;
+  readonly options: { readonly quick: boolean; readonly reps: number; readonly warmup: number; readonly filter: readonly string[] };
+  readonly scenarios: readonly ScenarioResult[];
+  readonly rows: readonly Row[];
+  readonly seconds: number;
+}
+
+/** Scenario names that exist (file present) and match `filter`. */
+export async function loadScenarios(filter: readonly string[] = []): Promise<Scenario[]> {
+  const out: Scenario[] = [];
+  for (const name of SCENARIOS) {
+    if (filter.length > 0 && !filter.some((f) => name.includes(f))) continue;
+    let mod: { scenario?: Scenario };
+    try {
+      mod = (await import(`../scenarios/${name}.js`)) as { scenario?: Scenario };
+    } catch (err) {
+      if ((err as { code?: string }).code === "ERR_MODULE_NOT_FOUND" && String((err as Error).message).includes(`scenarios/${name}`)) continue;
+      throw err;
+    }
+    if (mod.scenario) out.push(mod.scenario);
+  }
+  return out;
+}
+
+export async function runBench(options: RunOptions = {}): Promise<BenchResult> {
+  const quick = options.quick ?? false;
+  const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
+  const ctx: BenchContext = {
+    quick,
+    reps: options.reps ?? (quick ? 3 : 5),
+    warmup: options.warmup ?? 1,
+    log,
+  };
+  const filter = options.filter ?? [];
+  const scenarios = await loadScenarios(filter);
+  const started = Date.now();
+  const rows: Row[] = [];
+  const results: ScenarioResult[] = [];
+  for (const s of scenarios) {
+    log(`# ${s.name}: ${s.title}`);
+    const t0 = Date.now();
+    try {
+      rows.push(...(await s.run(ctx)));
+      results.push({ name: s.name, title: s.title, description: s.description, seconds: (Date.now() - t0) / 1000 });
+    } catch (err) {
+      const message = err instanceof Error ? (err.stack ?? err.message) : String(err);
+      log(`  FAILED: ${message}`);
+      results.push({ name: s.name, title: s.title, description: s.description, seconds: (Date.now() - t0) / 1000, error: message });
+    }
+  }
+  const result: BenchResult = {
+    machine: machineInfo(),
+    options: { quick, reps: ctx.reps, warmup: ctx.warmup, filter },
+    scenarios: results,
+    rows,
+    seconds: (Date.now() - started) / 1000,
+  };
+  const out = options.out === undefined ? "bench/results/latest.json" : options.out;
+  if (out !== null) {
+    mkdirSync(dirname(out), { recursive: true });
+    writeFileSync(out, JSON.stringify(result, null, 2) + "\n");
+  }
+  return result;
+}
