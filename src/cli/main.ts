@@ -3,6 +3,8 @@
 // process.exitCode, never call process.exit (so tests can run them in-process).
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { devCommand } from "./commands/dev.js";
+import { initCommand } from "./commands/init.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -18,6 +20,8 @@ export function createProgram(): Command {
 
 function verbs(): Command[] {
   return [
+    initCommand(),
+    devCommand(),
     // Each verb module appends itself here.
   ];
 }

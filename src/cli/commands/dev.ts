@@ -1,0 +1,90 @@
+import { Command, InvalidArgumentError } from "commander";
+import { inspectorUrl, startDevServer, type DevServer, type DevServerOptions } from "../../dev/dev-server.js";
+import { failWith } from "../report.js";
+
+interface DevFlags {
+  host: string;
+  port: number;
+  store: "sqlite" | "memory";
+  app: string;
+  public: string;
+  watch: boolean;
+  cwd: string;
+}
+
+/** Starts the dev server and prints where everything is; resolves with the running server. */
+export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> = {}): Promise<DevServer> {
+  const server = await startDevServer({
+    cwd: flags.cwd,
+    appPath: flags.app,
+    host: flags.host,
+    port: flags.port,
+    store: flags.store,
+    publicDir: flags.public,
+    watch: flags.watch,
+    ...extra,
+  });
+  const status = server.status();
+  console.log(
+    [
+      "",
+      `  app        ${server.url}/`,
+      `  inspector  ${inspectorUrl(server.url)}`,
+      `  websocket  ${server.url.replace(/^http/, "ws")}/ws`,
+      `  commands   POST ${server.url}/api/sessions/:sessionId/commands/:name`,
+      `  store      ${server.storePath}`,
+      `  registered ${status.commands.length} commands: ${status.commands.join(", ") || "-"}`,
+      `             ${status.events.length} events: ${status.events.join(", ") || "-"}`,
+      flags.watch ? "  watching   proto/ and src/ (Ctrl-C to stop)" : "  (Ctrl-C to stop)",
+      "",
+    ].join("\n"),
+  );
+  return server;
+}
+
+function port(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new InvalidArgumentError("expected a port number 0-65535");
+  return n;
+}
+
+export function devCommand(): Command {
+  return new Command("dev")
+    .description("Run the app: websocket /ws, command ingress /api, the app's public/ page and an inspector, reloading on change.")
+    .option("--host <host>", "interface to bind (use 0.0.0.0 to expose on the network)", "127.0.0.1")
+    .option("--port <port>", "port (0 picks a free one)", port, 4400)
+    .option("--store <kind>", "sqlite (under .sessionstream/) or memory", "sqlite")
+    .option("--app <file>", "the app module exporting createApp({ store })", "src/app.ts")
+    .option("--public <dir>", "static page folder served at /", "public")
+    .option("--no-watch", "do not watch protos and sources")
+    .option("--cwd <dir>", "the app's folder", ".")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ npx sessionstream dev
+  $ npx sessionstream dev --port 0 --store memory`,
+    )
+    .action(async function devAction(flags: DevFlags) {
+      if (flags.store !== "sqlite" && flags.store !== "memory") return failWith(`--store must be sqlite or memory, got "${flags.store}"`, 2);
+      // Detached work of a reloaded app may reject after its hub closed: log it, never crash dev.
+      process.on("unhandledRejection", function logRejection(reason) {
+        console.error(`[sessionstream dev] unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
+      });
+      let server: DevServer;
+      try {
+        server = await runDev(flags);
+      } catch (err) {
+        return failWith(err, 1);
+      }
+      await new Promise<void>((stop) => {
+        const shutdown = () => {
+          console.log("\nstopping: closing sockets and the store");
+          stop();
+        };
+        process.once("SIGINT", shutdown);
+        process.once("SIGTERM", shutdown);
+      });
+      await server.close();
+    });
+}

@@ -1,0 +1,49 @@
+import { relative } from "node:path";
+import { Command } from "commander";
+import { initProject, type InitResult } from "../../scaffold/init-project.js";
+import { failWith } from "../report.js";
+
+/** The text printed after a successful `init`. */
+export function initSummary(result: InitResult, cwd = process.cwd()): string {
+  const where = relative(cwd, result.dir) || ".";
+  return [
+    `Created ${result.name} in ${where} (${result.files.length} files, sessionstream ${result.sessionstreamDependency}).`,
+    "",
+    "Next steps:",
+    ...(where === "." ? [] : [`  cd ${where}`]),
+    "  npm install",
+    "  npx sessionstream gen",
+    "  npx sessionstream dev",
+    "",
+    "Then open the printed URL, send a prompt, and reload mid-stream: the conversation survives.",
+  ].join("\n");
+}
+
+export function initCommand(): Command {
+  return new Command("init")
+    .description("Scaffold a working chat app: annotated proto, handlers, projections, a page and tests.")
+    .argument("[dir]", "folder to create the app in", ".")
+    .option("--name <name>", "npm package name of the app (default: the folder name)")
+    .option("--force", "write into a non-empty folder", false)
+    .option("--sessionstream <spec>", "dependency on sessionstream: a version range, or a path to a local checkout (file:)")
+    .addHelpText(
+      "after",
+      `
+Examples:
+  $ npx sessionstream init my-chat
+  $ npx sessionstream init my-chat --sessionstream ../sessionstream   # against a local checkout`,
+    )
+    .action(function initAction(dir: string, opts: { name?: string; force: boolean; sessionstream?: string }) {
+      try {
+        const result = initProject({
+          dir,
+          force: opts.force,
+          ...(opts.name ? { name: opts.name } : {}),
+          ...(opts.sessionstream ? { sessionstream: opts.sessionstream } : {}),
+        });
+        console.log(initSummary(result));
+      } catch (err) {
+        failWith(err, 2);
+      }
+    });
+}

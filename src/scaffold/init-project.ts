@@ -1,0 +1,103 @@
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { basename, dirname, isAbsolute, join, relative, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
+import { SessionstreamError } from "../runtime/errors.js";
+
+/** The package's `templates/` folder (resolved from src/scaffold or dist/scaffold). */
+export const TEMPLATES_DIR = fileURLToPath(new URL("../../templates", import.meta.url));
+const PACKAGE_JSON = fileURLToPath(new URL("../../package.json", import.meta.url));
+
+/** Options of {@link initProject}. */
+export interface InitOptions {
+  /** Target folder; created when missing. */
+  readonly dir: string;
+  /** Package name of the new app. Default: the folder's name. */
+  readonly name?: string;
+  /** Write into a non-empty folder (existing files with the same names are overwritten). Default false. */
+  readonly force?: boolean;
+  /**
+   * How the app depends on sessionstream: a version range (default: this
+   * package's own version) or a path to a local checkout (becomes `file:<abs path>`).
+   */
+  readonly sessionstream?: string;
+  /** Template to copy. Default `chat`. */
+  readonly template?: string;
+}
+
+/** What `init` did. */
+export interface InitResult {
+  readonly dir: string;
+  readonly name: string;
+  /** Files written, relative to `dir`, sorted. */
+  readonly files: readonly string[];
+  readonly sessionstreamDependency: string;
+}
+
+/**
+ * Writes a complete small app from `templates/<template>/`. Files named
+ * `*.tmpl` get `{{name}}`, `{{sessionstream}}` and `{{sessionstreamVersion}}`
+ * substituted; `_gitignore` becomes `.gitignore` (npm drops dotfiles from packages).
+ */
+export function initProject(options: InitOptions): InitResult {
+  const dir = resolve(options.dir);
+  const template = join(TEMPLATES_DIR, options.template ?? "chat");
+  if (!existsSync(template)) throw new SessionstreamError("invalid_argument", `no template "${options.template}" in ${TEMPLATES_DIR}`);
+  if (existsSync(dir)) {
+    if (!statSync(dir).isDirectory()) throw new SessionstreamError("invalid_argument", `${dir} exists and is not a folder`);
+    const entries = readdirSync(dir).filter((e) => e !== ".git");
+    if (entries.length > 0 && !options.force) {
+      throw new SessionstreamError(
+        "invalid_argument",
+        `${dir} is not empty (${entries.slice(0, 3).join(", ")}${entries.length > 3 ? ", ..." : ""}); choose an empty folder or pass --force`,
+      );
+    }
+  }
+  const name = options.name ?? npmName(basename(dir));
+  if (!/^(@[a-z0-9-~][a-z0-9-._~]*\/)?[a-z0-9-~][a-z0-9-._~]*$/.test(name)) {
+    throw new SessionstreamError("invalid_argument", `"${name}" is not a valid npm package name; pass --name <name>`);
+  }
+  const version = (JSON.parse(readFileSync(PACKAGE_JSON, "utf8")) as { version: string }).version;
+  const dependency = sessionstreamDependency(options.sessionstream, version);
+
+  mkdirSync(dir, { recursive: true });
+  cpSync(template, dir, { recursive: true, force: true });
+  const files: string[] = [];
+  for (const file of walk(dir, template)) {
+    let target = file;
+    if (basename(file) === "_gitignore") target = join(dirname(file), ".gitignore");
+    if (file.endsWith(".tmpl")) {
+      target = target.slice(0, -".tmpl".length);
+      const text = readFileSync(file, "utf8")
+        .replaceAll("{{name}}", name)
+        .replaceAll("{{sessionstream}}", dependency)
+        .replaceAll("{{sessionstreamVersion}}", version);
+      writeFileSync(file, text);
+    }
+    if (target !== file) renameSync(file, target);
+    files.push(relative(dir, target));
+  }
+  return { dir, name, files: files.sort(), sessionstreamDependency: dependency };
+}
+
+function sessionstreamDependency(spec: string | undefined, version: string): string {
+  if (!spec) return `^${version}`;
+  const looksLikePath = spec.startsWith(".") || isAbsolute(spec) || spec.startsWith("file:");
+  if (!looksLikePath) return spec;
+  const path = resolve(spec.replace(/^file:/, ""));
+  if (!existsSync(join(path, "package.json"))) {
+    throw new SessionstreamError("invalid_argument", `--sessionstream ${spec}: no package.json at ${path}`);
+  }
+  return `file:${path}`;
+}
+
+/** Files of the copied template, as paths inside `dir`. */
+function walk(dir: string, template: string, sub = ""): string[] {
+  return readdirSync(join(template, sub)).flatMap((entry) => {
+    const rel = join(sub, entry);
+    return statSync(join(template, rel)).isDirectory() ? walk(dir, template, rel) : [join(dir, rel)];
+  });
+}
+
+function npmName(folder: string): string {
+  return folder.toLowerCase().replace(/[^a-z0-9-._~]+/g, "-").replace(/^[-._]+/, "") || "sessionstream-app";
+}
