@@ -12,6 +12,8 @@ export interface TransportHub {
   readonly registry: {
     readonly typeRegistry: Registry;
     lookup(family: Family, name: string): unknown;
+    /** Throws `unknown_<family>` naming the registered names. */
+    require(family: Family, name: string): unknown;
     fromJson(family: Family, name: string, json: JsonValue): Message;
   };
   attachFanout(fanout: UIFanout): () => void;

@@ -1,0 +1,226 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import { toJsonString, type JsonValue } from "@bufbuild/protobuf";
+import { SnapshotFrameSchema } from "../gen/sessionstream/v1/transport_pb.js";
+import { SessionstreamError, type SessionstreamErrorCode } from "../runtime/errors.js";
+import { validateSessionId } from "../runtime/session.js";
+import { snapshotFrame } from "./frame-codec.js";
+import { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
+import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
+import type { TransportHub } from "./transport-hub.js";
+
+/** Options of {@link createCommandIngress}. */
+export interface CommandIngressOptions {
+  readonly hub: TransportHub;
+  /** Path prefix of the routes. Default `"/api"`. */
+  readonly prefix?: string;
+  /** Called with action `command` or `snapshot`. Default: allow. */
+  readonly authorize?: Authorize;
+  /** Exact origins allowed besides same-origin and non-browser clients; `"*"` must be explicit. Default: none. */
+  readonly allowedOrigins?: readonly string[];
+  /** Largest accepted request body. Default 1 MiB. */
+  readonly maxBodyBytes?: number;
+  /** The `Idempotency-Key` window. Defaults: 10 minutes, 10000 keys. */
+  readonly idempotency?: IdempotencyOptions;
+  /**
+   * `accepted` (the default): answer 202 once the command is validated and its
+   * handler started; the run continues detached from the request (detach is never
+   * cancel) and its failures go to the hub's `onError`. `completed`: answer 200
+   * when the handler has returned, or the handler's error.
+   */
+  readonly respond?: "accepted" | "completed";
+}
+
+/**
+ * A node `http` request handler: resolves `true` when it answered the request,
+ * `false` when the path is not one of its routes (so it composes with any server,
+ * Express or Fastify middleware).
+ */
+export type CommandIngress = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
+
+interface Answer {
+  readonly status: number;
+  readonly body: string;
+  readonly replayed?: boolean;
+}
+
+const STATUS: Partial<Record<SessionstreamErrorCode, number>> = {
+  invalid_json: 400,
+  invalid_argument: 400,
+  invalid_session_id: 400,
+  payload_type_mismatch: 400,
+  forbidden: 403,
+  unknown_command: 404,
+  method_not_allowed: 405,
+  payload_too_large: 413,
+  unsupported_media_type: 415,
+  not_implemented: 501,
+  closed: 503,
+};
+
+/**
+ * Creates the HTTP command ingress of DESIGN section 7:
+ * `POST {prefix}/sessions/:sessionId/commands/:name` (protobuf JSON body of the
+ * registered command type) and `GET {prefix}/sessions/:sessionId/snapshot[?since=N]`.
+ * Errors answer `{"error":{"code","message"}}` with the codes of the wire protocol.
+ */
+export function createCommandIngress(options: CommandIngressOptions): CommandIngress {
+  const { hub } = options;
+  const prefix = (options.prefix ?? "/api").replace(/\/+$/, "");
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024;
+  const respondMode = options.respond ?? "accepted";
+  const cache = new IdempotencyCache<Answer>(options.idempotency);
+
+  async function handleCommand(req: IncomingMessage, sessionId: string, name: string): Promise<Answer> {
+    hub.registry.require("commands", name); // unknown_command (404), naming the registered ones
+    if (!hub.handledCommands().includes(name)) {
+      throw new SessionstreamError("not_implemented", `not implemented: no handler is registered for command "${name}"`);
+    }
+    if (!(await isAuthorized(options.authorize, { request: req, action: "command", sessionId, commandName: name }))) {
+      throw new SessionstreamError("forbidden", `command "${name}" on session "${sessionId}" is not allowed`);
+    }
+    const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    if (type !== "application/json" && !type.endsWith("+json")) {
+      throw new SessionstreamError("unsupported_media_type", `expected Content-Type application/json, got "${type || "none"}"`);
+    }
+    const text = await readBody(req, maxBodyBytes);
+    const key = header(req, "idempotency-key");
+    if (key !== undefined && (key.length === 0 || key.length > 255)) {
+      throw new SessionstreamError("invalid_argument", `Idempotency-Key must be 1 to 255 characters, got ${key.length}`);
+    }
+    const cacheKey = key === undefined ? undefined : `${sessionId}\u0000${name}\u0000${key}`;
+    const earlier = cacheKey === undefined ? undefined : cache.get(cacheKey);
+    if (earlier) return replayed(await earlier);
+    const answer = run(sessionId, name, text, key);
+    if (cacheKey !== undefined) cache.set(cacheKey, answer, (a) => a.status < 300);
+    return answer;
+  }
+
+  async function run(sessionId: string, name: string, text: string, key: string | undefined): Promise<Answer> {
+    try {
+      let json: JsonValue;
+      try {
+        json = JSON.parse(text === "" ? "{}" : text) as JsonValue;
+      } catch (err) {
+        throw new SessionstreamError("invalid_json", `request body is not JSON: ${(err as Error).message}`);
+      }
+      const payload = hub.registry.fromJson("commands", name, json);
+      const submitted = hub.submit(sessionId, name as never, payload as never);
+      const body = { sessionId, command: name, ...(key !== undefined ? { idempotencyKey: key } : {}) };
+      if (respondMode === "accepted") {
+        // Failures after acceptance are the hub's to report (onError); the request is done.
+        submitted.catch(() => {});
+        return { status: 202, body: JSON.stringify({ ...body, status: "accepted" }) };
+      }
+      await submitted;
+      return { status: 200, body: JSON.stringify({ ...body, status: "completed" }) };
+    } catch (err) {
+      return errorAnswer(err);
+    }
+  }
+
+  async function handleSnapshot(req: IncomingMessage, url: URL, sessionId: string): Promise<Answer> {
+    if (!(await isAuthorized(options.authorize, { request: req, action: "snapshot", sessionId }))) {
+      throw new SessionstreamError("forbidden", `snapshot of session "${sessionId}" is not allowed`);
+    }
+    const sinceText = url.searchParams.get("since") ?? "0";
+    if (!/^\d{1,20}$/.test(sinceText)) throw new SessionstreamError("invalid_argument", `since must be an unsigned integer, got "${sinceText}"`);
+    const since = BigInt(sinceText);
+    let snapshot = await hub.snapshot(sessionId, since > 0n ? { changedAfter: since } : undefined);
+    let delta = since;
+    if (delta > snapshot.snapshotOrdinal) {
+      snapshot = await hub.snapshot(sessionId);
+      delta = 0n;
+    }
+    const frame = snapshotFrame(snapshot, delta, hub.registry.typeRegistry);
+    return { status: 200, body: toJsonString(SnapshotFrameSchema, frame, { registry: hub.registry.typeRegistry }) };
+  }
+
+  return async function commandIngress(req, res) {
+    const url = new URL(req.url ?? "/", "http://localhost");
+    if (!url.pathname.startsWith(prefix + "/")) return false;
+    const parts = url.pathname.slice(prefix.length + 1).split("/");
+    const route =
+      parts.length === 4 && parts[0] === "sessions" && parts[2] === "commands"
+        ? "command"
+        : parts.length === 3 && parts[0] === "sessions" && parts[2] === "snapshot"
+          ? "snapshot"
+          : undefined;
+    if (!route) return false;
+    let answer: Answer;
+    try {
+      if (!isOriginAllowed(req, options.allowedOrigins)) {
+        throw new SessionstreamError("forbidden", `origin ${req.headers.origin} is not allowed`);
+      }
+      const method = route === "command" ? "POST" : "GET";
+      if (req.method !== method && !(route === "snapshot" && req.method === "HEAD")) {
+        res.setHeader("Allow", route === "command" ? "POST" : "GET, HEAD");
+        throw new SessionstreamError("method_not_allowed", `${req.method} is not allowed on ${url.pathname}; use ${method}`);
+      }
+      const sessionId = decodeSegment(parts[1]!);
+      validateSessionId(sessionId);
+      answer = route === "command" ? await handleCommand(req, sessionId, decodeSegment(parts[3]!)) : await handleSnapshot(req, url, sessionId);
+    } catch (err) {
+      answer = errorAnswer(err);
+      if (answer.status === 413) res.setHeader("Connection", "close");
+    }
+    res.statusCode = answer.status;
+    res.setHeader("Content-Type", "application/json; charset=utf-8");
+    res.setHeader("Cache-Control", "no-store");
+    if (answer.replayed) res.setHeader("Idempotent-Replayed", "true");
+    res.end(req.method === "HEAD" ? undefined : answer.body);
+    return true;
+  };
+}
+
+function replayed(answer: Answer): Answer & { replayed: true } {
+  return { ...answer, replayed: true };
+}
+
+function errorAnswer(err: unknown): Answer {
+  const e = SessionstreamError.from(err);
+  return { status: STATUS[e.code] ?? 500, body: JSON.stringify({ error: { code: e.code, message: e.message } }) };
+}
+
+function header(req: IncomingMessage, name: string): string | undefined {
+  const value = req.headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+function decodeSegment(segment: string): string {
+  try {
+    return decodeURIComponent(segment);
+  } catch {
+    throw new SessionstreamError("invalid_argument", `path segment "${segment}" is not valid percent-encoding`);
+  }
+}
+
+/**
+ * Reads the body up to `max` bytes. A declared or streamed size beyond it
+ * fails with `payload_too_large` before the excess is buffered; the rest of the
+ * upload is discarded (and the socket closed after the answer).
+ */
+function readBody(req: IncomingMessage, max: number): Promise<string> {
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  if (declared > max) {
+    req.resume();
+    return Promise.reject(new SessionstreamError("payload_too_large", `request body of ${declared} bytes exceeds maxBodyBytes ${max}`));
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let failed = false;
+    req.on("data", function onData(chunk: Buffer) {
+      if (failed) return;
+      size += chunk.byteLength;
+      if (size > max) {
+        failed = true;
+        chunks.length = 0;
+        reject(new SessionstreamError("payload_too_large", `request body exceeds maxBodyBytes ${max} (${size} bytes read so far)`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on("end", () => failed || resolve(Buffer.concat(chunks).toString("utf8")));
+    req.on("error", (err) => failed || reject(err));
+  });
+}
