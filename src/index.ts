@@ -60,3 +60,13 @@ export {
   type TimelineResetStore,
 } from "./store/hydration-store.js";
 export { MemoryHydrationStore, type MemoryHydrationStoreOptions } from "./store/memory/memory-store.js";
+export type {
+  CaseResult,
+  CommandHandlerMap,
+  DeclaredEntity,
+  DeclaredUIEvent,
+  EventOf,
+  MergeAppSchemas,
+  TimelineProjectionCases,
+  UIProjectionCases,
+} from "./codegen/typed-app.js";

@@ -3,6 +3,7 @@
 // process.exitCode, never call process.exit (so tests can run them in-process).
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
+import { genCommand } from "./commands/gen.js";
 import { devCommand } from "./commands/dev.js";
 import { initCommand } from "./commands/init.js";
 
@@ -23,6 +24,7 @@ function verbs(): Command[] {
     initCommand(),
     devCommand(),
     // Each verb module appends itself here.
+    genCommand(),
   ];
 }
 

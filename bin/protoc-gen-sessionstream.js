@@ -1,0 +1,6 @@
+#!/usr/bin/env node
+// Thin entry point: the plugin lives in src/codegen/plugin.ts (built to dist/codegen).
+import { runNodeJs } from "@bufbuild/protoplugin";
+import { protocGenSessionstream } from "../dist/codegen/plugin.js";
+
+runNodeJs(protocGenSessionstream);

@@ -1,0 +1,202 @@
+// The `sessionstream gen` pipeline: compile protos with buf, run protoc-gen-es
+// and protoc-gen-sessionstream in-process, write regenerated files
+// atomically, create missing stubs and merge new cases into existing ones.
+import { create, type DescFile } from "@bufbuild/protobuf";
+import { CodeGeneratorRequestSchema, type CodeGeneratorResponse } from "@bufbuild/protobuf/wkt";
+import type { Plugin } from "@bufbuild/protoplugin";
+import { protocGenEs } from "@bufbuild/protoc-gen-es/dist/cjs/src/protoc-gen-es-plugin.js";
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { dirname, join, relative, sep } from "node:path";
+import { AnnotationError, formatDiagnostic, type FileModel } from "./annotations.js";
+import { compileProtos, ProtoCompileError, type CompiledProtos } from "./compile-protos.js";
+import { loadConfig, type ResolvedConfig } from "./config.js";
+import { annotatedModels, protocGenSessionstream, relativeSpecifier } from "./plugin.js";
+import { generatedFileName, stubPaths } from "./names.js";
+import { stubFiles, type StubImports } from "./stub-templates.js";
+import { SessionstreamError } from "../runtime/errors.js";
+
+/** Options of {@link runGen}. */
+export interface GenOptions {
+  /** The project folder (holds `sessionstream.config.json`). Default: the current directory. */
+  readonly projectDir?: string;
+  /** Another config file, relative to `projectDir`. */
+  readonly configFile?: string;
+  /** Compute everything, write nothing; exit code 1 when a file would change. Default false. */
+  readonly check?: boolean;
+}
+
+/** What happened (or, with `check`, would happen) to one file. */
+export interface GenFileReport {
+  /** Relative to the project folder, `/`-separated. */
+  readonly path: string;
+  readonly status: "created" | "updated" | "unchanged";
+  /** `generated` files are rewritten on every run; `stub` files are the user's. */
+  readonly kind: "generated" | "stub";
+  /** For merged stubs: the names whose entries were added. */
+  readonly added?: readonly string[];
+}
+
+/** The result of a `gen` run; the CLI prints it. */
+export interface GenResult {
+  /** 0: done (or fresh with `check`); 1: `check` found stale files; 2: bad config, protos or annotations. */
+  readonly exitCode: 0 | 1 | 2;
+  readonly files: readonly GenFileReport[];
+  /** Warnings: stale cases of removed events, stubs that could not be merged. */
+  readonly notes: readonly string[];
+  /** With exit code 2: the compiler's or the annotation checker's `file:line:col: message` lines. */
+  readonly errors: readonly string[];
+}
+
+/** protoc-gen-es options `gen` uses (also what a buf.gen.yaml must pass to produce identical files). */
+export function esPluginParameter(importExtension: string): string {
+  // User _pb files import the options descriptor from this package, not from a local copy.
+  return `target=ts,import_extension=${importExtension},map_imports=sessionstream/v1/:sessionstream/gen`;
+}
+
+/** protoc-gen-sessionstream options `gen` uses. */
+export function sessionstreamPluginParameter(importExtension: string): string {
+  return `target=ts,import_extension=${importExtension}`;
+}
+
+/** Runs `gen` once. Never throws for user errors: they come back as exit code 2 with `errors`. */
+export async function runGen(options: GenOptions = {}): Promise<GenResult> {
+  let config: ResolvedConfig;
+  let compiled: CompiledProtos;
+  try {
+    config = loadConfig(options.projectDir ?? process.cwd(), options.configFile);
+    compiled = await compileProtos({ roots: config.protoRoots });
+  } catch (err) {
+    if (err instanceof ProtoCompileError || err instanceof SessionstreamError) return failure(err.message.split("\n"));
+    throw err;
+  }
+  const allFiles = compiled.fileDescriptorSet.file
+    .map((f) => compiled.registry.getFile(f.name))
+    .filter((f): f is DescFile => f !== undefined);
+  let models: FileModel[];
+  try {
+    models = annotatedModels(compiled.files, allFiles);
+  } catch (err) {
+    if (err instanceof AnnotationError) {
+      return failure(err.diagnostics.map((d) => formatDiagnostic({ ...d, file: displayProto(config, compiled, d.file) })));
+    }
+    throw err;
+  }
+
+  const planned = new Map<string, { content: string; kind: "generated" | "stub"; added?: readonly string[] }>();
+  try {
+    for (const [plugin, parameter] of [
+      [protocGenEs, esPluginParameter(config.importExtension)],
+      [protocGenSessionstream, sessionstreamPluginParameter(config.importExtension)],
+    ] as const) {
+      for (const file of runPlugin(plugin, compiled, parameter).file) {
+        planned.set(join(config.outDir, file.name), { content: file.content, kind: "generated" });
+      }
+    }
+  } catch (err) {
+    return failure([`code generation failed: ${(err as Error).message}`]);
+  }
+
+  const notes: string[] = [];
+  await planStubs(config, models, planned, notes);
+
+  const files: GenFileReport[] = [];
+  for (const [path, plan] of planned) {
+    const current = existsSync(path) ? readFileSync(path, "utf8") : undefined;
+    const status = current === undefined ? "created" : current === plan.content ? "unchanged" : "updated";
+    files.push({
+      path: toDisplay(config, path),
+      status,
+      kind: plan.kind,
+      ...(plan.added && plan.added.length ? { added: plan.added } : {}),
+    });
+    if (!options.check && status !== "unchanged") writeAtomically(path, plan.content);
+  }
+  files.sort((a, b) => (a.kind === b.kind ? a.path.localeCompare(b.path) : a.kind === "generated" ? -1 : 1));
+  const stale = files.some((f) => f.status !== "unchanged");
+  return { exitCode: options.check && stale ? 1 : 0, files, notes, errors: [] };
+}
+
+function failure(errors: readonly string[]): GenResult {
+  return { exitCode: 2, files: [], notes: [], errors };
+}
+
+/** Runs one plugin on the compiled protos; throws with the plugin's error. */
+function runPlugin(plugin: Plugin, compiled: CompiledProtos, parameter: string): CodeGeneratorResponse {
+  const request = create(CodeGeneratorRequestSchema, {
+    fileToGenerate: compiled.files.map((f) => f.proto.name),
+    parameter,
+    protoFile: compiled.fileDescriptorSet.file,
+  });
+  const response = plugin.run(request);
+  if (response.error) throw new Error(`${plugin.name}: ${response.error}`);
+  return response;
+}
+
+/** Adds missing stubs, and merged versions of existing ones, to `planned`. */
+async function planStubs(
+  config: ResolvedConfig,
+  models: readonly FileModel[],
+  planned: Map<string, { content: string; kind: "generated" | "stub"; added?: readonly string[] }>,
+  notes: string[],
+): Promise<void> {
+  if (models.length === 0) return;
+  const ext = config.importExtension;
+  const imports: StubImports = {
+    runtime: "sessionstream",
+    generated: (from, model) => relativeSpecifier(join(config.stubsDir, from), join(config.outDir, generatedFileName(model.file)), ext),
+    stub: (from, to) => relativeSpecifier(join(config.stubsDir, from), join(config.stubsDir, to), ext),
+    displayPath: (stub) => toDisplay(config, join(config.stubsDir, stub)),
+  };
+  for (const stub of stubFiles(models, imports)) {
+    const path = join(config.stubsDir, stub.path);
+    if (!existsSync(path)) {
+      planned.set(path, { content: stub.content, kind: "stub" });
+      continue;
+    }
+    const text = readFileSync(path, "utf8");
+    // ts-morph is loaded only when there is a stub to merge into.
+    const merge = await import("./merge-stubs.js");
+    let content = text;
+    const added: string[] = [];
+    const display = toDisplay(config, path);
+    for (const m of models) {
+      const r =
+        stub.path === stubPaths.app
+          ? merge.mergeAppStub(content, m, imports)
+          : stub.path === stubPaths.uiProjection(m.file)
+            ? merge.mergeProjectionStub(content, m, "ui")
+            : stub.path === stubPaths.timelineProjection(m.file)
+              ? merge.mergeProjectionStub(content, m, "timeline")
+              : undefined;
+      if (!r) continue;
+      content = r.content;
+      added.push(...r.added);
+      if (r.problem) notes.push(`${display}: ${r.problem}`);
+      for (const name of r.stale) {
+        notes.push(`${display}: "${name}" matches nothing in the protos any more; left in place (remove it yourself)`);
+      }
+    }
+    planned.set(path, { content, kind: "stub", added });
+  }
+}
+
+/** Writes through a temporary file and a rename, so readers never see half a file. */
+function writeAtomically(path: string, content: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+  try {
+    writeFileSync(tmp, content);
+    renameSync(tmp, path);
+  } catch (err) {
+    rmSync(tmp, { force: true });
+    throw err;
+  }
+}
+
+function toDisplay(config: ResolvedConfig, path: string): string {
+  return relative(config.projectDir, path).split(sep).join("/");
+}
+
+function displayProto(config: ResolvedConfig, compiled: CompiledProtos, protoPath: string): string {
+  return toDisplay(config, compiled.diskPath(protoPath));
+}

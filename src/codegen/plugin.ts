@@ -1,0 +1,110 @@
+// protoc-gen-sessionstream: a protoc plugin value. Runs under protoc and
+// `buf generate` (bin/protoc-gen-sessionstream.js) and in-process from
+// `sessionstream gen` (Plugin.run on a CodeGeneratorRequest).
+import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
+import { posix } from "node:path";
+import { AnnotationError, isAnnotated, readAnnotations, type FileModel } from "./annotations.js";
+import { emitSchemaFile } from "./emit-schema-file.js";
+import { fileStem, generatedFileName } from "./names.js";
+import { stubFiles, type StubImports } from "./stub-templates.js";
+
+/** The plugin's own options (beside protoplugin's standard ones such as `target` and `import_extension`). */
+export interface SessionstreamPluginOptions {
+  /** `runtime_import=<module>`: where generated code imports the runtime from. Default `sessionstream`. */
+  readonly runtimeImport: string;
+  /**
+   * `stubs=<dir>`: also emit the user-owned stubs under `<dir>` (relative to
+   * the output dir). Default: no stubs. Under protoc/buf they are rewritten on
+   * every run, so point this at a scratch folder; `sessionstream gen` writes
+   * stubs itself, only when missing, and merges new cases into existing ones.
+   */
+  readonly stubs: string | undefined;
+}
+
+/** The plugin version written into the `@generated` preamble. */
+export const PLUGIN_VERSION = "v0.1.0";
+
+/** Parses `runtime_import` and `stubs`; throws on any other key (the exact text is tested). */
+export function parseSessionstreamOptions(raw: ReadonlyArray<{ key: string; value: string }>): SessionstreamPluginOptions {
+  let runtimeImport = "sessionstream";
+  let stubs: string | undefined;
+  for (const { key, value } of raw) {
+    switch (key) {
+      case "runtime_import":
+        if (value === "") throw new Error("option runtime_import needs a module name, e.g. runtime_import=sessionstream");
+        runtimeImport = value;
+        break;
+      case "stubs": {
+        const dir = posix.normalize(value).replace(/\/+$/, "");
+        if (value === "" || dir.startsWith("..") || posix.isAbsolute(dir)) {
+          throw new Error(`option stubs=${value}: expected a relative folder inside the output dir, e.g. stubs=stubs`);
+        }
+        stubs = dir;
+        break;
+      }
+      default:
+        throw new Error(`unknown option "${key}" (protoc-gen-sessionstream accepts runtime_import, stubs and the standard protoplugin options)`);
+    }
+  }
+  return { runtimeImport, stubs };
+}
+
+/** The `protoc-gen-sessionstream` plugin. */
+export const protocGenSessionstream = createEcmaScriptPlugin({
+  name: "protoc-gen-sessionstream",
+  version: PLUGIN_VERSION,
+  parseOptions: parseSessionstreamOptions,
+  generateTs,
+});
+
+function generateTs(schema: Schema<SessionstreamPluginOptions>): void {
+  const models = annotatedModels(schema.files, schema.allFiles);
+  for (const model of models) emitSchemaFile(schema, model, { runtimeImport: schema.options.runtimeImport });
+  const stubsDir = schema.options.stubs;
+  if (stubsDir !== undefined && models.length) {
+    const ext = schema.options.importExtension;
+    const imports: StubImports = {
+      runtime: schema.options.runtimeImport,
+      generated: (from, model) => relativeSpecifier(`${stubsDir}/${from}`, generatedFileName(model.file), ext),
+      stub: (from, to) => relativeSpecifier(`${stubsDir}/${from}`, `${stubsDir}/${to}`, ext),
+      displayPath: (stub) => `${stubsDir}/${stub}`,
+    };
+    for (const stub of stubFiles(models, imports)) {
+      // Stubs are plain text; their imports are spelled by the template (they are user code from now on).
+      schema.generateFile(`${stubsDir}/${stub.path}`).print(stub.content.replace(/\n$/, ""));
+    }
+  }
+}
+
+/**
+ * The annotated files among `files` (validated against `allFiles`), with
+ * unique stems. Throws {@link AnnotationError} with `file:line:col` and the fix.
+ */
+export function annotatedModels(files: readonly Schema["files"][number][], allFiles: readonly Schema["files"][number][]): FileModel[] {
+  const models = readAnnotations(files, allFiles).filter(isAnnotated);
+  const byStem = new Map<string, FileModel>();
+  for (const m of models) {
+    const stem = fileStem(m.file);
+    const prev = byStem.get(stem);
+    if (prev) {
+      throw new AnnotationError([
+        {
+          file: `${m.file.name}.proto`,
+          line: 1,
+          column: 1,
+          message: `${m.file.name}.proto and ${prev.file.name}.proto both generate identifiers prefixed "${stem}"; rename one of the files`,
+        },
+      ]);
+    }
+    byStem.set(stem, m);
+  }
+  return models;
+}
+
+/** An import specifier from the file `from` to the file `to` (both relative to one root), with the import extension. */
+export function relativeSpecifier(from: string, to: string, ext: "none" | "js" | "ts"): string {
+  let rel = posix.relative(posix.dirname(from), to);
+  if (!rel.startsWith(".")) rel = `./${rel}`;
+  const base = rel.replace(/\.ts$/, "");
+  return ext === "none" ? base : `${base}.${ext}`;
+}

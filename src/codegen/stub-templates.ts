@@ -1,0 +1,194 @@
+// Text of the user-owned stubs: one handler per command, a UI and a timeline
+// projection case map per proto file, and the app module. Written once; the
+// merger (merge-stubs.ts) later adds only what is missing, using the same
+// snippets (`handlerProperty`, `uiCase`, `timelineCase`).
+import type { EventModel, FileModel } from "./annotations.js";
+import { camelCase, fileStem, propertyKey, stubPaths } from "./names.js";
+
+/** How a stub at `fromStub` (relative to the stubs dir) imports something. */
+export interface StubImports {
+  /** Specifier of the generated `_sessionstream` file of `file`, from the stub at `fromStub`. */
+  generated(fromStub: string, model: FileModel): string;
+  /** Specifier of another stub (`toStub`, relative to the stubs dir) from `fromStub`. */
+  stub(fromStub: string, toStub: string): string;
+  /** The runtime module. Default `sessionstream`. */
+  readonly runtime: string;
+  /** How a stub's path reads in messages (e.g. `src/handlers/x.ts`, relative to the project root). */
+  displayPath(stub: string): string;
+}
+
+/** A stub: its path relative to the stubs dir and its full text. */
+export interface StubFile {
+  readonly path: string;
+  readonly content: string;
+}
+
+/** The exported identifier of a command's handler stub. */
+export function handlerIdentifier(commandName: string): string {
+  return camelCase(commandName);
+}
+
+/** The exported identifiers of a file's projection case maps. */
+export function caseMapIdentifiers(model: FileModel): { ui: string; timeline: string } {
+  const base = camelCase(fileStem(model.file));
+  return { ui: `${base}UICases`, timeline: `${base}TimelineCases` };
+}
+
+/** Every stub of `models`, in a stable order. */
+export function stubFiles(models: readonly FileModel[], imports: StubImports): StubFile[] {
+  const out: StubFile[] = [];
+  for (const model of models) {
+    for (const c of model.commands) out.push(handlerStub(model, c.name, imports));
+    if (model.events.length) {
+      out.push(projectionStub(model, "ui", imports));
+      out.push(projectionStub(model, "timeline", imports));
+    }
+  }
+  out.push(appStub(models, imports));
+  return out;
+}
+
+/** The handler stub of one command: compiles, and throws `not_implemented` naming the file to edit. */
+export function handlerStub(model: FileModel, commandName: string, imports: StubImports): StubFile {
+  const path = stubPaths.handler(commandName);
+  const stem = fileStem(model.file);
+  const content = [
+    `import { SessionstreamError } from ${JSON.stringify(imports.runtime)};`,
+    `import type { ${stem}CommandHandler } from ${JSON.stringify(imports.generated(path, model))};`,
+    ``,
+    `/**`,
+    ` * Handles the command "${commandName}". Publish backend events with`,
+    ` * \`await publisher.publish("EventName", { ... })\`; never return UI state.`,
+    ` * This file is yours: \`sessionstream gen\` never rewrites it.`,
+    ` */`,
+    `export const ${handlerIdentifier(commandName)}: ${stem}CommandHandler<${JSON.stringify(commandName)}> = async (command, session, publisher) => {`,
+    `  throw new SessionstreamError("not_implemented", ${JSON.stringify(`not implemented: edit ${imports.displayPath(path)}`)});`,
+    `};`,
+    ``,
+  ].join("\n");
+  return { path, content };
+}
+
+/** One case arm of a UI projection case map, indented for the object literal. */
+export function uiCase(event: EventModel): string {
+  const may = event.uiEvents.length ? `May emit: ${event.uiEvents.join(", ")}.` : "Declares no UI events: return [] or set this case to null.";
+  return [
+    `  ${propertyKey(event.name)}(event, session, view) {`,
+    `    // ${may}`,
+    `    return [];`,
+    `  },`,
+  ].join("\n");
+}
+
+/** One case arm of a timeline projection case map. */
+export function timelineCase(event: EventModel): string {
+  const may = event.entities.length
+    ? `May emit: ${event.entities.join(", ")} (upsert, or { kind, id, tombstone: true } to remove).`
+    : "Declares no timeline entities: return [] or set this case to null.";
+  return [
+    `  ${propertyKey(event.name)}(event, session, view) {`,
+    `    // ${may}`,
+    `    return [];`,
+    `  },`,
+  ].join("\n");
+}
+
+/** The UI or timeline projection case map of one proto file. */
+export function projectionStub(model: FileModel, family: "ui" | "timeline", imports: StubImports): StubFile {
+  const path = family === "ui" ? stubPaths.uiProjection(model.file) : stubPaths.timelineProjection(model.file);
+  const stem = fileStem(model.file);
+  const type = family === "ui" ? `${stem}UIProjectionCases` : `${stem}TimelineProjectionCases`;
+  const id = caseMapIdentifiers(model)[family];
+  const what = family === "ui" ? "live UI events" : "durable timeline entities";
+  const content = [
+    `import type { ${type} } from ${JSON.stringify(imports.generated(path, model))};`,
+    ``,
+    `/**`,
+    ` * ${family === "ui" ? "UI" : "Timeline"} projection of ${model.file.name}.proto: one case per event, returning the ${what}`,
+    ` * its annotation declares. \`null\` ignores an event. This file is yours: \`sessionstream gen\``,
+    ` * only adds the cases of new events and never changes the ones you wrote.`,
+    ` */`,
+    `export const ${id}: ${type} = {`,
+    ...model.events.map((e) => (family === "ui" ? uiCase(e) : timelineCase(e))),
+    `};`,
+    ``,
+  ].join("\n");
+  return { path, content };
+}
+
+/** One property of the `register<Stem>Handlers(hub, { ... })` call in the app module. */
+export function handlerProperty(commandName: string): string {
+  return `    ${propertyKey(commandName)}: ${handlerIdentifier(commandName)},`;
+}
+
+/** The import line of a handler stub in the app module. */
+export function handlerImport(commandName: string, imports: StubImports): string {
+  return `import { ${handlerIdentifier(commandName)} } from ${JSON.stringify(imports.stub(stubPaths.app, stubPaths.handler(commandName)))};`;
+}
+
+/**
+ * The app module: `createApp(options?)` returns a hub with every schema,
+ * handler and projection wired; also the default export (what `dev` loads).
+ */
+export function appStub(models: readonly FileModel[], imports: StubImports): StubFile {
+  const path = stubPaths.app;
+  const lines: string[] = [
+    `import { Hub, SchemaRegistry, type HubOptions, type HydrationStore, type UIFanout } from ${JSON.stringify(imports.runtime)};`,
+  ];
+  for (const m of models) {
+    const stem = fileStem(m.file);
+    const names = [`register${stem}Schemas`];
+    if (m.commands.length) names.push(`register${stem}Handlers`);
+    if (m.events.length) names.push(`${camelCase(stem)}UIProjection`, `${camelCase(stem)}TimelineProjection`);
+    lines.push(`import { ${names.join(", ")} } from ${JSON.stringify(imports.generated(path, m))};`);
+  }
+  for (const m of models) {
+    if (m.events.length) {
+      const ids = caseMapIdentifiers(m);
+      lines.push(`import { ${ids.ui} } from ${JSON.stringify(imports.stub(path, stubPaths.uiProjection(m.file)))};`);
+      lines.push(`import { ${ids.timeline} } from ${JSON.stringify(imports.stub(path, stubPaths.timelineProjection(m.file)))};`);
+    }
+  }
+  for (const m of models) for (const c of m.commands) lines.push(handlerImport(c.name, imports));
+  const registry = models.reduce((acc, m) => `register${fileStem(m.file)}Schemas(${acc})`, "new SchemaRegistry()");
+  lines.push(
+    ``,
+    `/** Every logical name of the app (commands, events, UI events, timeline entities). */`,
+    `export const registry = ${registry};`,
+    ``,
+    `/** What \`sessionstream dev\` and tests may pass to {@link createApp}. */`,
+    `export interface AppOptions {`,
+    `  /** Default: in-memory. \`dev\` passes a SQLite store under .sessionstream/. */`,
+    `  readonly store?: HydrationStore;`,
+    `  /** Receives live UI events (\`dev\` passes its websocket server). */`,
+    `  readonly fanout?: UIFanout;`,
+    `  /** Any other hub option (error policy, onError, ...). */`,
+    `  readonly hubOptions?: Partial<Omit<HubOptions<typeof registry extends SchemaRegistry<infer S> ? S : never>, "registry" | "store" | "fanout">>;`,
+    `}`,
+    ``,
+    `/**`,
+    ` * Builds the app's hub with every schema, command handler and projection wired.`,
+    ` * This file is yours; \`sessionstream gen\` only adds the handlers of new commands.`,
+    ` */`,
+    `export function createApp(options: AppOptions = {}) {`,
+    `  const hub = new Hub({`,
+    `    registry,`,
+    `    ...options.hubOptions,`,
+    `    ...(options.store ? { store: options.store } : {}),`,
+    `    ...(options.fanout ? { fanout: options.fanout } : {}),`,
+    `  });`,
+  );
+  for (const m of models) {
+    const stem = fileStem(m.file);
+    if (m.commands.length) {
+      lines.push(`  register${stem}Handlers(hub, {`, ...m.commands.map((c) => handlerProperty(c.name)), `  });`);
+    }
+    if (m.events.length) {
+      const ids = caseMapIdentifiers(m);
+      lines.push(`  hub.registerUIProjection(${camelCase(stem)}UIProjection(${ids.ui}));`);
+      lines.push(`  hub.registerTimelineProjection(${camelCase(stem)}TimelineProjection(${ids.timeline}));`);
+    }
+  }
+  lines.push(`  return hub;`, `}`, ``, `export default createApp;`, ``);
+  return { path, content: lines.join("\n") };
+}

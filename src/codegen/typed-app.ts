@@ -1,0 +1,56 @@
+// Types that generated `*_sessionstream.ts` files build on. Type-only and free
+// of Node imports, so the root `sessionstream` entry exports them.
+import type { AppSchema, Family, NamesOf, PayloadInputOf, PayloadOf } from "../runtime/app-schema.js";
+import type { BackendEventEnvelope, CommandHandler } from "../runtime/handlers.js";
+import type { Session } from "../runtime/session.js";
+import type { TimelineView } from "../runtime/timeline.js";
+
+/**
+ * Two app schemas in one: what a registry holds after the generated
+ * `register<File>Schemas(reg)` of several proto files ran on it.
+ */
+export type MergeAppSchemas<A extends AppSchema, B extends AppSchema> = { [F in Family]: A[F] & B[F] };
+
+/** The handlers of the commands `Names` of app `S`, one per name (a missing one is a compile error). */
+export type CommandHandlerMap<S extends AppSchema, Names extends string> = {
+  readonly [N in Names]: CommandHandler<S, N & NamesOf<S["commands"]>>;
+};
+
+/** The event `N` of app `S`, as one case of a projection receives it. */
+export type EventOf<S extends AppSchema, N extends string> = BackendEventEnvelope<PayloadOf<S["events"], N>, N>;
+
+/** A UI event restricted to the names `U` (those the event's `ui_events` annotation declares). */
+export type DeclaredUIEvent<S extends AppSchema, U extends string> = {
+  [N in U]: { readonly name: N; readonly payload: PayloadInputOf<S["uiEvents"], N> };
+}[U];
+
+/** A timeline entity change restricted to the kinds `K` (the event's `timeline_entities`); `tombstone: true` removes it. */
+export type DeclaredEntity<S extends AppSchema, K extends string> = {
+  [N in K]:
+    | { readonly kind: N; readonly id: string; readonly payload: PayloadInputOf<S["entities"], N>; readonly tombstone?: false }
+    | { readonly kind: N; readonly id: string; readonly payload?: PayloadInputOf<S["entities"], N>; readonly tombstone: true };
+}[K];
+
+/** What a case may return: a list, possibly asynchronously. */
+export type CaseResult<T> = readonly T[] | Promise<readonly T[]>;
+
+/**
+ * The UI projection of an app as a case map: one entry per event (a missing
+ * one is a compile error), returning only the UI events that event declares.
+ * `null` ignores the event explicitly.
+ *
+ * `Emits` maps each event name to the union of its declared UI event names
+ * (`never` when it declares none).
+ */
+export type UIProjectionCases<S extends AppSchema, Emits extends { [N in NamesOf<S["events"]>]: string }> = {
+  readonly [N in NamesOf<S["events"]>]:
+    | ((event: EventOf<S, N>, session: Session, view: TimelineView) => CaseResult<DeclaredUIEvent<S, Emits[N]>>)
+    | null;
+};
+
+/** The timeline projection of an app as a case map; like {@link UIProjectionCases} for entity kinds. */
+export type TimelineProjectionCases<S extends AppSchema, Emits extends { [N in NamesOf<S["events"]>]: string }> = {
+  readonly [N in NamesOf<S["events"]>]:
+    | ((event: EventOf<S, N>, session: Session, view: TimelineView) => CaseResult<DeclaredEntity<S, Emits[N]>>)
+    | null;
+};
