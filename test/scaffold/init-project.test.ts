@@ -1,0 +1,68 @@
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, test } from "vitest";
+import { SessionstreamError } from "../../src/index.js";
+import { initProject } from "../../src/scaffold/init-project.js";
+import { initSummary } from "../../src/cli/commands/init.js";
+
+const root = mkdtempSync(join(tmpdir(), "ss-init-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const repo = join(import.meta.dirname, "..", "..");
+
+function codeAndMessage(fn: () => unknown): [string, string] {
+  try {
+    fn();
+  } catch (err) {
+    return [(err as SessionstreamError).code, (err as Error).message];
+  }
+  throw new Error("expected an error");
+}
+
+describe("initProject", () => {
+  test("writes the chat app with its name and a local sessionstream dependency", () => {
+    const dir = join(root, "My Chat");
+    const result = initProject({ dir, sessionstream: repo });
+    expect(result.name).toBe("my-chat");
+    for (const f of ["package.json", "tsconfig.json", "sessionstream.config.json", ".gitignore", "proto/chat/v1/chat.proto", "public/index.html"]) {
+      expect(result.files).toContain(f);
+    }
+    expect(result.files.some((f) => f.endsWith(".tmpl") || f.endsWith("_gitignore"))).toBe(false);
+    const pkg = JSON.parse(readFileSync(join(dir, "package.json"), "utf8"));
+    expect(pkg.name).toBe("my-chat");
+    expect(pkg.dependencies.sessionstream).toBe(`file:${repo}`);
+    expect(pkg.allowScripts["better-sqlite3"]).toBe(true);
+    expect(readFileSync(join(dir, "proto/chat/v1/chat.proto"), "utf8")).toContain('import "sessionstream/v1/options.proto";');
+    expect(initSummary(result, root)).toContain("npm install\n  npx sessionstream gen\n  npx sessionstream dev");
+  });
+
+  test("defaults the dependency to this package's version and honours --name", () => {
+    const dir = join(root, "named");
+    const version = JSON.parse(readFileSync(join(repo, "package.json"), "utf8")).version;
+    const result = initProject({ dir, name: "@acme/chat" });
+    expect(result.sessionstreamDependency).toBe(`^${version}`);
+    expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).name).toBe("@acme/chat");
+  });
+
+  test("refuses a non-empty folder unless forced, and loses nothing", () => {
+    const dir = join(root, "busy");
+    mkdirSync(dir);
+    writeFileSync(join(dir, "notes.txt"), "mine");
+    const [code, message] = codeAndMessage(() => initProject({ dir }));
+    expect(code).toBe("invalid_argument");
+    expect(message).toBe(`${dir} is not empty (notes.txt); choose an empty folder or pass --force`);
+    expect(existsSync(join(dir, "package.json"))).toBe(false);
+    initProject({ dir, force: true });
+    expect(readFileSync(join(dir, "notes.txt"), "utf8")).toBe("mine");
+    expect(existsSync(join(dir, "package.json"))).toBe(true);
+  });
+
+  test("rejects a bad name and a missing local checkout", () => {
+    expect(codeAndMessage(() => initProject({ dir: join(root, "x1"), name: "Bad Name" }))[1]).toBe(
+      '"Bad Name" is not a valid npm package name; pass --name <name>',
+    );
+    expect(codeAndMessage(() => initProject({ dir: join(root, "x2"), sessionstream: "./no/such/dir" }))[1]).toMatch(
+      /^--sessionstream \.\/no\/such\/dir: no package\.json at /,
+    );
+  });
+});
