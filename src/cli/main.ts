@@ -6,6 +6,7 @@ import { Command } from "commander";
 import { genCommand } from "./commands/gen.js";
 import { devCommand } from "./commands/dev.js";
 import { initCommand } from "./commands/init.js";
+import { schemaVetCommand } from "./commands/schema-vet.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
@@ -24,6 +25,7 @@ function verbs(): Command[] {
     initCommand(),
     devCommand(),
     // Each verb module appends itself here.
+    schemaVetCommand(),
     genCommand(),
   ];
 }

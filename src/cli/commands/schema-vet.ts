@@ -1,0 +1,123 @@
+// `sessionstream schema-vet [paths...]`: schema policy checks for TypeScript
+// sources and annotated protos (rules in src/vet/rules.ts).
+import { readFileSync } from "node:fs";
+import { Command, CommanderError, Option } from "commander";
+import { formatHuman } from "../../vet/reporters/human.js";
+import { toJsonReport } from "../../vet/reporters/json.js";
+import { toSarif } from "../../vet/reporters/sarif.js";
+import { runSchemaVet, type SchemaVetResult } from "../../vet/run-vet.js";
+import { RULES } from "../../vet/rules.js";
+
+/** Output formats of `schema-vet`. */
+export type SchemaVetFormat = "human" | "json" | "sarif";
+
+/** Parsed command line of `schema-vet`. */
+export interface SchemaVetArgs {
+  readonly cwd: string;
+  readonly paths: readonly string[];
+  /** Default "human". */
+  readonly format?: string;
+  /** Raw `--max-warnings` value; validated here. */
+  readonly maxWarnings?: string;
+  readonly project?: string;
+  readonly config?: string;
+}
+
+/** What the edge prints and the exit code it sets. */
+export interface SchemaVetOutcome {
+  readonly stdout: string;
+  readonly stderr: string;
+  readonly exitCode: 0 | 1 | 2;
+  /** Absent on usage errors. */
+  readonly result?: SchemaVetResult;
+}
+
+const FORMATS: readonly SchemaVetFormat[] = ["human", "json", "sarif"];
+
+/** Runs schema-vet for a parsed command line and renders the chosen format; never prints or exits. */
+export async function schemaVet(args: SchemaVetArgs): Promise<SchemaVetOutcome> {
+  const format = args.format ?? "human";
+  if (!FORMATS.includes(format as SchemaVetFormat)) {
+    return usage(`unknown --format "${format}" (expected ${FORMATS.join(", ")})`);
+  }
+  let maxWarnings: number | undefined;
+  if (args.maxWarnings !== undefined) {
+    maxWarnings = Number(args.maxWarnings);
+    if (!/^\d+$/.test(args.maxWarnings) || !Number.isSafeInteger(maxWarnings)) {
+      return usage(`--max-warnings expects a non-negative integer, got "${args.maxWarnings}"`);
+    }
+  }
+  const result = await runSchemaVet({
+    cwd: args.cwd,
+    paths: args.paths,
+    ...(args.project !== undefined ? { project: args.project } : {}),
+    ...(args.config !== undefined ? { config: args.config } : {}),
+    ...(maxWarnings !== undefined ? { maxWarnings } : {}),
+  });
+  const version = packageVersion();
+  const stdout =
+    format === "json"
+      ? JSON.stringify(toJsonReport(result, version), null, 2) + "\n"
+      : format === "sarif"
+        ? JSON.stringify(toSarif(result, version), null, 2) + "\n"
+        : formatHuman(result);
+  return { stdout, stderr: "", exitCode: result.exitCode, result };
+}
+
+/** The commander verb; the action prints the outcome and sets `process.exitCode`. */
+export function schemaVetCommand(): Command {
+  return new Command("schema-vet")
+    .description("Check schema policy in TypeScript sources and annotated .proto files (see --help for rules).")
+    .argument("[paths...]", "files or folders (.ts and .proto); default: ./tsconfig.json and the proto roots")
+    .addOption(new Option("--format <format>", "output format").choices([...FORMATS]).default("human"))
+    .option("--max-warnings <n>", "exit 1 when there are more than n warnings")
+    .option("-p, --project <tsconfig>", "tsconfig.json to use when no paths are given", undefined)
+    .option("--config <file>", "config file (default ./sessionstream.config.json)")
+    .addHelpText("after", helpText())
+    // Usage errors exit 2 (commander's default is 1); the entry point prints the message.
+    .configureOutput({ outputError: () => {} })
+    .exitOverride((err) => {
+      if (err.exitCode === 0) return;
+      throw new CommanderError(2, err.code, err.message);
+    })
+    .action(async (paths: string[], opts: { format: string; maxWarnings?: string; project?: string; config?: string }) => {
+      const outcome = await schemaVet({
+        cwd: process.cwd(),
+        paths,
+        format: opts.format,
+        ...(opts.maxWarnings !== undefined ? { maxWarnings: opts.maxWarnings } : {}),
+        ...(opts.project !== undefined ? { project: opts.project } : {}),
+        ...(opts.config !== undefined ? { config: opts.config } : {}),
+      });
+      if (outcome.stdout) process.stdout.write(outcome.stdout);
+      if (outcome.stderr) process.stderr.write(outcome.stderr);
+      process.exitCode = outcome.exitCode;
+    });
+}
+
+function usage(message: string): SchemaVetOutcome {
+  return { stdout: "", stderr: `schema-vet: ${message}\n`, exitCode: 2 };
+}
+
+function helpText(): string {
+  const width = Math.max(...RULES.map((r) => r.id.length));
+  const rules = RULES.map((r) => `  ${r.id.padEnd(width)}  ${r.defaultSeverity.padEnd(7)}  ${r.description}`).join("\n");
+  return `
+Rules (configure in sessionstream.config.json: {"schemaVet": {"rules": {"live-only-ui-event": "off"}}}):
+${rules}
+
+Suppress one line: put "// sessionstream-vet-disable-next-line <rule-id>" on the line above (TypeScript and .proto).
+
+Exit codes: 0 clean, 1 errors (or more warnings than --max-warnings), 2 usage error, unreadable tsconfig/config or files that do not parse.
+
+Examples:
+  $ sessionstream schema-vet
+  $ sessionstream schema-vet src proto --format sarif > schema-vet.sarif
+  $ sessionstream schema-vet --max-warnings 0 --format json
+`;
+}
+
+function packageVersion(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8")) as { version: string };
+  return pkg.version;
+}

@@ -1,0 +1,8 @@
+import { isAbsolute, relative, sep } from "node:path";
+
+/** `file` relative to `cwd` with `/` separators (absolute when outside `cwd`), as every reporter shows it. */
+export function displayPath(cwd: string, file: string): string {
+  const rel = relative(cwd, file);
+  const shown = rel === "" || rel.startsWith("..") || isAbsolute(rel) ? file : rel;
+  return shown.split(sep).join("/");
+}

@@ -1,0 +1,114 @@
+import { readFileSync } from "node:fs";
+import { loadVetConfig, effectiveSeverity } from "./config.js";
+import type { Finding, VetDiagnostic } from "./diagnostic.js";
+import { vetProtos } from "./proto/vet-protos.js";
+import { resolveTargets } from "./resolve-targets.js";
+import { findRule } from "./rules.js";
+import { isSuppressed, parseSuppressions, type SuppressionMap } from "./suppressions.js";
+import { vetTypeScript } from "./ts/vet-typescript.js";
+
+/** Options of {@link runSchemaVet}. */
+export interface SchemaVetOptions {
+  /** Working directory: default tsconfig, config file and proto root are looked up here; output paths are relative to it. */
+  readonly cwd: string;
+  /** Files or folders (.ts and .proto). Default: the project (tsconfig.json + proto roots). */
+  readonly paths?: readonly string[];
+  /** tsconfig.json for project mode. Default `<cwd>/tsconfig.json`. */
+  readonly project?: string;
+  /** Config file. Default `<cwd>/sessionstream.config.json` (optional). */
+  readonly config?: string;
+  /** More warnings than this make the exit code 1. Default: no limit. */
+  readonly maxWarnings?: number;
+}
+
+/** Everything a reporter needs. */
+export interface SchemaVetResult {
+  readonly cwd: string;
+  /** Sorted by file, line, column. */
+  readonly diagnostics: readonly VetDiagnostic[];
+  readonly errorCount: number;
+  readonly warningCount: number;
+  /** Findings silenced by a `sessionstream-vet-disable-next-line` comment. */
+  readonly suppressedCount: number;
+  readonly files: { readonly typescript: number; readonly typescriptResolved: number; readonly proto: number };
+  /** The `maxWarnings` limit in force, if any. */
+  readonly maxWarnings?: number;
+  /** 0 clean, 1 errors or too many warnings, 2 usage/config/parse failures. */
+  readonly exitCode: 0 | 1 | 2;
+}
+
+/**
+ * Runs schema-vet: the TypeScript rules, the proto rules, project config and
+ * suppression comments. Never throws for bad input: unreadable files become
+ * fatal diagnostics (exit code 2) and everything else is still checked.
+ */
+export async function runSchemaVet(options: SchemaVetOptions): Promise<SchemaVetResult> {
+  const { cwd } = options;
+  const { config, problems } = loadVetConfig(cwd, options.config);
+  const findings: Finding[] = problems.map((message) => ({ ruleId: "config-error", file: config.file ?? cwd, message }));
+  const targets = resolveTargets({
+    cwd,
+    paths: options.paths ?? [],
+    ...(options.project !== undefined ? { project: options.project } : {}),
+    ...(config.protoRoots ? { protoRoots: config.protoRoots } : {}),
+  });
+  findings.push(...targets.problems);
+
+  // The TypeScript pass is synchronous CPU work; start the proto compile (a child process) first so they overlap.
+  const protoPass = targets.protos ? vetProtos(targets.protos) : Promise.resolve({ findings: [], filesChecked: 0 });
+  const tsPass = targets.typescript ? vetTypeScript(targets.typescript) : { findings: [], filesScanned: 0, filesResolved: 0 };
+  const protoResult = await protoPass;
+  findings.push(...tsPass.findings, ...protoResult.findings);
+
+  const diagnostics: VetDiagnostic[] = [];
+  let suppressedCount = 0;
+  const suppressions = new Map<string, SuppressionMap>();
+  for (const f of findings) {
+    const info = findRule(f.ruleId);
+    const fatal = info?.fatal === true;
+    const severity = fatal ? "error" : effectiveSeverity(config, f.ruleId, info?.defaultSeverity ?? "error");
+    if (severity === "off") continue;
+    if (!fatal && f.range) {
+      const lines = [f.range.line, ...(f.suppressibleAt ?? [])];
+      if (isSuppressed(suppressionsOf(f.file, suppressions), f.ruleId, lines)) {
+        suppressedCount++;
+        continue;
+      }
+    }
+    diagnostics.push({ ruleId: f.ruleId, severity, file: f.file, ...(f.range ? { range: f.range } : {}), message: f.message, fatal });
+  }
+  diagnostics.sort(compareDiagnostics);
+
+  const errorCount = diagnostics.filter((d) => d.severity === "error").length;
+  const warningCount = diagnostics.length - errorCount;
+  const tooManyWarnings = options.maxWarnings !== undefined && warningCount > options.maxWarnings;
+  const exitCode = diagnostics.some((d) => d.fatal) ? 2 : errorCount > 0 || tooManyWarnings ? 1 : 0;
+  return {
+    cwd,
+    diagnostics,
+    errorCount,
+    warningCount,
+    suppressedCount,
+    files: { typescript: tsPass.filesScanned, typescriptResolved: tsPass.filesResolved, proto: protoResult.filesChecked },
+    ...(options.maxWarnings !== undefined ? { maxWarnings: options.maxWarnings } : {}),
+    exitCode,
+  };
+}
+
+function suppressionsOf(file: string, cache: Map<string, SuppressionMap>): SuppressionMap {
+  let map = cache.get(file);
+  if (!map) {
+    try {
+      map = parseSuppressions(readFileSync(file, "utf8"));
+    } catch {
+      map = new Map();
+    }
+    cache.set(file, map);
+  }
+  return map;
+}
+
+function compareDiagnostics(a: VetDiagnostic, b: VetDiagnostic): number {
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  return (a.range?.line ?? 0) - (b.range?.line ?? 0) || (a.range?.column ?? 0) - (b.range?.column ?? 0) || a.ruleId.localeCompare(b.ruleId);
+}
