@@ -1,0 +1,117 @@
+// Scenario 2: hub throughput with the SQLite store, against raw
+// better-sqlite3 doing the same rows with the same transaction boundaries.
+import { join } from "node:path";
+import { toBinary, type DescMessage } from "@bufbuild/protobuf";
+import Database from "better-sqlite3";
+import { Hub } from "../../src/index.js";
+import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
+import { SCHEMA_SQL } from "../../src/store/sqlite/schema.js";
+import { bareApply, bareSession, type PersistFn } from "../lib/bare-loop.js";
+import { benchRegistry, chatEvents, registerBenchProjections, sessionIds, type BenchSchema } from "../lib/chat-bench.js";
+import { interleave, timeMs } from "../lib/measure.js";
+import { makeRow } from "../lib/row.js";
+import { removeDir, tempDir } from "../lib/tmp.js";
+import type { Row, Scenario } from "../lib/types.js";
+
+export const scenario: Scenario = {
+  name: "hub-sqlite",
+  title: "Hub throughput, SQLite store",
+  description:
+    "ours: hub.publish with SqliteHydrationStore (file, WAL, synchronous=NORMAL), one transaction per event. " +
+    "baseline: the same projection functions and Map updates, plus raw better-sqlite3 prepared statements writing the same rows " +
+    "(event insert, session cursor upsert, entity upsert, protobuf binary payloads) in one transaction per event, same schema and pragmas.",
+  async run(ctx) {
+    const total = ctx.quick ? 2_000 : 20_000;
+    const sizes = [1, 100, 1000];
+    const rows: Row[] = [];
+    const registry = benchRegistry();
+    for (const sessions of sizes) {
+      const perSession = Math.max(10, Math.floor(total / sessions));
+      const events = chatEvents(perSession);
+      const ids = sessionIds(sessions);
+      const count = perSession * sessions;
+      const stats = await interleave(ctx, `${sessions} sessions x ${perSession} events`, {
+        ours: async () => {
+          const dir = tempDir("hub-sqlite");
+          const store = new SqliteHydrationStore({ path: join(dir, "ours.sqlite") });
+          const hub = new Hub<BenchSchema>({ registry, store });
+          registerBenchProjections(hub);
+          const pubs = ids.map((id) => hub.publisher(id));
+          const ms = await timeMs(async () => {
+            if (pubs.length === 1) {
+              const pub = pubs[0]!;
+              for (const ev of events) await pub.publish(ev.name, ev.payload as never);
+            } else {
+              for (const ev of events) await Promise.all(pubs.map((pub) => pub.publish(ev.name, ev.payload as never)));
+            }
+          });
+          await hub.close();
+          await store.close();
+          removeDir(dir);
+          return (count / ms) * 1000;
+        },
+        raw: async () => {
+          const dir = tempDir("raw-sqlite");
+          const db = openRaw(join(dir, "raw.sqlite"));
+          const persist = rawPersist(db, (typeName) => registry.typeRegistry.getMessage(typeName)!);
+          const states = ids.map(bareSession);
+          const sink = () => {};
+          const ms = await timeMs(() => {
+            for (const ev of events) for (const s of states) bareApply(s, ev, sink, persist);
+          });
+          db.close();
+          removeDir(dir);
+          return (count / ms) * 1000;
+        },
+      });
+      rows.push(
+        makeRow({
+          scenario: "hub-sqlite",
+          size: `${sessions} sess x ${perSession} ev`,
+          metric: "throughput",
+          unit: "events/s",
+          higherIsBetter: true,
+          ours: stats.ours,
+          baselineName: "raw better-sqlite3",
+          baseline: stats.raw,
+          target: { of: "ratio", op: ">=", value: 0.7 },
+        }),
+      );
+    }
+    return rows;
+  },
+};
+
+function openRaw(path: string): Database.Database {
+  const db = new Database(path);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = NORMAL");
+  db.pragma("foreign_keys = ON");
+  db.defaultSafeIntegers(true);
+  db.exec(SCHEMA_SQL);
+  return db;
+}
+
+/** The same three statements the store runs, in one transaction per event. */
+function rawPersist(db: Database.Database, schemaOf: (typeName: string) => DescMessage): PersistFn {
+  const insertEvent = db.prepare("INSERT INTO ss_events (session_id, ordinal, name, type_name, payload, applied_at) VALUES (?, ?, ?, ?, ?, ?)");
+  const upsertCursor = db.prepare(
+    `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, ?, ?)
+     ON CONFLICT (session_id) DO UPDATE SET cursor = excluded.cursor, timeline_cursor = excluded.timeline_cursor`,
+  );
+  const upsertEntity = db.prepare(
+    `INSERT INTO ss_entities (session_id, kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (session_id, kind, id) DO UPDATE SET created_ordinal = excluded.created_ordinal,
+       last_event_ordinal = excluded.last_event_ordinal, tombstone = excluded.tombstone,
+       type_name = excluded.type_name, payload = excluded.payload`,
+  );
+  const tx = db.transaction((s: { sessionId: string }, ordinal: bigint, name: string, payload: { $typeName: string }, appliedAt: number, entities: ReadonlyArray<{ kind: string; id: string; createdOrdinal: bigint; lastEventOrdinal: bigint; tombstone: boolean; payload: { $typeName: string } }>) => {
+    insertEvent.run(s.sessionId, ordinal, name, payload.$typeName, toBinary(schemaOf(payload.$typeName), payload as never), appliedAt);
+    upsertCursor.run(s.sessionId, ordinal, ordinal);
+    for (const e of entities) {
+      upsertEntity.run(s.sessionId, e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, toBinary(schemaOf(e.payload.$typeName), e.payload as never));
+    }
+  });
+  return (s, ordinal, ev, appliedAt, entities) => tx(s, ordinal, ev.name, ev.payload, appliedAt, entities);
+}
