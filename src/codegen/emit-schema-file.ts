@@ -70,13 +70,13 @@ function emitRegistration(f: GeneratedFile, model: FileModel, stem: string, prot
     `Chain the register functions of several proto files to build one app: \`registerBSchemas(registerASchemas(new SchemaRegistry()))\`.`));
   f.print(f.export("function", `register${stem}Schemas`), "<S extends ", rt("AppSchema"), ">(registry: ", reg, "<S>): ", reg,
     "<", rt("MergeAppSchemas"), "<S, ", stem, "Schema>> {");
-  f.print("  return registry");
+  f.print("  return (registry");
   for (const c of model.commands) f.print("    .registerCommand(", f.string(c.name), ", ", f.importSchema(c.message), ")");
   for (const e of model.events) f.print("    .registerEvent(", f.string(e.name), ", ", f.importSchema(e.message), ")");
   for (const u of model.uiEvents) f.print("    .registerUIEvent(", f.string(u.name), ", ", f.importSchema(u.message), ")");
   for (const e of model.entities) f.print("    .registerTimelineEntity(", f.string(e.kind), ", ", f.importSchema(e.message), ")");
   // The chained WithName<...> type equals MergeAppSchemas<S, Schema> but the compiler cannot prove it for a generic S.
-  f.print("    as unknown as ", reg, "<", rt("MergeAppSchemas"), "<S, ", stem, "Schema>>;");
+  f.print("  ) as unknown as ", reg, "<", rt("MergeAppSchemas"), "<S, ", stem, "Schema>>;");
   f.print("}");
   f.print();
   f.print(f.jsDoc(`A new registry holding the names of ${proto}.`));
