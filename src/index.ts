@@ -70,3 +70,4 @@ export type {
   TimelineProjectionCases,
   UIProjectionCases,
 } from "./codegen/typed-app.js";
+export { createPayloadDecoder } from "./transport/payload-decoder.js";

@@ -172,8 +172,10 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
   };
 }
 
-function replayed(answer: Answer): Answer & { replayed: true } {
-  return { ...answer, replayed: true };
+/** The remembered answer, marked as a replay (header `Idempotent-Replayed: true` and `"replayed": true` in the body). */
+function replayed(answer: Answer): Answer {
+  const body = { ...(JSON.parse(answer.body) as object), replayed: true };
+  return { ...answer, body: JSON.stringify(body), replayed: true };
 }
 
 function errorAnswer(err: unknown): Answer {

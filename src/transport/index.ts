@@ -8,3 +8,4 @@ export { decodeClientFrame, encodeServerFrame, snapshotFrame, type EncodedFrame 
 export type { TransportHub } from "./transport-hub.js";
 export { createCommandIngress, type CommandIngress, type CommandIngressOptions } from "./http-ingress.js";
 export { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
+export { createPayloadDecoder } from "./payload-decoder.js";

@@ -127,7 +127,7 @@ describe("HTTP command ingress", () => {
     const [a, b] = await Promise.all([send("k1"), send("k1")]); // concurrent retry shares the first run
     const c = await send("k1"); // later retry
     expect([a.status, b.status, c.status]).toEqual([200, 200, 200]);
-    expect(await c.json()).toEqual({ sessionId: "s", command: "ChatStartInference", idempotencyKey: "k1", status: "completed" });
+    expect(await c.json()).toEqual({ sessionId: "s", command: "ChatStartInference", idempotencyKey: "k1", status: "completed", replayed: true });
     expect(c.headers.get("idempotent-replayed")).toBe("true");
     expect(t.runs()).toBe(1);
     await send("k2");
