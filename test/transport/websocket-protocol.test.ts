@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from "vitest";
+import { afterEach, describe, expect, it, vi } from "vitest";
 import { connect, startHarness, until, type Harness } from "./helpers.js";
 
 let h: Harness | undefined;
@@ -117,5 +117,26 @@ describe("websocket protocol", () => {
     await h.ws.close();
     expect(await c.closed).toBe(1001);
     await until(() => h!.ws.stats().connections === 0);
+  });
+
+  it("serializes each UI event once per fanout, however many subscribers there are", async () => {
+    h = await startHarness();
+    const clients = await Promise.all([1, 2, 3, 4].map(() => connect(h!.url)));
+    const types = h.hub.registry.typeRegistry;
+    const spy = vi.spyOn(types, "getMessage");
+    const run = async (subscribers: typeof clients, sessionId: string) => {
+      for (const c of subscribers) c.subscribe(sessionId);
+      for (const c of subscribers) await c.next((r) => r.frame.frame.case === "subscribed" && r.frame.frame.value.sessionId === sessionId);
+      spy.mockClear();
+      await h!.hub.submit(sessionId, "ChatStartInference", { prompt: "x" });
+      for (const c of subscribers) await c.next(() => c.frames.filter((f) => f.frame.frame.case === "uiEvent" && f.frame.frame.value.sessionId === sessionId).length === 5);
+      return spy.mock.calls.length;
+    };
+    const one = await run(clients.slice(0, 1), "one");
+    const four = await run(clients, "four");
+    expect(one).toBeGreaterThan(0);
+    expect(four).toBe(one);
+    spy.mockRestore();
+    for (const c of clients) c.close();
   });
 });
