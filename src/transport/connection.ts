@@ -17,6 +17,8 @@ export class Connection {
   /** The client opted in to delta snapshots (`resume=delta` on the URL). */
   readonly deltaSnapshots: boolean;
   readonly subscriptions = new Map<string, Subscription>();
+  /** Subscribes waiting for `authorize`, by session; an `unsubscribe` meanwhile cancels them. */
+  readonly pendingSubscribes = new Map<string, object>();
   /** Set when a heartbeat ping is sent, cleared by any pong or message. */
   awaitingPong = false;
   /** Closing for a violation or shutdown: nothing more is sent. */

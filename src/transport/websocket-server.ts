@@ -193,6 +193,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
         return subscribe(conn, frame.frame.value.sessionId, frame.frame.value.sinceSnapshotOrdinal);
       case "unsubscribe": {
         const sessionId = requireSessionId(frame.frame.value.sessionId, "unsubscribe");
+        conn.pendingSubscribes.delete(sessionId);
         conn.subscriptions.delete(sessionId);
         removeFromSession(conn, sessionId);
         send(conn, encodeServerFrame({ case: "unsubscribed", value: { $typeName: "sessionstream.v1.UnsubscribedFrame", sessionId } }, registry()));
@@ -215,10 +216,15 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
         sessionId,
       );
     }
-    if (!(await isAuthorized(options.authorize, { request: conn.request, action: "subscribe", connectionId: conn.id, sessionId }))) {
+    const token = {};
+    conn.pendingSubscribes.set(sessionId, token);
+    const allowed = await isAuthorized(options.authorize, { request: conn.request, action: "subscribe", connectionId: conn.id, sessionId });
+    // Superseded by a later subscribe, or cancelled by an unsubscribe, while authorizing.
+    if (conn.pendingSubscribes.get(sessionId) !== token || conn.closing) return;
+    conn.pendingSubscribes.delete(sessionId);
+    if (!allowed) {
       throw withSession(new SessionstreamError("forbidden", `subscribe to session "${sessionId}" is not allowed`), sessionId);
     }
-    if (conn.closing) return;
     // Register before loading, so every UI event the snapshot may miss is buffered.
     const sub = new Subscription(sessionId, since);
     conn.subscriptions.set(sessionId, sub);

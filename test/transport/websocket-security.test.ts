@@ -85,3 +85,21 @@ describe("websocket security", () => {
     expect(h.ws.handleUpgrade({ url: "/other" } as never, null as never, Buffer.alloc(0))).toBe(false);
   });
 });
+
+describe("websocket security: ordering", () => {
+  it("an unsubscribe sent while authorize is pending cancels the subscribe: nothing of the session follows", async () => {
+    let release!: () => void;
+    const gate = new Promise<boolean>((r) => (release = () => r(true)));
+    h = await startHarness({ server: { authorize: (req) => (req.action === "subscribe" ? gate : true) } });
+    const c = await connect(h.url);
+    c.subscribe("s");
+    c.send({ unsubscribe: { sessionId: "s" } });
+    await c.nextCase("unsubscribed");
+    release();
+    c.send({ ping: { nonce: "end" } });
+    await c.nextCase("pong");
+    expect(c.cases()).toEqual(["hello", "unsubscribed", "pong"]);
+    expect(h.ws.stats().subscriptions).toBe(0);
+    c.close();
+  });
+});
