@@ -36,7 +36,3 @@ export interface VetDiagnostic {
   readonly fatal: boolean;
 }
 
-/** Range of a single point. */
-export function pointRange(line: number, column: number): SourceRange {
-  return { line, column, endLine: line, endColumn: column };
-}
