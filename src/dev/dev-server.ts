@@ -13,7 +13,7 @@ import { watchProject, type ChangeBatch } from "./watcher.js";
 
 /** The package's inspector assets and browser client, resolved from this file (src/dev or dist/dev). */
 const INSPECTOR_ASSETS = fileURLToPath(new URL("../../assets/inspector", import.meta.url));
-const CLIENT_DIST = fileURLToPath(new URL("../../dist/transport/client", import.meta.url));
+const PACKAGE_DIST = fileURLToPath(new URL("../../dist", import.meta.url));
 
 /** Options of {@link startDevServer}. */
 export interface DevServerOptions {
@@ -124,8 +124,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
     if (path.startsWith(`${INSPECTOR_PREFIX}/inspector/`)) {
       if (serveStatic(req, res, INSPECTOR_ASSETS, path.slice(`${INSPECTOR_PREFIX}/inspector`.length))) return;
-    } else if (path.startsWith(`${INSPECTOR_PREFIX}/client/`)) {
-      if (serveStatic(req, res, CLIENT_DIST, path.slice(`${INSPECTOR_PREFIX}/client`.length))) return;
+    } else if (path.startsWith(`${INSPECTOR_PREFIX}/dist/`)) {
+      if (serveStatic(req, res, PACKAGE_DIST, path.slice(`${INSPECTOR_PREFIX}/dist`.length))) return;
     } else if (await inspector.handle(req, res, path, url.searchParams)) {
       return;
     } else if (serveStatic(req, res, publicDir, path)) {
