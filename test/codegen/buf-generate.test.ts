@@ -31,8 +31,8 @@ it("buf generate with the plugin bin and gen produce identical files", async () 
   );
   execFileSync(bundledBufPath(), ["generate", "proto"], { cwd: dir, stdio: "pipe" });
 
-  const fromBuf = [...readTree(dir, "buf-out")].map(([p, t]) => [p.replace(/^buf-out\//, ""), t]);
-  const fromGen = [...readTree(dir, "src/gen")].map(([p, t]) => [p.replace(/^src\/gen\//, ""), t]);
+  const fromBuf = [...readTree(dir, "buf-out")].map(([p, t]) => [p.replace(/^buf-out\//, ""), t] as const);
+  const fromGen = [...readTree(dir, "src/gen")].map(([p, t]) => [p.replace(/^src\/gen\//, ""), t] as const);
   expect(fromBuf.map(([p]) => p).sort()).toEqual([
     "chat/v1/chat_pb.ts",
     "chat/v1/chat_sessionstream.ts",
