@@ -6,7 +6,7 @@ import type { AppSchema } from "../runtime/app-schema.js";
 import type { Hub } from "../runtime/hub.js";
 import { createCommandIngress, createWebSocketServer, type SessionstreamWebSocketServer } from "../transport/index.js";
 import { AppHost, type AppStatus, type DevStoreKind } from "./app-host.js";
-import { INSPECTOR_PREFIX, InspectorApi, sendJson } from "./inspector-api.js";
+import { INSPECTOR_PREFIX, InspectorApi, sendError, sendJson } from "./inspector-api.js";
 import { describeSchema } from "./schema-description.js";
 import { serveStatic } from "./static-files.js";
 import { watchProject, type ChangeBatch } from "./watcher.js";
@@ -100,7 +100,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
 
   const server: Server = createServer((req, res) => {
     handle(req, res).catch((err) => {
-      if (!res.headersSent) sendJson(res, 500, { code: "internal", message: (err as Error).message });
+      if (!res.headersSent) sendError(res, 500, "internal", (err as Error).message);
       else res.destroy();
     });
   });
@@ -110,13 +110,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     const path = url.pathname;
     if (path === "/api/schema" && req.method === "GET") {
       const hub = host.hub;
-      if (!hub) return void sendJson(res, 503, { code: "app_not_loaded", message: host.status.error ?? "the app is not loaded" });
+      if (!hub) return void sendError(res, 503, "app_not_loaded", host.status.error ?? "the app is not loaded");
       return void sendJson(res, 200, describeSchema(hub.registry));
     }
     if (path.startsWith("/api/")) {
-      if (!transport) return void sendJson(res, 503, { code: "app_not_loaded", message: host.status.error ?? "the app is not loaded" });
+      if (!transport) return void sendError(res, 503, "app_not_loaded", host.status.error ?? "the app is not loaded");
       if (await transport.ingress(req, res)) return;
-      return void sendJson(res, 404, { code: "not_found", message: `no endpoint ${req.method} ${path}` });
+      return void sendError(res, 404, "not_found", `no endpoint ${req.method} ${path}`);
     }
     if (path === `${INSPECTOR_PREFIX}/inspector` || path === INSPECTOR_PREFIX || path === `${INSPECTOR_PREFIX}/`) {
       res.writeHead(302, { location: `${INSPECTOR_PREFIX}/inspector/` }).end();
@@ -131,7 +131,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     } else if (serveStatic(req, res, publicDir, path)) {
       return;
     }
-    sendJson(res, 404, { code: "not_found", message: `nothing at ${path}` });
+    sendError(res, 404, "not_found", `nothing at ${path}`);
   }
 
   server.on("upgrade", function onUpgrade(req, socket, head) {

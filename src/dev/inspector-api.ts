@@ -35,7 +35,7 @@ export class InspectorApi {
     if (parts[0] === "status") return sendJson(res, 200, this.#getStatus());
     if (parts[0] === "stream") return this.#openStream(res);
     const hub = this.#getHub();
-    if (!hub) return sendJson(res, 503, { code: "app_not_loaded", message: this.#getStatus().error ?? "the app is not loaded" });
+    if (!hub) return sendError(res, 503, "app_not_loaded", this.#getStatus().error ?? "the app is not loaded");
     if (parts[0] === "sessions" && parts.length === 1) {
       const sessions = hasSessionList(hub.store) ? await hub.store.listSessions() : [];
       return sendJson(res, 200, { sessions: sessions.map((s) => ({ sessionId: s.sessionId, cursor: s.cursor.toString() })) });
@@ -45,7 +45,7 @@ export class InspectorApi {
       try {
         validateSessionId(sessionId);
       } catch (err) {
-        return sendJson(res, 400, { code: "invalid_session_id", message: (err as Error).message });
+        return sendError(res, 400, "invalid_session_id", (err as Error).message);
       }
       if (parts[2] === "events") {
         if (!hasEventLog(hub.store)) return sendJson(res, 200, { events: [] });
@@ -64,7 +64,7 @@ export class InspectorApi {
         });
       }
     }
-    return sendJson(res, 404, { code: "not_found", message: `no inspector endpoint ${path}` });
+    return sendError(res, 404, "not_found", `no inspector endpoint ${path}`);
   }
 
   /** Pushes an applied event to every open inspector. */
@@ -118,6 +118,11 @@ function entityJson(hub: Hub<AppSchema>, e: TimelineEntity) {
 function payloadJson(hub: Hub<AppSchema>, payload: AppliedEvent["event"]["payload"]) {
   const schema = hub.registry.typeRegistry.getMessage(payload.$typeName);
   return schema ? toJson(schema, payload, { registry: hub.registry.typeRegistry }) : { "@type": payload.$typeName };
+}
+
+/** Writes an error body shaped like the command ingress's: `{ error: { code, message } }`. */
+export function sendError(res: ServerResponse, status: number, code: string, message: string): true {
+  return sendJson(res, status, { error: { code, message } });
 }
 
 /** Writes a JSON response; always returns true (handled). */

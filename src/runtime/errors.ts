@@ -36,6 +36,11 @@ export type SessionstreamErrorCode =
   | "snapshot_failed"
   | "unavailable";
 
+// A registry-wide brand, so errors thrown by another copy of this module
+// (the user's app loaded by `dev` in a fresh module namespace) still pass
+// `instanceof SessionstreamError` and keep their codes.
+const BRAND = Symbol.for("sessionstream.SessionstreamError");
+
 /** The one error class of the runtime; `code` is stable, `message` is for people. */
 export class SessionstreamError extends Error {
   override readonly name = "SessionstreamError";
@@ -44,6 +49,13 @@ export class SessionstreamError extends Error {
   constructor(code: SessionstreamErrorCode, message: string, options?: { cause?: unknown }) {
     super(message, options);
     this.code = code;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  static [Symbol.hasInstance](value: unknown): boolean {
+    // Subclasses keep the ordinary prototype check.
+    if (this !== SessionstreamError) return Function.prototype[Symbol.hasInstance].call(this, value);
+    return typeof value === "object" && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
   }
 
   /** Normalises anything thrown into a `SessionstreamError` (code `internal` unless it already is one). */
