@@ -1,4 +1,7 @@
 import { Command, InvalidArgumentError } from "commander";
+import { relative, resolve } from "node:path";
+import { loadConfig } from "../../codegen/config.js";
+import { runGen } from "../../codegen/gen.js";
 import { inspectorUrl, startDevServer, type DevServer, type DevServerOptions } from "../../dev/dev-server.js";
 import { failWith } from "../report.js";
 
@@ -14,7 +17,15 @@ interface DevFlags {
 
 /** Starts the dev server and prints where everything is; resolves with the running server. */
 export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> = {}): Promise<DevServer> {
+  const cwd = resolve(flags.cwd);
+  const config = loadConfig(cwd);
   const server = await startDevServer({
+    protoRoots: config.protoRoots.map((root) => relative(cwd, root) || "."),
+    regenerate: async () => {
+      const result = await runGen({ projectDir: cwd });
+      if (result.exitCode !== 0) throw new Error(result.errors.join("\n") || "gen failed");
+      for (const f of result.files) if (f.status !== "unchanged") console.log(`  gen: ${f.status} ${f.path}`);
+    },
     cwd: flags.cwd,
     appPath: flags.app,
     host: flags.host,
@@ -35,7 +46,7 @@ export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> =
       `  store      ${server.storePath}`,
       `  registered ${status.commands.length} commands: ${status.commands.join(", ") || "-"}`,
       `             ${status.events.length} events: ${status.events.join(", ") || "-"}`,
-      flags.watch ? "  watching   proto/ and src/ (Ctrl-C to stop)" : "  (Ctrl-C to stop)",
+      flags.watch ? "  watching   protos and src/ (Ctrl-C to stop)" : "  (Ctrl-C to stop)",
       "",
     ].join("\n"),
   );

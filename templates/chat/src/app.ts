@@ -1,0 +1,41 @@
+import { Hub, SchemaRegistry, type HubOptions, type HydrationStore, type UIFanout } from "sessionstream";
+import { registerChatSchemas, registerChatHandlers, chatUIProjection, chatTimelineProjection } from "./gen/chat/v1/chat_sessionstream.js";
+import { chatUICases } from "./projections/chat-ui.js";
+import { chatTimelineCases } from "./projections/chat-timeline.js";
+import { chatStartInference } from "./handlers/chat-start-inference.js";
+import { chatStopInference } from "./handlers/chat-stop-inference.js";
+
+/** Every logical name of the app (commands, events, UI events, timeline entities). */
+export const registry = registerChatSchemas(new SchemaRegistry());
+
+/** What `sessionstream dev` and tests may pass to {@link createApp}. */
+export interface AppOptions {
+  /** Default: in-memory. `dev` passes a SQLite store under .sessionstream/. */
+  readonly store?: HydrationStore;
+  /** Receives live UI events (`dev` passes its websocket server). */
+  readonly fanout?: UIFanout;
+  /** Any other hub option (error policy, onError, ...). */
+  readonly hubOptions?: Partial<Omit<HubOptions<typeof registry extends SchemaRegistry<infer S> ? S : never>, "registry" | "store" | "fanout">>;
+}
+
+/**
+ * Builds the app's hub with every schema, command handler and projection wired.
+ * This file is yours; `sessionstream gen` only adds the handlers of new commands.
+ */
+export function createApp(options: AppOptions = {}) {
+  const hub = new Hub({
+    registry,
+    ...options.hubOptions,
+    ...(options.store ? { store: options.store } : {}),
+    ...(options.fanout ? { fanout: options.fanout } : {}),
+  });
+  registerChatHandlers(hub, {
+    ChatStartInference: chatStartInference,
+    ChatStopInference: chatStopInference,
+  });
+  hub.registerUIProjection(chatUIProjection(chatUICases));
+  hub.registerTimelineProjection(chatTimelineProjection(chatTimelineCases));
+  return hub;
+}
+
+export default createApp;
