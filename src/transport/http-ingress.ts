@@ -22,10 +22,11 @@ export interface CommandIngressOptions {
   /** The `Idempotency-Key` window. Defaults: 10 minutes, 10000 keys. */
   readonly idempotency?: IdempotencyOptions;
   /**
-   * `accepted` (the default): answer 202 once the command is validated and its
-   * handler started; the run continues detached from the request (detach is never
-   * cancel) and its failures go to the hub's `onError`. `completed`: answer 200
-   * when the handler has returned, or the handler's error.
+   * Both modes answer when the handler has returned (so a handler's error,
+   * e.g. a stub's `not_implemented`, reaches the submitter). `accepted` (the
+   * default) answers 202: handlers start long work detached (detach is never
+   * cancel) and return, and the run's later progress arrives as events.
+   * `completed` answers 200, for handlers that finish their work inline.
    */
   readonly respond?: "accepted" | "completed";
 }
@@ -106,13 +107,10 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
       const payload = hub.registry.fromJson("commands", name, json);
       const submitted = hub.submit(sessionId, name as never, payload as never);
       const body = { sessionId, command: name, ...(key !== undefined ? { idempotencyKey: key } : {}) };
-      if (respondMode === "accepted") {
-        // Failures after acceptance are the hub's to report (onError); the request is done.
-        submitted.catch(() => {});
-        return { status: 202, body: JSON.stringify({ ...body, status: "accepted" }) };
-      }
       await submitted;
-      return { status: 200, body: JSON.stringify({ ...body, status: "completed" }) };
+      return respondMode === "accepted"
+        ? { status: 202, body: JSON.stringify({ ...body, status: "accepted" }) }
+        : { status: 200, body: JSON.stringify({ ...body, status: "completed" }) };
     } catch (err) {
       return errorAnswer(err);
     }

@@ -150,6 +150,31 @@ describe("newcomer run", () => {
     expect(await command(dev!.url, "after-fix", "ChatStartInference", { prompt: "pong" })).toMatchObject({ status: 202 });
   }, 60_000);
 
+  test("dev: a proto change re-runs gen; a broken proto is reported; a new command's stub answers 'not implemented'", async () => {
+    const proto = join(app, "proto/chat/v1/chat.proto");
+    const good = readFileSync(proto, "utf8");
+    let mark = dev!.output.length;
+    writeFileSync(proto, `${good}\nmessage Broken {\n  strin name = 1;\n}\n`);
+    await until(() => dev!.output.slice(mark).includes("gen failed"), "the gen failure");
+    expect(dev!.output.slice(mark)).toMatch(/chat\.proto:\d+:\d+/);
+    expect(((await (await fetch(`${dev!.url}/__sessionstream/api/status`)).json()) as { state: string }).state).toBe("error");
+
+    mark = dev!.output.length;
+    writeFileSync(
+      proto,
+      `${good}\nmessage RenameChatCommand {\n  option (sessionstream.v1.command) = { name: "ChatRename" };\n  string title = 1;\n}\n`,
+    );
+    await until(async () => {
+      const status = (await (await fetch(`${dev!.url}/__sessionstream/api/status`)).json()) as { state: string; commands: string[] };
+      return status.state === "ready" && status.commands.includes("ChatRename");
+    }, "the reload with the new command");
+    expect(dev!.output.slice(mark)).toContain("created src/handlers/chat-rename.ts");
+    const res = await command(dev!.url, "renamed", "ChatRename", { title: "x" });
+    expect(res).toEqual({ status: 501, body: { error: { code: "not_implemented", message: "not implemented: edit src/handlers/chat-rename.ts" } } });
+    // The existing handlers still work after the merge.
+    expect(await command(dev!.url, "renamed", "ChatStartInference", { prompt: "still here" })).toMatchObject({ status: 202 });
+  }, 60_000);
+
   describe.skipIf(!existsSync(CHROMIUM))("in headless Chromium", () => {
     let browser: import("playwright-core").Browser;
     beforeAll(async () => {
