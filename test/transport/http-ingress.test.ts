@@ -4,6 +4,7 @@ import { fromJsonString } from "@bufbuild/protobuf";
 import { afterEach, describe, expect, it } from "vitest";
 import { SnapshotFrameSchema } from "../../src/gen/sessionstream/v1/transport_pb.js";
 import { createCommandIngress, type CommandIngressOptions } from "../../src/transport/index.js";
+import { SessionstreamError } from "../../src/index.js";
 import { chatHub } from "../helpers/chat-app.js";
 
 let server: Server | undefined;
@@ -48,6 +49,16 @@ describe("HTTP command ingress", () => {
     // The run continues detached from the request.
     for (let i = 0; i < 100 && (await t.hub.snapshot("s1")).snapshotOrdinal < 5n; i++) await new Promise((r) => setTimeout(r, 10));
     expect((await t.hub.snapshot("s1")).snapshotOrdinal).toBe(5n);
+  });
+
+  it("answers a handler's error (a stub's not_implemented) to the submitter", async () => {
+    const hub = chatHub();
+    hub.registerCommand("ChatStopInference", async () => {
+      throw new SessionstreamError("not_implemented", "not implemented: edit src/handlers/chat-stop-inference.ts");
+    });
+    const t = await start({}, hub);
+    const res = await t.post("/api/sessions/s1/commands/ChatStopInference", "{}");
+    expect(await errorOf(res)).toEqual({ status: 501, code: "not_implemented", message: "not implemented: edit src/handlers/chat-stop-inference.ts" });
   });
 
   it("answers 200 after the handler returned in `completed` mode", async () => {
