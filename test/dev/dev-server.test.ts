@@ -8,6 +8,7 @@ import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
 import { afterAll, describe, expect, test } from "vitest";
 import { startDevServer, type DevServer } from "../../src/dev/dev-server.js";
+import { until } from "../helpers/until.js";
 
 const repo = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "ss-dev-"));
@@ -46,15 +47,6 @@ async function post(base: string, session: string, name: string, body: unknown) 
   return { status: res.status, body: (await res.json()) as Record<string, unknown> };
 }
 
-async function until<T>(fn: () => Promise<T | undefined> | T | undefined, what: string, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 function wsFrames(base: string, session: string) {
   const ws = new WebSocket(`${base.replace("http", "ws")}/ws`);

@@ -8,6 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { until } from "../helpers/until.js";
 
 const repo = join(import.meta.dirname, "..", "..");
 const root = mkdtempSync(join(tmpdir(), "ss-newcomer-"));
@@ -19,15 +20,6 @@ function run(cmd: string, args: string[], cwd: string, timeout = 300_000): strin
   return execFileSync(cmd, args, { cwd, encoding: "utf8", timeout, env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
 }
 
-async function until<T>(fn: () => Promise<T | undefined | false> | T | undefined | false, what: string, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await fn();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 /** `sessionstream dev` as a user starts it, on a free port. */
 class DevProcess {

@@ -9,6 +9,7 @@ import { ServerFrameSchema, type ServerFrame } from "../../src/gen/sessionstream
 import { MemoryHydrationStore, type Snapshot, type SnapshotOptions } from "../../src/index.js";
 import { createWebSocketServer, type WebSocketServerOptions, type SessionstreamWebSocketServer, type TransportRecord } from "../../src/transport/index.js";
 import { chatHub, type ChatAppOptions } from "../helpers/chat-app.js";
+import { until as waitUntil } from "../helpers/until.js";
 
 export interface Harness {
   readonly hub: ReturnType<typeof chatHub>;
@@ -161,9 +162,5 @@ export class GatedStore extends MemoryHydrationStore {
 }
 
 export async function until(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > deadline) throw new Error("condition not met in time");
-    await new Promise((r) => setTimeout(r, 10));
-  }
+  await waitUntil(() => cond() || undefined, "a transport condition", timeoutMs);
 }
