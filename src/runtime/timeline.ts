@@ -76,11 +76,6 @@ export class TimelineState implements TimelineView {
     return e && !e.tombstone ? e : undefined;
   }
 
-  /** Like `get` but also returns a tombstone (the hub needs its `createdOrdinal`). */
-  getAny(kind: string, id: string): TimelineEntity | undefined {
-    return this.#entities.get(entityKey(kind, id));
-  }
-
   list(kind: string): TimelineEntity[] {
     const out: TimelineEntity[] = [];
     for (const e of this.#entities.values()) if (e.kind === kind && !e.tombstone) out.push(e);
