@@ -60,6 +60,12 @@ export interface HubOptions<S extends AppSchema> {
   readonly maxSessionIdLength?: number;
   /** Events read per page when rebuilding a timeline from the event log. Default 500. */
   readonly rebuildPageSize?: number;
+  /**
+   * Sessions whose cursor and timeline the hub keeps in memory for the
+   * projections' views; the least recently used idle one is dropped beyond
+   * this and reloaded from the store when it is next touched. Default 1000.
+   */
+  readonly maxCachedSessions?: number;
 }
 
 /** The hub's per-session state: the cursor and a cached timeline the projections read. */
@@ -93,6 +99,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #timelinePolicy: ProjectionErrorPolicy;
   readonly #maxSessionIdLength: number;
   readonly #rebuildPageSize: number;
+  readonly #maxCachedSessions: number;
   #closed = false;
 
   constructor(options: HubOptions<S>) {
@@ -106,6 +113,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.#timelinePolicy = options.projectionErrorPolicy?.timeline ?? "fail";
     this.#maxSessionIdLength = options.maxSessionIdLength ?? DEFAULT_MAX_SESSION_ID_LENGTH;
     this.#rebuildPageSize = options.rebuildPageSize ?? 500;
+    this.#maxCachedSessions = Math.max(1, options.maxCachedSessions ?? 1000);
     if (options.fanout) this.#fanouts.add(options.fanout);
     this.#detachBus = this.#bus.consume((event) => this.#applyEvent(event));
   }
@@ -415,18 +423,37 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     }
   }
 
-  /** Loads (once) the cursor and timeline of a session from the store. */
+  /** Loads the cursor and timeline of a session from the store, cached (LRU) across events. */
   #state(sessionId: string): Promise<SessionState> {
     let state = this.#states.get(sessionId);
-    if (!state) {
-      state = this.store.snapshot(sessionId).then((snap) => ({
-        cursor: snap.snapshotOrdinal,
-        timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities),
-      }));
+    if (state) {
+      // Map order is recency order: move to the back.
+      this.#states.delete(sessionId);
       this.#states.set(sessionId, state);
-      state.catch(() => this.#states.delete(sessionId));
+      return state;
     }
+    state = this.store.snapshot(sessionId).then((snap) => ({
+      cursor: snap.snapshotOrdinal,
+      timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities),
+    }));
+    this.#states.set(sessionId, state);
+    state.catch(() => this.#states.delete(sessionId));
+    this.#evictIdleStates(sessionId);
     return state;
+  }
+
+  #evictIdleStates(keep: string): void {
+    if (this.#states.size <= this.#maxCachedSessions) return;
+    for (const sessionId of this.#states.keys()) {
+      if (this.#states.size <= this.#maxCachedSessions) break;
+      // A session with queued work keeps its state: its next event needs it.
+      if (sessionId !== keep && !this.#queue.busy(sessionId)) this.#states.delete(sessionId);
+    }
+  }
+
+  /** Sessions whose state is cached in memory (for tests and stats). */
+  cachedSessionCount(): number {
+    return this.#states.size;
   }
 
   #report(

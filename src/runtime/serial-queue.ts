@@ -16,6 +16,11 @@ export class KeyedSerialQueue {
     return result;
   }
 
+  /** Whether a task of `key` is queued or running. */
+  busy(key: string): boolean {
+    return this.#tails.has(key);
+  }
+
   /** Resolves when every task queued so far (for every key) has settled. */
   async idle(): Promise<void> {
     while (this.#tails.size > 0) await Promise.all([...this.#tails.values()]);

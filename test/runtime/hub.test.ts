@@ -361,3 +361,16 @@ describe("Hub: rebuildTimeline", () => {
     expect(err.code).toBe("capability_missing");
   });
 });
+
+describe("Hub: bounded memory", () => {
+  test("caches at most maxCachedSessions session states; an evicted session reloads from the store and continues", async () => {
+    const hub = chatHub({ tokens: ["a", "b"], hubOptions: { maxCachedSessions: 3 } });
+    for (let i = 0; i < 10; i++) await hub.submit(`s${i}`, "ChatStartInference", { prompt: String(i) });
+    expect(hub.cachedSessionCount()).toBe(3);
+    // s0 was evicted long ago: its next event continues its ordinals and its timeline.
+    expect(await hub.publisher("s0").publish("ChatTokensDelta", { messageId: "m1", chunk: "c" })).toBe(5n);
+    const text = ((await hub.snapshot("s0")).entities[0]!.payload as unknown as { text: string }).text;
+    expect(text).toBe("abc");
+    expect(hub.cachedSessionCount()).toBe(3);
+  });
+});
