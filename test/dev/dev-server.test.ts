@@ -127,8 +127,17 @@ describe("sessionstream dev server", () => {
     // The last good version keeps serving commands.
     expect(await post(server.url, "s1", "ChatStartInference", { prompt: "still up" })).toMatchObject({ status: 202 });
 
+    const { ws: before } = wsFrames(server.url, "s1");
+    const closed = new Promise<number>((r) => before.once("close", (code) => r(code)));
+    await new Promise((r) => before.once("open", r));
     writeFileSync(join(dir, "src/app.ts"), APP);
     await until(() => server.status().state === "ready" && server.status().loadCount === 2, "the reload");
+    // Sockets of the old generation are closed (going away), so clients reconnect and re-hydrate.
+    expect(await closed).toBe(1001);
+    const { ws: after, frames } = wsFrames(server.url, "s1");
+    const snap = await until(() => frames.find((f) => f["snapshot"])?.["snapshot"], "a snapshot after the reload");
+    expect(JSON.stringify(snap)).toContain("still up");
+    after.close();
     expect(await post(server.url, "s1", "ChatStartInference", { prompt: "after fix" })).toMatchObject({ status: 202 });
     await reader.cancel();
   });
