@@ -9,7 +9,7 @@ export const SCENARIOS = ["hub-memory", "hub-sqlite", "fanout", "latency", "hydr
 
 export interface RunOptions {
   readonly quick?: boolean;
-  /** Run scenarios whose name contains one of these strings. Default: all. */
+  /** Run the scenarios named here (exact name), or whose name contains one of these strings. Default: all. */
   readonly filter?: readonly string[];
   /** Measured repetitions per variant. Default 5 (quick: 3). */
   readonly reps?: number;
@@ -40,8 +40,10 @@ export interface BenchResult {
 /** Scenario names that exist (file present) and match `filter`. */
 export async function loadScenarios(filter: readonly string[] = []): Promise<Scenario[]> {
   const out: Scenario[] = [];
+  // A filter equal to a scenario name selects only that one; otherwise it matches substrings.
+  const matches = (name: string) => filter.some((f) => ((SCENARIOS as readonly string[]).includes(f) ? name === f : name.includes(f)));
   for (const name of SCENARIOS) {
-    if (filter.length > 0 && !filter.some((f) => name.includes(f))) continue;
+    if (filter.length > 0 && !matches(name)) continue;
     let mod: { scenario?: Scenario };
     try {
       mod = (await import(`../scenarios/${name}.js`)) as { scenario?: Scenario };
