@@ -24,7 +24,8 @@ export type {
   UIFanout,
   UIProjection,
 } from "./runtime/handlers.js";
-export { Hub, type HubOptions, type ProjectionErrorPolicy } from "./runtime/hub.js";
+export { Hub, type HubOptions } from "./runtime/hub.js";
+export type { ProjectionErrorPolicy } from "./runtime/projection-runner.js";
 export { coercePayload } from "./runtime/payload.js";
 export { SchemaRegistry, UNTYPED_MESSAGE_TYPES } from "./runtime/registry.js";
 export {

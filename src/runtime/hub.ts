@@ -1,4 +1,3 @@
-import type { Message } from "@bufbuild/protobuf";
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
 import {
   hasErrorRecords,
@@ -13,16 +12,15 @@ import { InProcessEventBus, type EventBus, type PendingEvent } from "./event-bus
 import { SessionstreamError, type RuntimeErrorKind, type RuntimeErrorReport } from "./errors.js";
 import type {
   AppliedEvent,
-  BackendEvent,
   BackendEventEnvelope,
   CommandHandler,
   EventPublisher,
   TimelineProjection,
-  UIEvent,
   UIFanout,
   UIProjection,
 } from "./handlers.js";
 import { coercePayload } from "./payload.js";
+import { ProjectionRunner, type ProjectionErrorPolicy } from "./projection-runner.js";
 import type { SchemaRegistry } from "./registry.js";
 import { KeyedSerialQueue } from "./serial-queue.js";
 import {
@@ -32,14 +30,7 @@ import {
   type Session,
   type SessionMetadataFactory,
 } from "./session.js";
-import { entityKey, TimelineState, type Snapshot, type SnapshotOptions, type TimelineEntity } from "./timeline.js";
-
-/**
- * What happens when a projection throws or returns something invalid:
- * `fail` rejects `publish` and applies nothing (the ordinal is not consumed);
- * `advance` records the error, drops that family's output and applies the event.
- */
-export type ProjectionErrorPolicy = "fail" | "advance";
+import { TimelineState, type Snapshot, type SnapshotOptions } from "./timeline.js";
 
 /** Options of {@link Hub}. */
 export interface HubOptions<S extends AppSchema> {
@@ -90,13 +81,10 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #sessions: SessionTable<unknown>;
   readonly #states = new Map<string, Promise<SessionState>>();
   readonly #handlers = new Map<string, CommandHandler<S, never>>();
-  readonly #uiProjections: UIProjection<S>[] = [];
-  readonly #timelineProjections: TimelineProjection<S>[] = [];
+  readonly #projections: ProjectionRunner<S>;
   readonly #fanouts = new Set<UIFanout>();
   readonly #observers = new Set<(applied: AppliedEvent) => void>();
   readonly #onError: (report: RuntimeErrorReport) => void;
-  readonly #uiPolicy: ProjectionErrorPolicy;
-  readonly #timelinePolicy: ProjectionErrorPolicy;
   readonly #maxSessionIdLength: number;
   readonly #rebuildPageSize: number;
   readonly #maxCachedSessions: number;
@@ -109,8 +97,10 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.#bus = options.bus ?? new InProcessEventBus();
     this.#sessions = new SessionTable(options.sessionMetadata);
     this.#onError = options.onError ?? logError;
-    this.#uiPolicy = options.projectionErrorPolicy?.ui ?? "fail";
-    this.#timelinePolicy = options.projectionErrorPolicy?.timeline ?? "fail";
+    this.#projections = new ProjectionRunner(this.registry, options.projectionErrorPolicy, (kind, event, error, record) => {
+      this.#report(kind, event.sessionId, error, { ordinal: event.ordinal, eventName: event.name });
+      if (record) this.#recordError(kind, event, error);
+    });
     this.#maxSessionIdLength = options.maxSessionIdLength ?? DEFAULT_MAX_SESSION_ID_LENGTH;
     this.#rebuildPageSize = options.rebuildPageSize ?? 500;
     this.#maxCachedSessions = Math.max(1, options.maxCachedSessions ?? 1000);
@@ -130,13 +120,13 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** Adds a UI projection. Several run in registration order; their outputs are concatenated. */
   registerUIProjection(projection: UIProjection<S>): this {
-    this.#uiProjections.push(projection);
+    this.#projections.ui.push(projection);
     return this;
   }
 
   /** Adds a timeline projection. Several run in registration order; their outputs are concatenated. */
   registerTimelineProjection(projection: TimelineProjection<S>): this {
-    this.#timelineProjections.push(projection);
+    this.#projections.timeline.push(projection);
     return this;
   }
 
@@ -239,7 +229,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         for (const stored of page) {
           const event = toEnvelope(stored);
           state.timeline.ordinal = event.ordinal - 1n;
-          const entities = await this.#projectTimeline(event, session, state, true);
+          const entities = await this.#projections.projectTimeline(event, session, state.timeline, true);
           await store.apply({ sessionId, ordinal: event.ordinal, entities });
           state.timeline.apply(event.ordinal, entities);
           after = event.ordinal;
@@ -279,8 +269,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       const ordinal = state.cursor + 1n;
       const event: BackendEventEnvelope = { name, sessionId, ordinal, payload };
 
-      const uiEvents = await this.#projectUI(event, session, state);
-      const entities = await this.#projectTimeline(event, session, state, false);
+      const uiEvents = await this.#projections.projectUI(event, session, state.timeline);
+      const entities = await this.#projections.projectTimeline(event, session, state.timeline);
       const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: Date.now() };
       try {
         await this.store.apply({ sessionId, ordinal, event: stored, entities });
@@ -298,93 +288,6 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       this.#deliver(sessionId, ordinal, { event, uiEvents, entities });
       return ordinal;
     });
-  }
-
-  async #projectUI(event: BackendEventEnvelope, session: Session, state: SessionState): Promise<UIEvent[]> {
-    if (this.#uiProjections.length === 0) return [];
-    try {
-      const view = state.timeline.readonlyView();
-      const out: UIEvent[] = [];
-      for (const projection of this.#uiProjections) {
-        const result = await projection(event as BackendEvent<S>, session, view);
-        if (!Array.isArray(result)) throw new TypeError(`UI projection returned ${typeof result}, expected an array`);
-        for (const ui of result as ReadonlyArray<{ name: string; payload: unknown }>) {
-          const schema = this.registry.require("uiEvents", ui?.name);
-          out.push({ name: ui.name, payload: coercePayload(schema, ui.payload, `UI event "${ui.name}"`) });
-        }
-      }
-      return out;
-    } catch (err) {
-      return this.#projectionFailed("ui_projection", this.#uiPolicy, event, err, []);
-    }
-  }
-
-  async #projectTimeline(
-    event: BackendEventEnvelope,
-    session: Session,
-    state: SessionState,
-    replay: boolean,
-  ): Promise<TimelineEntity[]> {
-    if (this.#timelineProjections.length === 0) return [];
-    try {
-      const view = state.timeline.readonlyView();
-      const byKey = new Map<string, TimelineEntity>();
-      for (const projection of this.#timelineProjections) {
-        const result = await projection(event as BackendEvent<S>, session, view);
-        if (!Array.isArray(result)) throw new TypeError(`timeline projection returned ${typeof result}, expected an array`);
-        for (const out of result) byKey.set(entityKey(out.kind, out.id), this.#fillEntity(out, event.ordinal, state, byKey));
-      }
-      return [...byKey.values()];
-    } catch (err) {
-      return this.#projectionFailed("timeline_projection", this.#timelinePolicy, event, err, [], replay);
-    }
-  }
-
-  /** Validates a projected entity and fills in its ordinals; `createdOrdinal` survives updates. */
-  #fillEntity(
-    out: { kind: string; id: string; payload?: unknown; tombstone?: boolean },
-    ordinal: bigint,
-    state: SessionState,
-    pending: Map<string, TimelineEntity>,
-  ): TimelineEntity {
-    const schema = this.registry.require("entities", out?.kind);
-    if (typeof out.id !== "string" || out.id === "") {
-      throw new SessionstreamError("invalid_argument", `timeline entity of kind "${out.kind}" needs a non-empty string id`);
-    }
-    const earlier = pending.get(entityKey(out.kind, out.id)) ?? state.timeline.get(out.kind, out.id);
-    const tombstone = out.tombstone === true;
-    let payload: Message;
-    if (out.payload !== undefined) payload = coercePayload(schema, out.payload, `timeline entity "${out.kind}"`);
-    else if (tombstone) payload = earlier?.payload ?? coercePayload(schema, {}, `timeline entity "${out.kind}"`);
-    else throw new SessionstreamError("invalid_argument", `timeline entity "${out.kind}" "${out.id}" has no payload`);
-    return {
-      kind: out.kind,
-      id: out.id,
-      createdOrdinal: earlier && !earlier.tombstone ? earlier.createdOrdinal : ordinal,
-      lastEventOrdinal: ordinal,
-      tombstone,
-      payload,
-    };
-  }
-
-  #projectionFailed<T>(
-    kind: RuntimeErrorKind,
-    policy: ProjectionErrorPolicy,
-    event: BackendEventEnvelope,
-    err: unknown,
-    fallback: T,
-    replay = false,
-  ): T {
-    const family = kind === "ui_projection" ? "UI" : "timeline";
-    const error = new SessionstreamError(
-      "projection_failed",
-      `${family} projection failed for event "${event.name}" (ordinal ${event.ordinal}) in session "${event.sessionId}": ${messageOf(err)}`,
-      { cause: err },
-    );
-    this.#report(kind, event.sessionId, error, { ordinal: event.ordinal, eventName: event.name });
-    if (policy === "fail") throw error;
-    if (!replay) this.#recordError(kind, event, error);
-    return fallback;
   }
 
   #recordError(kind: RuntimeErrorKind, event: BackendEventEnvelope, error: SessionstreamError): void {

@@ -1,0 +1,126 @@
+import type { Message } from "@bufbuild/protobuf";
+import type { AppSchema } from "./app-schema.js";
+import { SessionstreamError, type RuntimeErrorKind } from "./errors.js";
+import type { BackendEvent, BackendEventEnvelope, TimelineProjection, UIEvent, UIProjection } from "./handlers.js";
+import { coercePayload } from "./payload.js";
+import type { SchemaRegistry } from "./registry.js";
+import type { Session } from "./session.js";
+import { entityKey, type TimelineEntity, type TimelineState } from "./timeline.js";
+
+/**
+ * What happens when a projection throws or returns something invalid:
+ * `fail` rejects `publish` and applies nothing (the ordinal is not consumed);
+ * `advance` records the error, drops that family's output and applies the event.
+ */
+export type ProjectionErrorPolicy = "fail" | "advance";
+
+/** Receives each projection failure; `record` is false during a rebuild replay. */
+export type ProjectionFailureSink = (
+  kind: Extract<RuntimeErrorKind, "ui_projection" | "timeline_projection">,
+  event: BackendEventEnvelope,
+  error: SessionstreamError,
+  record: boolean,
+) => void;
+
+/**
+ * Runs the registered UI and timeline projections of one event against the
+ * session's timeline, validates what they return against the registry, fills
+ * in entity ordinals, and applies the failure policy of each family.
+ */
+export class ProjectionRunner<S extends AppSchema> {
+  readonly ui: UIProjection<S>[] = [];
+  readonly timeline: TimelineProjection<S>[] = [];
+  readonly #registry: SchemaRegistry<S>;
+  readonly #policy: { readonly ui: ProjectionErrorPolicy; readonly timeline: ProjectionErrorPolicy };
+  readonly #onFailure: ProjectionFailureSink;
+
+  constructor(
+    registry: SchemaRegistry<S>,
+    policy: { readonly ui?: ProjectionErrorPolicy; readonly timeline?: ProjectionErrorPolicy } | undefined,
+    onFailure: ProjectionFailureSink,
+  ) {
+    this.#registry = registry;
+    this.#policy = { ui: policy?.ui ?? "fail", timeline: policy?.timeline ?? "fail" };
+    this.#onFailure = onFailure;
+  }
+
+  /** The validated UI events of `event`, in projection order. */
+  async projectUI(event: BackendEventEnvelope, session: Session, timeline: TimelineState): Promise<UIEvent[]> {
+    if (this.ui.length === 0) return [];
+    try {
+      const view = timeline.readonlyView();
+      const out: UIEvent[] = [];
+      for (const projection of this.ui) {
+        const result = await projection(event as BackendEvent<S>, session, view);
+        if (!Array.isArray(result)) throw new TypeError(`UI projection returned ${typeof result}, expected an array`);
+        for (const ui of result as ReadonlyArray<{ name: string; payload: unknown }>) {
+          const schema = this.#registry.require("uiEvents", ui?.name);
+          out.push({ name: ui.name, payload: coercePayload(schema, ui.payload, `UI event "${ui.name}"`) });
+        }
+      }
+      return out;
+    } catch (err) {
+      return this.#failed("ui_projection", event, err, true);
+    }
+  }
+
+  /** The entity changes of `event` with ordinals filled in; the last change of one (kind, id) wins. */
+  async projectTimeline(event: BackendEventEnvelope, session: Session, timeline: TimelineState, replay = false): Promise<TimelineEntity[]> {
+    if (this.timeline.length === 0) return [];
+    try {
+      const view = timeline.readonlyView();
+      const byKey = new Map<string, TimelineEntity>();
+      for (const projection of this.timeline) {
+        const result = await projection(event as BackendEvent<S>, session, view);
+        if (!Array.isArray(result)) throw new TypeError(`timeline projection returned ${typeof result}, expected an array`);
+        for (const out of result) byKey.set(entityKey(out.kind, out.id), this.#fillEntity(out, event.ordinal, timeline, byKey));
+      }
+      return [...byKey.values()];
+    } catch (err) {
+      return this.#failed("timeline_projection", event, err, !replay);
+    }
+  }
+
+  /** Validates a projected entity and fills in its ordinals; `createdOrdinal` survives updates. */
+  #fillEntity(
+    out: { kind: string; id: string; payload?: unknown; tombstone?: boolean },
+    ordinal: bigint,
+    timeline: TimelineState,
+    pending: Map<string, TimelineEntity>,
+  ): TimelineEntity {
+    const schema = this.#registry.require("entities", out?.kind);
+    if (typeof out.id !== "string" || out.id === "") {
+      throw new SessionstreamError("invalid_argument", `timeline entity of kind "${out.kind}" needs a non-empty string id`);
+    }
+    const earlier = pending.get(entityKey(out.kind, out.id)) ?? timeline.get(out.kind, out.id);
+    const tombstone = out.tombstone === true;
+    let payload: Message;
+    if (out.payload !== undefined) payload = coercePayload(schema, out.payload, `timeline entity "${out.kind}"`);
+    else if (tombstone) payload = earlier?.payload ?? coercePayload(schema, {}, `timeline entity "${out.kind}"`);
+    else throw new SessionstreamError("invalid_argument", `timeline entity "${out.kind}" "${out.id}" has no payload`);
+    return {
+      kind: out.kind,
+      id: out.id,
+      createdOrdinal: earlier && !earlier.tombstone ? earlier.createdOrdinal : ordinal,
+      lastEventOrdinal: ordinal,
+      tombstone,
+      payload,
+    };
+  }
+
+  /** Reports the failure; throws under `fail`, returns no output under `advance`. */
+  #failed(kind: "ui_projection" | "timeline_projection", event: BackendEventEnvelope, err: unknown, record: boolean): never[] {
+    const family = kind === "ui_projection" ? "UI" : "timeline";
+    const error = new SessionstreamError(
+      "projection_failed",
+      `${family} projection failed for event "${event.name}" (ordinal ${event.ordinal}) in session "${event.sessionId}": ${
+        err instanceof Error ? err.message : String(err)
+      }`,
+      { cause: err },
+    );
+    const policy = kind === "ui_projection" ? this.#policy.ui : this.#policy.timeline;
+    this.#onFailure(kind, event, error, policy === "advance" && record);
+    if (policy === "fail") throw error;
+    return [];
+  }
+}
