@@ -42,7 +42,9 @@ if (values.help) {
   const m = result.machine;
   process.stdout.write(
     `\nsessionstream bench (${result.options.quick ? "quick" : "full"}, ${result.options.reps} reps + ${result.options.warmup} warm-up, ${result.seconds.toFixed(0)} s)\n` +
-      `${m.cpuModel} x${m.cpus}, ${m.totalMemMiB} MiB, ${m.platform} ${m.release}, node ${m.node}, ${m.date}, commit ${m.commit}\n\n` +
+      `${m.cpuModel} x${m.cpus}, ${m.totalMemMiB} MiB, ${m.platform} ${m.release}, node ${m.node}, ${m.date}, commit ${m.commit}, runtime from ${result.packageSource}/\n` +
+      (result.warning ? `warning: ${result.warning}\n` : "") +
+      "\n" +
       formatTable(result.rows, values.markdown) +
       "\n",
   );

@@ -16,10 +16,11 @@ import {
   TokensDeltaEventSchema,
   type ChatMessageEntity,
 } from "../../fixtures/runtime/gen/chat/v1/chat_pb.js";
-import { SchemaRegistry, type Hub, type TimelineView } from "../../src/index.js";
+import type { Hub, SchemaRegistry, TimelineView } from "../../src/index.js";
+import { core } from "./pkg.js";
 
 export function benchRegistry() {
-  return new SchemaRegistry()
+  return new core.SchemaRegistry()
     .registerCommand("ChatStartInference", StartInferenceCommandSchema)
     .registerEvent("ChatInferenceStarted", InferenceStartedEventSchema)
     .registerEvent("ChatTokensDelta", TokensDeltaEventSchema)

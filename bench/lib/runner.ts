@@ -1,6 +1,7 @@
 // Runs the scenarios, collects rows, writes the JSON result.
 import { mkdirSync, writeFileSync } from "node:fs";
 import { dirname } from "node:path";
+import { PACKAGE_SOURCE, staleDistWarning } from "./pkg.js";
 import { machineInfo, type MachineInfo } from "./report.js";
 import type { BenchContext, Row, Scenario } from "./types.js";
 
@@ -31,6 +32,10 @@ export interface ScenarioResult {
 
 export interface BenchResult {
   readonly machine: MachineInfo;
+  /** Where the runtime under test was loaded from: the built package (dist/, default) or src/ through tsx. */
+  readonly packageSource: "dist" | "src";
+  /** Set when dist/ was older than src/ at run time. */
+  readonly warning?: string;
   readonly options: { readonly quick: boolean; readonly reps: number; readonly warmup: number; readonly filter: readonly string[] };
   readonly scenarios: readonly ScenarioResult[];
   readonly rows: readonly Row[];
@@ -67,6 +72,8 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResult> {
   };
   const filter = options.filter ?? [];
   const scenarios = await loadScenarios(filter);
+  const warning = staleDistWarning();
+  if (warning) log(`warning: ${warning}`);
   const started = Date.now();
   const rows: Row[] = [];
   const results: ScenarioResult[] = [];
@@ -84,6 +91,8 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResult> {
   }
   const result: BenchResult = {
     machine: machineInfo(),
+    packageSource: PACKAGE_SOURCE,
+    ...(warning ? { warning } : {}),
     options: { quick, reps: ctx.reps, warmup: ctx.warmup, filter },
     scenarios: results,
     rows,

@@ -4,8 +4,9 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as SioServer } from "socket.io";
 import { WebSocketServer, type WebSocket } from "ws";
-import { Hub, MemoryHydrationStore, type HydrationStore } from "../../src/index.js";
-import { createWebSocketServer, type SessionstreamWebSocketServer, type TransportLimits } from "../../src/transport/index.js";
+import type { Hub, HydrationStore } from "../../src/index.js";
+import type { SessionstreamWebSocketServer, TransportLimits } from "../../src/transport/index.js";
+import { core, transport } from "./pkg.js";
 import { benchRegistry, registerBenchProjections, type BenchSchema } from "./chat-bench.js";
 
 export interface Running {
@@ -32,9 +33,9 @@ export interface OursServer extends Running {
 export async function startOurs(
   options: { store?: HydrationStore; ui?: boolean; timeline?: boolean; limits?: Partial<TransportLimits> } = {},
 ): Promise<OursServer> {
-  const hub = new Hub<BenchSchema>({ registry: benchRegistry(), store: options.store ?? new MemoryHydrationStore() });
+  const hub = new core.Hub<BenchSchema>({ registry: benchRegistry(), store: options.store ?? new core.MemoryHydrationStore() });
   registerBenchProjections(hub, { ui: options.ui ?? true, timeline: options.timeline ?? true });
-  const ws = createWebSocketServer({ hub, limits: { heartbeatIntervalMs: 0, ...options.limits } });
+  const ws = transport.createWebSocketServer({ hub, limits: { heartbeatIntervalMs: 0, ...options.limits } });
   const http = createServer((_req, res) => res.writeHead(404).end());
   ws.attach(http);
   const port = await listen(http);

@@ -8,7 +8,7 @@
 // publish to the child's report that the last expected frame arrived.
 import { create } from "@bufbuild/protobuf";
 import { TokensDeltaEventSchema } from "../../fixtures/runtime/gen/chat/v1/chat_pb.js";
-import { encodeServerFrame } from "../../src/transport/index.js";
+import { transport } from "../lib/pkg.js";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import { ChatMessageUpdateSchema } from "../../fixtures/runtime/gen/chat/v1/chat_pb.js";
 import { interleave } from "../lib/measure.js";
@@ -39,7 +39,7 @@ export const scenario: Scenario = {
         const ours = await startOurs({ timeline: false, limits: { maxQueuedBytesPerConnection: 512 * 1024 * 1024 } });
         const bare = await startBareWs();
         const sio = await startSocketIo();
-        const frame = encodeServerFrame(
+        const frame = transport.encodeServerFrame(
           {
             case: "uiEvent",
             value: {

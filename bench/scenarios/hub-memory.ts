@@ -1,6 +1,6 @@
 // Scenario 1: hub throughput with the memory store, against the same
 // projection functions and Map updates in a bare synchronous loop.
-import { Hub, MemoryHydrationStore } from "../../src/index.js";
+import { core } from "../lib/pkg.js";
 import { bareApply, bareSession } from "../lib/bare-loop.js";
 import { benchRegistry, chatEvents, registerBenchProjections, sessionIds, type BenchSchema } from "../lib/chat-bench.js";
 import { interleave, timeMs } from "../lib/measure.js";
@@ -26,7 +26,7 @@ export const scenario: Scenario = {
       const stats = await interleave(ctx, `${sessions} sessions x ${perSession} events`, {
         ours: async () => {
           const registry = benchRegistry();
-          const hub = new Hub<BenchSchema>({ registry, store: new MemoryHydrationStore() });
+          const hub = new core.Hub<BenchSchema>({ registry, store: new core.MemoryHydrationStore() });
           let delivered = 0;
           hub.attachFanout({ publishUI: (_s, _o, ui) => void (delivered += ui.length) });
           registerBenchProjections(hub);

@@ -3,9 +3,7 @@
 import { join } from "node:path";
 import { toBinary, type DescMessage } from "@bufbuild/protobuf";
 import Database from "better-sqlite3";
-import { Hub } from "../../src/index.js";
-import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
-import { SCHEMA_SQL } from "../../src/store/sqlite/schema.js";
+import { core, sqlite, sqliteSchema } from "../lib/pkg.js";
 import { bareApply, bareSession, type PersistFn } from "../lib/bare-loop.js";
 import { benchRegistry, chatEvents, registerBenchProjections, sessionIds, type BenchSchema } from "../lib/chat-bench.js";
 import { interleave, timeMs } from "../lib/measure.js";
@@ -33,8 +31,8 @@ export const scenario: Scenario = {
       const stats = await interleave(ctx, `${sessions} sessions x ${perSession} events`, {
         ours: async () => {
           const dir = tempDir("hub-sqlite");
-          const store = new SqliteHydrationStore({ path: join(dir, "ours.sqlite") });
-          const hub = new Hub<BenchSchema>({ registry, store });
+          const store = new sqlite.SqliteHydrationStore({ path: join(dir, "ours.sqlite") });
+          const hub = new core.Hub<BenchSchema>({ registry, store });
           registerBenchProjections(hub);
           const pubs = ids.map((id) => hub.publisher(id));
           const ms = await timeMs(async () => {
@@ -88,7 +86,7 @@ function openRaw(path: string): Database.Database {
   db.pragma("synchronous = NORMAL");
   db.pragma("foreign_keys = ON");
   db.defaultSafeIntegers(true);
-  db.exec(SCHEMA_SQL);
+  db.exec(sqliteSchema.SCHEMA_SQL);
   return db;
 }
 

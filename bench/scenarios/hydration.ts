@@ -8,8 +8,7 @@ import Database from "better-sqlite3";
 import WebSocket from "ws";
 import { ChatMessageEntitySchema, InferenceStartedEventSchema } from "../../fixtures/runtime/gen/chat/v1/chat_pb.js";
 import type { TimelineEntity } from "../../src/index.js";
-import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
-import { encodeSnapshot } from "../../src/transport/frame-codec.js";
+import { frameCodec, sqlite } from "../lib/pkg.js";
 import { benchRegistry } from "../lib/chat-bench.js";
 import { interleave, timeMs } from "../lib/measure.js";
 import { makeRow } from "../lib/row.js";
@@ -34,7 +33,7 @@ export const scenario: Scenario = {
       const dir = tempDir("hydration");
       const path = join(dir, "hydrate.sqlite");
       const cursor = seed(path, registry, n);
-      const store = new SqliteHydrationStore({ path, registry });
+      const store = new sqlite.SqliteHydrationStore({ path, registry });
       const ours = await startOurs({ store, limits: { maxQueuedBytesPerConnection: 1024 * 1024 * 1024 } });
       const raw = new Database(path, { readonly: true });
       const bare = await startBareWs();
@@ -93,7 +92,7 @@ export const scenario: Scenario = {
         // Where ours spends its time, measured once outside the comparison.
         const snapMs = await timeMs(async () => void (await ours.hub.snapshot(SESSION)));
         const snap = await ours.hub.snapshot(SESSION);
-        const encMs = await timeMs(() => void encodeSnapshot(snap, 0n, registry.typeRegistry));
+        const encMs = await timeMs(() => void frameCodec.encodeSnapshot(snap, 0n, registry.typeRegistry));
         const selMs = await timeMs(() => void select.all(SESSION));
         rows.push(
           makeRow({
@@ -125,7 +124,7 @@ export const scenario: Scenario = {
 
 /** Writes `n` ChatMessage entities through the store (10k per event/transaction); returns the cursor. */
 function seed(path: string, registry: ReturnType<typeof benchRegistry>, n: number): bigint {
-  const store = new SqliteHydrationStore({ path, registry });
+  const store = new sqlite.SqliteHydrationStore({ path, registry });
   const chunk = 10_000;
   let ordinal = 0n;
   for (let i = 0; i < n; i += chunk) {
