@@ -12,7 +12,7 @@ export interface RunOptions {
   readonly quick?: boolean;
   /** Run the scenarios named here (exact name), or whose name contains one of these strings. Default: all. */
   readonly filter?: readonly string[];
-  /** Measured repetitions per variant. Default 5 (quick: 3). */
+  /** Measured repetitions per variant. Default 5 (quick: 2). */
   readonly reps?: number;
   /** Warm-up repetitions per variant. Default 1. */
   readonly warmup?: number;
@@ -66,7 +66,7 @@ export async function runBench(options: RunOptions = {}): Promise<BenchResult> {
   const log = options.log ?? ((line: string) => process.stderr.write(line + "\n"));
   const ctx: BenchContext = {
     quick,
-    reps: options.reps ?? (quick ? 3 : 5),
+    reps: options.reps ?? (quick ? 2 : 5),
     warmup: options.warmup ?? 1,
     log,
   };

@@ -19,7 +19,7 @@ export const scenario: Scenario = {
   async run(ctx) {
     const warning = checkDist("codegen", "cli/main.js");
     if (warning) ctx.log(`  warning: ${warning}`);
-    const sizes = ctx.quick ? [1, 3, 10] : [1, 10, 100];
+    const sizes = ctx.quick ? [1, 2, 4] : [1, 10, 100];
     const rows: Row[] = [];
     for (const files of sizes) {
       const dir = tempDir(`codegen-${files}`);

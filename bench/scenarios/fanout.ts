@@ -27,7 +27,7 @@ export const scenario: Scenario = {
     "ws: a bare ws server sending one pre-serialized identical frame to every client. socket.io: io.to(room).emit of the same payload object. " +
     "Clients in a child process; frames/s = clients x events / (first publish -> last frame counted).",
   async run(ctx) {
-    const totalFrames = ctx.quick ? 30_000 : 300_000;
+    const totalFrames = ctx.quick ? 30_000 : 200_000;
     const sizes = [10, 100, 1000];
     const rows: Row[] = [];
     const swarm = new Swarm();

@@ -19,7 +19,7 @@ export const scenario: Scenario = {
   async run(ctx) {
     const warning = checkDist("vet", "cli/main.js");
     if (warning) ctx.log(`  warning: ${warning}`);
-    const sizes = ctx.quick ? [10, 50, 100] : [100, 300, 1000];
+    const sizes = ctx.quick ? [10, 30, 60] : [100, 300, 1000];
     const rows: Row[] = [];
     for (const files of sizes) {
       const dir = tempDir(`vet-${files}`);
