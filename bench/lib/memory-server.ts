@@ -36,8 +36,8 @@ async function startBare(): Promise<string> {
 }
 
 const url = kind === "ours" ? (await startOurs()).url : await startBare();
-// Warm the code paths with one connection before the "before" reading? No:
-// the parent does that (one throw-away connection), so both kinds are alike.
+// The parent warms the code paths with one throw-away connection before the
+// "before" reading, for both kinds alike.
 process.send?.({ op: "listening", url });
 process.on("message", (msg: { op: string }) => {
   if (msg.op === "measure") process.send?.({ op: "memory", usage: settle() });

@@ -37,7 +37,7 @@ export const scenario: Scenario = {
             return runTimed(bundledBufPath(), ["generate", "proto"], dir);
           },
         },
-        { reps: Math.min(ctx.reps, files >= 100 ? 3 : 5) },
+        { reps: Math.min(ctx.reps, files >= 100 ? 3 : 5), ...(ctx.quick ? { warmup: 0 } : {}) },
       );
       rows.push(
         makeRow({

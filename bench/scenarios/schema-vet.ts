@@ -32,7 +32,7 @@ export const scenario: Scenario = {
           ours: () => runTimed(process.execPath, [join(REPO, "bin/sessionstream.js"), "schema-vet", "--format", "json"], dir, flagged > 0 ? [1] : [0]),
           tsc: () => runTimed(process.execPath, [join(REPO, "node_modules/typescript/bin/tsc"), "--noEmit", "-p", "tsconfig.json"], dir),
         },
-        { reps: Math.min(ctx.reps, files >= 1000 ? 3 : 5) },
+        { reps: Math.min(ctx.reps, files >= 1000 ? 3 : 5), ...(ctx.quick ? { warmup: 0 } : {}) },
       );
       rows.push(
         makeRow({
