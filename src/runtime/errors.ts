@@ -29,6 +29,7 @@ export type SessionstreamErrorCode =
   | "too_many_subscriptions"
   | "hydration_buffer_overflow"
   | "slow_consumer"
+  | "snapshot_too_large"
   | "heartbeat_timeout"
   | "payload_too_large"
   | "unsupported_media_type"

@@ -1,6 +1,5 @@
 import type { Message } from "@bufbuild/protobuf";
 import { SessionstreamError } from "./errors.js";
-import { KeyedSerialQueue } from "./serial-queue.js";
 
 /** An event accepted by a publisher but not yet ordered: ordinals are assigned at consumption. */
 export interface PendingEvent {
@@ -28,13 +27,12 @@ export interface EventBus {
 }
 
 /**
- * The default bus: a per-session promise chain in this process, so events of
- * one session are consumed strictly one after another in publish order, while
- * different sessions proceed concurrently.
+ * The default bus: hands each event straight to the consumer in this
+ * process, in publish order. The consumer (the hub) orders events per
+ * session itself, so no second queue is needed here.
  */
 export class InProcessEventBus implements EventBus {
   #consumer: EventConsumer | undefined;
-  readonly #queue = new KeyedSerialQueue();
 
   consume(consumer: EventConsumer): () => void {
     if (this.#consumer) throw new SessionstreamError("invalid_argument", "this event bus already has a consumer");
@@ -45,10 +43,8 @@ export class InProcessEventBus implements EventBus {
   }
 
   publish(event: PendingEvent): Promise<bigint> {
-    return this.#queue.run(event.sessionId, () => {
-      const consumer = this.#consumer;
-      if (!consumer) return Promise.reject(new SessionstreamError("closed", "no consumer is attached to the event bus"));
-      return consumer(event);
-    });
+    const consumer = this.#consumer;
+    if (!consumer) return Promise.reject(new SessionstreamError("closed", "no consumer is attached to the event bus"));
+    return consumer(event);
   }
 }

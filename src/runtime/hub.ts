@@ -80,6 +80,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #queue = new KeyedSerialQueue();
   readonly #sessions: SessionTable<unknown>;
   readonly #states = new Map<string, Promise<SessionState>>();
+  /** The settled entries of `#states`, for a synchronous hot path. */
+  readonly #resolvedStates = new Map<string, SessionState>();
   readonly #handlers = new Map<string, CommandHandler<S, never>>();
   readonly #projections: ProjectionRunner<S>;
   readonly #fanouts = new Set<UIFanout>();
@@ -262,32 +264,35 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** The bus consumer: assigns the ordinal, projects, stores, fans out. */
   #applyEvent(pending: PendingEvent): Promise<bigint> {
-    const { sessionId, name, payload } = pending;
-    return this.#queue.run(sessionId, async () => {
-      const state = await this.#state(sessionId);
-      const session = await this.#sessions.get(sessionId);
-      const ordinal = state.cursor + 1n;
-      const event: BackendEventEnvelope = { name, sessionId, ordinal, payload };
+    return this.#queue.run(pending.sessionId, () => this.#applyInOrder(pending));
+  }
 
-      const uiEvents = await this.#projections.projectUI(event, session, state.timeline);
-      const entities = await this.#projections.projectTimeline(event, session, state.timeline);
-      const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: Date.now() };
-      try {
-        await this.store.apply({ sessionId, ordinal, event: stored, entities });
-      } catch (err) {
-        const error = new SessionstreamError(
-          "store_failed",
-          `store write failed for event "${name}" (ordinal ${ordinal}) in session "${sessionId}": ${messageOf(err)}`,
-          { cause: err },
-        );
-        this.#report("store", sessionId, error, { ordinal, eventName: name });
-        throw error;
-      }
-      state.cursor = ordinal;
-      state.timeline.apply(ordinal, entities);
-      this.#deliver(sessionId, ordinal, { event, uiEvents, entities });
-      return ordinal;
-    });
+  // Runs inside the session's queue. Awaits only what is really asynchronous:
+  // cached state and synchronous projections cost no extra microtasks.
+  async #applyInOrder({ sessionId, name, payload }: PendingEvent): Promise<bigint> {
+    const state = this.#cachedState(sessionId) ?? (await this.#state(sessionId));
+    const session = this.#sessions.peek(sessionId) ?? (await this.#sessions.get(sessionId));
+    const ordinal = state.cursor + 1n;
+    const event: BackendEventEnvelope = { name, sessionId, ordinal, payload };
+
+    const uiEvents = await this.#projections.projectUI(event, session, state.timeline);
+    const entities = await this.#projections.projectTimeline(event, session, state.timeline);
+    const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: Date.now() };
+    try {
+      await this.store.apply({ sessionId, ordinal, event: stored, entities });
+    } catch (err) {
+      const error = new SessionstreamError(
+        "store_failed",
+        `store write failed for event "${name}" (ordinal ${ordinal}) in session "${sessionId}": ${messageOf(err)}`,
+        { cause: err },
+      );
+      this.#report("store", sessionId, error, { ordinal, eventName: name });
+      throw error;
+    }
+    state.cursor = ordinal;
+    state.timeline.apply(ordinal, entities);
+    this.#deliver(sessionId, ordinal, { event, uiEvents, entities });
+    return ordinal;
   }
 
   #recordError(kind: RuntimeErrorKind, event: BackendEventEnvelope, error: SessionstreamError): void {
@@ -335,13 +340,27 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       this.#states.set(sessionId, state);
       return state;
     }
-    state = this.store.snapshot(sessionId).then((snap) => ({
-      cursor: snap.snapshotOrdinal,
-      timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities),
-    }));
+    state = this.store.snapshot(sessionId).then((snap) => {
+      const loaded = { cursor: snap.snapshotOrdinal, timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities) };
+      if (this.#states.get(sessionId) === state) this.#resolvedStates.set(sessionId, loaded);
+      return loaded;
+    });
     this.#states.set(sessionId, state);
-    state.catch(() => this.#states.delete(sessionId));
+    state.catch(() => {
+      if (this.#states.get(sessionId) === state) this.#states.delete(sessionId);
+    });
     this.#evictIdleStates(sessionId);
+    return state;
+  }
+
+  /** The loaded state of a session, if cached, refreshing its recency. */
+  #cachedState(sessionId: string): SessionState | undefined {
+    const state = this.#resolvedStates.get(sessionId);
+    if (state && this.#states.size > 1) {
+      const entry = this.#states.get(sessionId)!;
+      this.#states.delete(sessionId);
+      this.#states.set(sessionId, entry);
+    }
     return state;
   }
 
@@ -350,7 +369,10 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     for (const sessionId of this.#states.keys()) {
       if (this.#states.size <= this.#maxCachedSessions) break;
       // A session with queued work keeps its state: its next event needs it.
-      if (sessionId !== keep && !this.#queue.busy(sessionId)) this.#states.delete(sessionId);
+      if (sessionId !== keep && !this.#queue.busy(sessionId)) {
+        this.#states.delete(sessionId);
+        this.#resolvedStates.delete(sessionId);
+      }
     }
   }
 

@@ -51,7 +51,8 @@ export class ProjectionRunner<S extends AppSchema> {
       const view = timeline.readonlyView();
       const out: UIEvent[] = [];
       for (const projection of this.ui) {
-        const result = await projection(event as BackendEvent<S>, session, view);
+        const returned = projection(event as BackendEvent<S>, session, view);
+        const result = returned instanceof Promise ? await returned : returned;
         if (!Array.isArray(result)) throw new TypeError(`UI projection returned ${typeof result}, expected an array`);
         for (const ui of result as ReadonlyArray<{ name: string; payload: unknown }>) {
           const schema = this.#registry.require("uiEvents", ui?.name);
@@ -71,7 +72,8 @@ export class ProjectionRunner<S extends AppSchema> {
       const view = timeline.readonlyView();
       const byKey = new Map<string, TimelineEntity>();
       for (const projection of this.timeline) {
-        const result = await projection(event as BackendEvent<S>, session, view);
+        const returned = projection(event as BackendEvent<S>, session, view);
+        const result = returned instanceof Promise ? await returned : returned;
         if (!Array.isArray(result)) throw new TypeError(`timeline projection returned ${typeof result}, expected an array`);
         for (const out of result) byKey.set(entityKey(out.kind, out.id), this.#fillEntity(out, event.ordinal, timeline, byKey));
       }

@@ -37,6 +37,7 @@ export function validateSessionId(sessionId: unknown, maxLength = DEFAULT_MAX_SE
 /** Creates sessions on first reference, running the metadata factory once per session. */
 export class SessionTable<M> {
   readonly #sessions = new Map<string, Promise<Session<M>>>();
+  readonly #ready = new Map<string, Session<M>>();
   readonly #factory: SessionMetadataFactory<M> | undefined;
 
   constructor(factory?: SessionMetadataFactory<M>) {
@@ -54,6 +55,11 @@ export class SessionTable<M> {
     return session;
   }
 
+  /** The session if it was already created (no await on the hot path). */
+  peek(sessionId: string): Session<M> | undefined {
+    return this.#ready.get(sessionId);
+  }
+
   /** Ids of the sessions referenced in this process. */
   ids(): string[] {
     return [...this.#sessions.keys()];
@@ -61,6 +67,8 @@ export class SessionTable<M> {
 
   async #create(sessionId: string): Promise<Session<M>> {
     const metadata = (this.#factory ? await this.#factory(sessionId) : undefined) as M;
-    return { id: sessionId, metadata, createdAt: Date.now() };
+    const session = { id: sessionId, metadata, createdAt: Date.now() };
+    this.#ready.set(sessionId, session);
+    return session;
   }
 }

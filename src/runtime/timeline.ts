@@ -63,53 +63,71 @@ export function compareEntities(a: TimelineEntity, b: TimelineEntity): number {
 export class TimelineState implements TimelineView {
   readonly sessionId: string;
   ordinal: bigint;
-  readonly #entities = new Map<string, TimelineEntity>();
+  // kind -> id -> entity: no key strings built on the hot path.
+  readonly #byKind = new Map<string, Map<string, TimelineEntity>>();
+  #view: TimelineView | undefined;
 
   constructor(sessionId: string, ordinal = 0n, entities: Iterable<TimelineEntity> = []) {
     this.sessionId = sessionId;
     this.ordinal = ordinal;
-    for (const e of entities) this.#entities.set(entityKey(e.kind, e.id), e);
+    for (const e of entities) this.#set(e);
   }
 
   get(kind: string, id: string): TimelineEntity | undefined {
-    const e = this.#entities.get(entityKey(kind, id));
+    const e = this.#byKind.get(kind)?.get(id);
     return e && !e.tombstone ? e : undefined;
   }
 
   list(kind: string): TimelineEntity[] {
     const out: TimelineEntity[] = [];
-    for (const e of this.#entities.values()) if (e.kind === kind && !e.tombstone) out.push(e);
+    const ofKind = this.#byKind.get(kind);
+    if (ofKind) for (const e of ofKind.values()) if (!e.tombstone) out.push(e);
     return out.sort(compareEntities);
   }
 
   /** Upserts entities (tombstones included) and advances the ordinal. */
   apply(ordinal: bigint, entities: readonly TimelineEntity[]): void {
-    for (const e of entities) this.#entities.set(entityKey(e.kind, e.id), e);
+    for (const e of entities) this.#set(e);
     if (ordinal > this.ordinal) this.ordinal = ordinal;
   }
 
   /** Removes every entity (timeline reset). */
   clear(ordinal = 0n): void {
-    this.#entities.clear();
+    this.#byKind.clear();
     this.ordinal = ordinal;
   }
 
   snapshot(options: SnapshotOptions = {}): Snapshot {
     const after = options.changedAfter ?? 0n;
     const entities: TimelineEntity[] = [];
-    for (const e of this.#entities.values()) {
-      if (after > 0n ? e.lastEventOrdinal > after : !e.tombstone) entities.push(e);
+    for (const ofKind of this.#byKind.values()) {
+      for (const e of ofKind.values()) if (after > 0n ? e.lastEventOrdinal > after : !e.tombstone) entities.push(e);
     }
     return { sessionId: this.sessionId, snapshotOrdinal: this.ordinal, entities: entities.sort(compareEntities) };
   }
 
-  /** A frozen read-only facade, so projections cannot mutate hub state. */
+  #set(e: TimelineEntity): void {
+    let ofKind = this.#byKind.get(e.kind);
+    if (!ofKind) this.#byKind.set(e.kind, (ofKind = new Map()));
+    ofKind.set(e.id, e);
+  }
+
+  /**
+   * A read-only facade (created once), so projections cannot mutate hub
+   * state. It reads the live state: `ordinal` is the state's current one.
+   */
   readonlyView(): TimelineView {
-    return {
-      sessionId: this.sessionId,
-      ordinal: this.ordinal,
-      get: (kind, id) => this.get(kind, id),
-      list: (kind) => this.list(kind),
-    };
+    if (!this.#view) {
+      const state = this;
+      this.#view = Object.freeze({
+        sessionId: this.sessionId,
+        get ordinal() {
+          return state.ordinal;
+        },
+        get: (kind: string, id: string) => state.get(kind, id),
+        list: (kind: string) => state.list(kind),
+      });
+    }
+    return this.#view;
   }
 }
