@@ -13,8 +13,18 @@ export interface TransportLimits {
   readonly maxHydrationBufferEvents: number;
   /** Bytes of UI frames buffered per subscription while its snapshot loads. Default 8 MiB. */
   readonly maxHydrationBufferBytes: number;
-  /** Bytes queued for one connection and not yet written to its socket before it counts as a slow consumer and is disconnected (1013). Default 4 MiB. */
+  /** Bytes of live frames queued for one connection and not yet written to its socket before it counts as a slow consumer and is disconnected (1013); snapshot frames still queued do not count (see `maxSnapshotBytes`). Default 4 MiB. */
   readonly maxQueuedBytesPerConnection: number;
+  /**
+   * Largest snapshot frame sent, in bytes. A bigger one is refused with an
+   * `error` frame `snapshot_too_large` for its session (the subscription is
+   * dropped, the connection stays). Snapshot frames are admitted outside
+   * `maxQueuedBytesPerConnection`, so a session whose snapshot is larger than
+   * the live queue can still hydrate; the snapshot bytes still queued on one
+   * connection are bounded by this limit instead (beyond it the connection is
+   * a slow consumer, 1013). Default 64 MiB.
+   */
+  readonly maxSnapshotBytes: number;
   /** Above this many queued bytes the server stops reading the connection until its queue drains. Default: a quarter of `maxQueuedBytesPerConnection`. */
   readonly readPauseBytes: number;
   /** Interval of websocket-level pings; a peer that has not answered by the next tick is terminated. 0 disables. Default 30000 ms. */
@@ -32,6 +42,7 @@ export const DEFAULT_TRANSPORT_LIMITS: TransportLimits = Object.freeze({
   maxHydrationBufferEvents: 1024,
   maxHydrationBufferBytes: 8 * 1024 * 1024,
   maxQueuedBytesPerConnection: 4 * 1024 * 1024,
+  maxSnapshotBytes: 64 * 1024 * 1024,
   readPauseBytes: 1024 * 1024,
   heartbeatIntervalMs: 30_000,
   maxConnections: 10_000,

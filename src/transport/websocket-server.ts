@@ -92,12 +92,32 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       violate(
         conn,
         "slow_consumer",
-        `outbound queue of ${conn.queuedBytes + frame.bytes} bytes would exceed maxQueuedBytesPerConnection ${limits.maxQueuedBytesPerConnection}`,
+        `outbound queue of ${conn.queuedLiveBytes + frame.bytes} bytes would exceed maxQueuedBytesPerConnection ${limits.maxQueuedBytesPerConnection}`,
         CloseCode.tryAgainLater,
       );
       return false;
     }
     conn.write(frame);
+    return true;
+  }
+
+  /**
+   * Sends a snapshot frame. It is admitted outside `maxQueuedBytesPerConnection`
+   * (a session's snapshot may be bigger than the live queue), within
+   * `maxSnapshotBytes` of snapshot bytes queued on the connection.
+   */
+  function sendSnapshot(conn: Connection, frame: EncodedFrame): boolean {
+    if (conn.closing) return false;
+    if (!conn.fitsSnapshot(frame)) {
+      violate(
+        conn,
+        "slow_consumer",
+        `outbound queue of ${conn.queuedLiveBytes} live bytes and ${conn.queuedSnapshotBytes + frame.bytes} snapshot bytes would exceed maxQueuedBytesPerConnection ${limits.maxQueuedBytesPerConnection} or maxSnapshotBytes ${limits.maxSnapshotBytes}`,
+        CloseCode.tryAgainLater,
+      );
+      return false;
+    }
+    conn.writeSnapshot(frame);
     return true;
   }
 
@@ -254,7 +274,18 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     }
     // Unsubscribed, resubscribed, overflowed or closed while loading: this hydration is void.
     if (conn.subscriptions.get(sessionId) !== sub || conn.closing) return;
-    if (!send(conn, frame)) return;
+    if (frame.bytes > limits.maxSnapshotBytes) {
+      conn.subscriptions.delete(sessionId);
+      removeFromSession(conn, sessionId);
+      throw withSession(
+        new SessionstreamError(
+          "snapshot_too_large",
+          `snapshot of session "${sessionId}" is ${frame.bytes} bytes, more than maxSnapshotBytes ${limits.maxSnapshotBytes}`,
+        ),
+        sessionId,
+      );
+    }
+    if (!sendSnapshot(conn, frame)) return;
     for (const buffered of sub.drain(snapshotOrdinal)) if (!send(conn, buffered.frame)) return;
     sub.state = "live";
     send(

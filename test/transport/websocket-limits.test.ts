@@ -103,6 +103,48 @@ describe("websocket limits", () => {
     fast.close();
   });
 
+  it("hydrates a session whose snapshot is bigger than maxQueuedBytesPerConnection", async () => {
+    const maxQueued = 16 * 1024;
+    const tokens = ["x".repeat(40_000), "y".repeat(40_000)];
+    h = await startHarness({ app: { tokens }, server: { limits: { maxQueuedBytesPerConnection: maxQueued } } });
+    await h.hub.submit("s", "ChatStartInference", { prompt: "big" }); // one ~80 KB entity
+    const c = await connect(h.url);
+    c.subscribe("s");
+    await c.nextCase("subscribed");
+    expect(c.cases()).toEqual(["hello", "snapshot", "subscribed"]);
+    expect(c.frames[1]!.frame.frame.case === "snapshot" && c.frames[1]!.frame.frame.value.entities.length).toBe(1);
+    const text = (c.frames[1]!.json as { snapshot: { entities: Array<{ payload: { text: string } }> } }).snapshot.entities[0]!.payload.text;
+    expect(text).toBe(tokens.join(""));
+    // Live frames keep their own limit and flow as usual.
+    await h.hub.publisher("s").publish("ChatTokensDelta", { messageId: "m1", chunk: "!" });
+    const ui = await c.nextCase("uiEvent");
+    expect(ui.json).toMatchObject({ uiEvent: { sessionId: "s", eventOrdinal: "5", payload: { chunk: "!" } } });
+    // A second connection hydrates the same big snapshot too.
+    const d = await connect(h.url);
+    d.subscribe("s");
+    await d.nextCase("subscribed");
+    expect(d.cases()).toEqual(["hello", "snapshot", "subscribed"]);
+    expect(h.records.some((r) => r.code === "slow_consumer")).toBe(false);
+    expect(h.ws.stats().connections).toBe(2);
+    c.close();
+    d.close();
+  });
+
+  it("refuses a snapshot bigger than maxSnapshotBytes with snapshot_too_large and keeps the connection", async () => {
+    h = await startHarness({ app: { tokens: ["x".repeat(4000)] }, server: { limits: { maxSnapshotBytes: 2048 } } });
+    await h.hub.submit("s", "ChatStartInference", { prompt: "big" });
+    const c = await connect(h.url);
+    c.subscribe("s");
+    const err = await c.nextCase("error");
+    expect(err.json).toMatchObject({ error: { code: "snapshot_too_large", sessionId: "s" } });
+    expect(err.frame.frame.case === "error" && err.frame.frame.value.message).toContain("maxSnapshotBytes 2048");
+    expect(h.ws.stats().subscriptions).toBe(0);
+    c.send({ ping: { nonce: "still" } });
+    await c.nextCase("pong");
+    expect(c.cases()).toEqual(["hello", "error", "pong"]);
+    c.close();
+  });
+
   it("terminates a peer that does not answer heartbeat pings", async () => {
     h = await startHarness({ server: { limits: { heartbeatIntervalMs: 50 } } });
     const dead = new TestSocket(h.url, { autoPong: false });
