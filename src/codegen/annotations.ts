@@ -2,7 +2,7 @@
 // model the emitters share, and checks it. Pure: no Node imports, so the
 // plugin can run anywhere protoplugin runs.
 import { getOption, hasOption, ScalarType, type DescFile, type DescMessage } from "@bufbuild/protobuf";
-import { getComments } from "@bufbuild/protoplugin";
+import { getComments } from "./protoplugin.js";
 import { command, event, timeline_entity, ui_event } from "../gen/sessionstream/v1/options_pb.js";
 import { UNTYPED_MESSAGE_TYPES } from "../runtime/registry.js";
 import { SessionstreamError } from "../runtime/errors.js";

@@ -1,7 +1,7 @@
 // Identifier and path spelling shared by the emitters, so the generated file,
 // the stubs and the stub merger agree on every name.
 import type { DescFile } from "@bufbuild/protobuf";
-import { safeIdentifier } from "@bufbuild/protoplugin";
+import { safeIdentifier } from "./protoplugin.js";
 
 /** Words of a name: `ChatStartInference` / `chat_start-inference` -> `chat start inference`. */
 function words(name: string): string[] {

@@ -1,7 +1,8 @@
 // protoc-gen-sessionstream: a protoc plugin value. Runs under protoc and
 // `buf generate` (bin/protoc-gen-sessionstream.js) and in-process from
 // `sessionstream gen` (Plugin.run on a CodeGeneratorRequest).
-import { createEcmaScriptPlugin, type Schema } from "@bufbuild/protoplugin";
+import type { Schema } from "@bufbuild/protoplugin";
+import { createEcmaScriptPlugin } from "./protoplugin.js";
 import { posix } from "node:path";
 import { AnnotationError, isAnnotated, readAnnotations, type FileModel } from "./annotations.js";
 import { emitSchemaFile } from "./emit-schema-file.js";

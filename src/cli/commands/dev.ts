@@ -1,8 +1,8 @@
 import { Command, InvalidArgumentError } from "commander";
 import { relative, resolve } from "node:path";
 import { loadConfig } from "../../codegen/config.js";
-import { runGen } from "../../codegen/gen.js";
-import { inspectorUrl, startDevServer, type DevServer, type DevServerOptions } from "../../dev/dev-server.js";
+// The dev server and the codegen pipeline load only when the verb runs.
+import type { DevServer, DevServerOptions } from "../../dev/dev-server.js";
 import { failWith } from "../report.js";
 
 interface DevFlags {
@@ -17,6 +17,8 @@ interface DevFlags {
 
 /** Starts the dev server and prints where everything is; resolves with the running server. */
 export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> = {}): Promise<DevServer> {
+  const { inspectorUrl, startDevServer } = await import("../../dev/dev-server.js");
+  const { runGen } = await import("../../codegen/gen.js");
   const cwd = resolve(flags.cwd);
   const config = loadConfig(cwd);
   const server = await startDevServer({

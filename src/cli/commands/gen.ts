@@ -1,7 +1,7 @@
 // `sessionstream gen`: generate typed code and stubs from annotated protos.
 import { Command } from "commander";
-import { runGen, type GenResult } from "../../codegen/gen.js";
-import { watchGen } from "../../codegen/watch.js";
+// The codegen pipeline (protoplugin, TypeScript, ts-morph) loads only when the verb runs.
+import type { GenResult } from "../../codegen/gen.js";
 
 /** Where the command writes; tests pass their own. */
 export interface GenIO {
@@ -83,12 +83,14 @@ export function genCommand(io: GenIO = processIO): Command {
           io.setExitCode(2);
           return;
         }
+        const { watchGen } = await import("../../codegen/watch.js");
         const w = watchGen(base, print);
         await (io.untilStopped?.() ?? new Promise(() => {}));
         w.close();
         await w.idle();
         return;
       }
+      const { runGen } = await import("../../codegen/gen.js");
       const result = await runGen({ ...base, check: opts.check });
       print(result);
       io.setExitCode(result.exitCode);

@@ -5,7 +5,8 @@ import { Command, CommanderError, Option } from "commander";
 import { formatHuman } from "../../vet/reporters/human.js";
 import { toJsonReport } from "../../vet/reporters/json.js";
 import { toSarif } from "../../vet/reporters/sarif.js";
-import { runSchemaVet, type SchemaVetResult } from "../../vet/run-vet.js";
+// The checker (ts-morph, TypeScript) loads only when the verb runs.
+import type { SchemaVetResult } from "../../vet/run-vet.js";
 import { RULES } from "../../vet/rules.js";
 
 /** Output formats of `schema-vet`. */
@@ -47,6 +48,7 @@ export async function schemaVet(args: SchemaVetArgs): Promise<SchemaVetOutcome> 
       return usage(`--max-warnings expects a non-negative integer, got "${args.maxWarnings}"`);
     }
   }
+  const { runSchemaVet } = await import("../../vet/run-vet.js");
   const result = await runSchemaVet({
     cwd: args.cwd,
     paths: args.paths,
