@@ -116,9 +116,12 @@ function nearestTsconfig(dir: string): string | undefined {
 }
 
 // Options that only matter for emitting or incremental builds; they can make an in-memory program complain.
+// The rule needs declarations and `$typeName` literal types, never ambient
+// @types packages: leaving them out skips parsing and binding their .d.ts files.
+// (The standard library stays: without it protobuf-es's message types do not resolve.)
 function withoutBuildOptions(options: ts.CompilerOptions): ts.CompilerOptions {
   const { incremental: _i, composite: _c, tsBuildInfoFile: _t, outDir: _o, declarationDir: _d, ...rest } = options;
-  return { ...rest, noEmit: true, skipLibCheck: true };
+  return { ...rest, noEmit: true, skipLibCheck: true, types: [] };
 }
 
 function fromTsDiagnostic(d: ts.Diagnostic, ruleId: string, fallbackFile: string, prefix = ""): Finding {
