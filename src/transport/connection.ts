@@ -1,4 +1,5 @@
 import type { IncomingMessage } from "node:http";
+import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import type { EncodedFrame } from "./frame-codec.js";
 import type { TransportLimits } from "./limits.js";
@@ -9,6 +10,9 @@ import type { Subscription } from "./subscription.js";
  * queue is the socket's own (`ws.bufferedAmount`: bytes handed to `ws` and
  * not yet written to the kernel); it is checked before every send, so a
  * consumer that stops reading is cut off at `maxQueuedBytesPerConnection`.
+ * Frames are sent without a per-frame callback (which would cost an
+ * allocation per write); backpressure listens to the socket's `drain` only
+ * while reading is paused.
  * Snapshot frames are accounted apart (bounded by `maxSnapshotBytes`): the
  * queue is FIFO, so the bytes of a snapshot still queued are known from the
  * bytes written so far and the bytes still buffered.
@@ -32,16 +36,18 @@ export class Connection {
   /** Snapshot frames possibly still queued: where each ends in the written byte stream, and its size. */
   #snapshots: Array<{ readonly end: number; readonly bytes: number }> | undefined;
   readonly #limits: TransportLimits;
-  readonly #onSent: (err?: Error) => void;
+  /** The upgraded TCP (or TLS) socket under `ws`. */
+  readonly #socket: Duplex;
+  /** Bound once per connection, attached to the socket's `drain` only while paused. */
+  #onDrain: (() => void) | undefined;
 
-  constructor(id: string, ws: WebSocket, request: IncomingMessage, limits: TransportLimits, deltaSnapshots: boolean) {
+  constructor(id: string, ws: WebSocket, socket: Duplex, request: IncomingMessage, limits: TransportLimits, deltaSnapshots: boolean) {
     this.id = id;
     this.ws = ws;
+    this.#socket = socket;
     this.request = request;
     this.#limits = limits;
     this.deltaSnapshots = deltaSnapshots;
-    // One bound callback per connection, not a closure per frame.
-    this.#onSent = this.#afterWrite.bind(this);
   }
 
   /** Bytes queued for this connection and not yet written to its socket. */
@@ -100,12 +106,20 @@ export class Connection {
   write(frame: EncodedFrame): void {
     if (this.closing || this.ws.readyState !== this.ws.OPEN) return;
     this.#written += wireBytes(frame.bytes);
-    this.ws.send(frame.data, { binary: false }, this.#onSent);
-    if (!this.#paused && this.ws.bufferedAmount > this.#limits.readPauseBytes) {
-      // Backpressure towards the client: stop reading its frames until ours drain.
-      this.#paused = true;
-      this.ws.pause();
-    }
+    this.ws.send(frame.data, TEXT_FRAME);
+    if (!this.#paused && this.ws.bufferedAmount > this.#limits.readPauseBytes) this.#pause();
+  }
+
+  /**
+   * Holds the socket's writes until {@link uncork}, so several frames sent in
+   * one go leave in one write. Calls nest; every `cork` needs its `uncork`.
+   */
+  cork(): void {
+    this.#socket.cork();
+  }
+
+  uncork(): void {
+    this.#socket.uncork();
   }
 
   /** Queues a snapshot frame, accounted apart from live frames (no limit check: see {@link fitsSnapshot}). */
@@ -115,13 +129,29 @@ export class Connection {
     (this.#snapshots ??= []).push({ end: this.#written, bytes: wireBytes(frame.bytes) });
   }
 
-  #afterWrite(): void {
-    if (this.#paused && this.ws.bufferedAmount <= this.#limits.readPauseBytes / 2) {
-      this.#paused = false;
-      if (!this.closing) this.ws.resume();
-    }
+  /**
+   * Backpressure towards the client: stops reading its frames until ours
+   * drain. The socket emits `drain` once its buffer is empty after it
+   * exceeded the socket's high-water mark, so the effective pause threshold
+   * is at least that mark (16 KiB for a TCP socket): below it there is no
+   * `drain` to wait for, and the socket takes more without blocking.
+   */
+  #pause(): void {
+    if (!this.#socket.writableNeedDrain) return;
+    this.#paused = true;
+    this.ws.pause();
+    this.#socket.once("drain", (this.#onDrain ??= this.#drained.bind(this)));
+  }
+
+  #drained(): void {
+    if (!this.#paused) return;
+    this.#paused = false;
+    if (!this.closing) this.ws.resume();
   }
 }
+
+/** Options of every `ws.send` (shared: `ws` copies them). */
+const TEXT_FRAME = Object.freeze({ binary: false });
 
 /** Bytes of an unmasked, uncompressed server text frame of `payload` bytes on the wire (RFC 6455 section 5.2), as `bufferedAmount` counts them. */
 function wireBytes(payload: number): number {

@@ -285,13 +285,19 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
         sessionId,
       );
     }
-    if (!sendSnapshot(conn, frame)) return;
-    for (const buffered of sub.drain(snapshotOrdinal)) if (!send(conn, buffered.frame)) return;
-    sub.state = "live";
-    send(
-      conn,
-      encodeServerFrame({ case: "subscribed", value: { $typeName: "sessionstream.v1.SubscribedFrame", sessionId, sinceSnapshotOrdinal: since } }, registry()),
-    );
+    // Snapshot, buffered frames and `subscribed` leave the socket in one write.
+    conn.cork();
+    try {
+      if (!sendSnapshot(conn, frame)) return;
+      for (const buffered of sub.drain(snapshotOrdinal)) if (!send(conn, buffered.frame)) return;
+      sub.state = "live";
+      send(
+        conn,
+        encodeServerFrame({ case: "subscribed", value: { $typeName: "sessionstream.v1.SubscribedFrame", sessionId, sinceSnapshotOrdinal: since } }, registry()),
+      );
+    } finally {
+      conn.uncork();
+    }
     notify(observer, { type: "subscribed", connectionId: conn.id, sessionId });
   }
 
@@ -300,12 +306,22 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     if (!targets || targets.size === 0 || uiEvents.length === 0) return;
     // Serialize once per UI event; every subscriber gets the same bytes.
     const frames = uiEvents.map((ui) => encodeUIEvent(sessionId, ordinal, ui.name, ui.payload, registry()));
-    for (const conn of [...targets]) {
+    const several = frames.length > 1;
+    // No copy of `targets`: a connection dropped on the way only deletes itself (or a
+    // connection not visited yet, which then is rightly skipped) from the set.
+    for (const conn of targets) {
       const sub = conn.subscriptions.get(sessionId);
       if (!sub) continue;
       if (sub.state === "live") {
         if (ordinal <= sub.floor) continue;
-        for (const frame of frames) if (!send(conn, frame)) break;
+        if (several) {
+          // The UI events of one backend event leave in one socket write.
+          conn.cork();
+          for (const frame of frames) if (!send(conn, frame)) break;
+          conn.uncork();
+        } else {
+          send(conn, frames[0]!);
+        }
         continue;
       }
       for (const frame of frames) {
@@ -319,7 +335,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     }
   }
 
-  function onConnection(ws: WebSocket, request: IncomingMessage, connectionId: string, allowed: boolean): void {
+  function onConnection(ws: WebSocket, socket: Duplex, request: IncomingMessage, connectionId: string, allowed: boolean): void {
     if (!allowed) {
       notify(observer, { type: "refused", connectionId, code: "forbidden", closeCode: CloseCode.policyViolation });
       ws.send(encodeError("forbidden", "connection refused by authorize", registry()).data, { binary: false });
@@ -327,7 +343,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       setTimeout(() => ws.terminate(), limits.closeGraceMs).unref();
       return;
     }
-    const conn = new Connection(connectionId, ws, request, limits, wantsDelta(request));
+    const conn = new Connection(connectionId, ws, socket, request, limits, wantsDelta(request));
     connections.set(connectionId, conn);
     byWs.set(ws, conn);
     ws.on("message", onMessage);
@@ -346,7 +362,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     const connectionId = randomUUID();
     isAuthorized(options.authorize, { request, action: "connect", connectionId }).then((allowed) => {
       if (closed || socket.destroyed) return socket.destroy();
-      wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, request, connectionId, allowed));
+      wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, socket, request, connectionId, allowed));
     }, () => socket.destroy());
     return true;
   }

@@ -103,6 +103,34 @@ describe("websocket limits", () => {
     fast.close();
   });
 
+  it("pauses reading a client whose queue passes readPauseBytes and resumes once it drains", async () => {
+    const registry = chatRegistry();
+    const hub = new Hub({ registry });
+    const chunk = "z".repeat(16 * 1024);
+    hub.registerUIProjection(() => [{ name: "ChatMessageAppended" as const, payload: { messageId: "m", chunk } }]);
+    h = await startHarness({ hub: hub as never, server: { limits: { maxQueuedBytesPerConnection: 64 * 1024 * 1024, readPauseBytes: 64 * 1024 } } });
+    const c = await connect(h.url);
+    c.subscribe("s");
+    await c.nextCase("subscribed");
+    c.ws.pause();
+    const pub = hub.publisher("s");
+    let published = 0;
+    while (h.ws.stats().queuedBytes <= 256 * 1024 && published < 20_000) {
+      await pub.publish("ChatTokensDelta", { messageId: "m", chunk: "" });
+      published++;
+    }
+    expect(h.ws.stats().queuedBytes).toBeGreaterThan(256 * 1024);
+    // Sent while the server no longer reads this client: answered only after its queue drained.
+    c.send({ ping: { nonce: "after-drain" } });
+    c.ws.resume();
+    const pong = await c.nextCase("pong");
+    expect(pong.json).toEqual({ pong: { nonce: "after-drain" } });
+    expect(c.cases().filter((k) => k === "uiEvent")).toHaveLength(published);
+    expect(c.cases().at(-1)).toBe("pong");
+    expect(h.records.some((r) => r.code === "slow_consumer")).toBe(false);
+    c.close();
+  });
+
   it("hydrates a session whose snapshot is bigger than maxQueuedBytesPerConnection", async () => {
     const maxQueued = 16 * 1024;
     const tokens = ["x".repeat(40_000), "y".repeat(40_000)];
