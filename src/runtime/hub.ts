@@ -275,8 +275,10 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     const ordinal = state.cursor + 1n;
     const event: BackendEventEnvelope = { name, sessionId, ordinal, payload };
 
-    const uiEvents = await this.#projections.projectUI(event, session, state.timeline);
-    const entities = await this.#projections.projectTimeline(event, session, state.timeline);
+    let uiEvents = this.#projections.projectUI(event, session, state.timeline);
+    if (uiEvents instanceof Promise) uiEvents = await uiEvents;
+    let entities = this.#projections.projectTimeline(event, session, state.timeline);
+    if (entities instanceof Promise) entities = await entities;
     const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: Date.now() };
     try {
       await this.store.apply({ sessionId, ordinal, event: stored, entities });

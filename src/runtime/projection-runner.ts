@@ -44,20 +44,20 @@ export class ProjectionRunner<S extends AppSchema> {
     this.#onFailure = onFailure;
   }
 
-  /** The validated UI events of `event`, in projection order. */
-  async projectUI(event: BackendEventEnvelope, session: Session, timeline: TimelineState): Promise<UIEvent[]> {
+  /**
+   * The validated UI events of `event`, in projection order. Synchronous
+   * projections are not awaited (no microtask per event); the result is a
+   * promise only when a projection returned one.
+   */
+  projectUI(event: BackendEventEnvelope, session: Session, timeline: TimelineState): UIEvent[] | Promise<UIEvent[]> {
     if (this.ui.length === 0) return [];
+    const view = timeline.readonlyView();
+    const out: UIEvent[] = [];
     try {
-      const view = timeline.readonlyView();
-      const out: UIEvent[] = [];
-      for (const projection of this.ui) {
-        const returned = projection(event as BackendEvent<S>, session, view);
-        const result = returned instanceof Promise ? await returned : returned;
-        if (!Array.isArray(result)) throw new TypeError(`UI projection returned ${typeof result}, expected an array`);
-        for (const ui of result as ReadonlyArray<{ name: string; payload: unknown }>) {
-          const schema = this.#registry.require("uiEvents", ui?.name);
-          out.push({ name: ui.name, payload: coercePayload(schema, ui.payload, `UI event "${ui.name}"`) });
-        }
+      for (let i = 0; i < this.ui.length; i++) {
+        const returned = this.ui[i]!(event as BackendEvent<S>, session, view);
+        if (returned instanceof Promise) return this.#finishAsync("ui_projection", event, true, returned, i, (r) => this.#collectUI(r, out), (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? out : []));
+        this.#collectUI(returned, out);
       }
       return out;
     } catch (err) {
@@ -66,20 +66,52 @@ export class ProjectionRunner<S extends AppSchema> {
   }
 
   /** The entity changes of `event` with ordinals filled in; the last change of one (kind, id) wins. */
-  async projectTimeline(event: BackendEventEnvelope, session: Session, timeline: TimelineState, replay = false): Promise<TimelineEntity[]> {
+  projectTimeline(event: BackendEventEnvelope, session: Session, timeline: TimelineState, replay = false): TimelineEntity[] | Promise<TimelineEntity[]> {
     if (this.timeline.length === 0) return [];
+    const view = timeline.readonlyView();
+    const byKey = new Map<string, TimelineEntity>();
+    const collect = (result: unknown) => {
+      if (!Array.isArray(result)) throw new TypeError(`timeline projection returned ${typeof result}, expected an array`);
+      for (const out of result) byKey.set(entityKey(out.kind, out.id), this.#fillEntity(out, event.ordinal, timeline, byKey));
+    };
     try {
-      const view = timeline.readonlyView();
-      const byKey = new Map<string, TimelineEntity>();
-      for (const projection of this.timeline) {
-        const returned = projection(event as BackendEvent<S>, session, view);
-        const result = returned instanceof Promise ? await returned : returned;
-        if (!Array.isArray(result)) throw new TypeError(`timeline projection returned ${typeof result}, expected an array`);
-        for (const out of result) byKey.set(entityKey(out.kind, out.id), this.#fillEntity(out, event.ordinal, timeline, byKey));
+      for (let i = 0; i < this.timeline.length; i++) {
+        const returned = this.timeline[i]!(event as BackendEvent<S>, session, view);
+        if (returned instanceof Promise) return this.#finishAsync("timeline_projection", event, !replay, returned, i, collect, (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? [...byKey.values()] : []));
+        collect(returned);
       }
       return [...byKey.values()];
     } catch (err) {
       return this.#failed("timeline_projection", event, err, !replay);
+    }
+  }
+
+  #collectUI(result: unknown, out: UIEvent[]): void {
+    if (!Array.isArray(result)) throw new TypeError(`UI projection returned ${typeof result}, expected an array`);
+    for (const ui of result as ReadonlyArray<{ name: string; payload: unknown }>) {
+      const schema = this.#registry.require("uiEvents", ui?.name);
+      out.push({ name: ui.name, payload: coercePayload(schema, ui.payload, `UI event "${ui.name}"`) });
+    }
+  }
+
+  /** The rest of a family's projections once one returned a promise; false when it failed under `advance`. */
+  async #finishAsync<P extends UIProjection<S> | TimelineProjection<S>>(
+    kind: "ui_projection" | "timeline_projection",
+    event: BackendEventEnvelope,
+    record: boolean,
+    pending: Promise<unknown>,
+    index: number,
+    collect: (result: unknown) => void,
+    call: (projection: P) => unknown,
+  ): Promise<boolean> {
+    const projections = (kind === "ui_projection" ? this.ui : this.timeline) as P[];
+    try {
+      collect(await pending);
+      for (let i = index + 1; i < projections.length; i++) collect(await call(projections[i]!));
+      return true;
+    } catch (err) {
+      this.#failed(kind, event, err, record);
+      return false;
     }
   }
 

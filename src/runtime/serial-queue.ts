@@ -3,16 +3,18 @@
  * concurrently. A failed task does not stop the ones queued after it.
  */
 export class KeyedSerialQueue {
-  readonly #tails = new Map<string, Promise<void>>();
+  // The last task's promise per key; deleted when the key goes idle.
+  readonly #tails = new Map<string, Promise<unknown>>();
 
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
     const prev = this.#tails.get(key);
-    const result = prev ? prev.then(task) : task();
-    const tail = result.then(noop, noop);
-    this.#tails.set(key, tail);
-    void tail.then(() => {
-      if (this.#tails.get(key) === tail) this.#tails.delete(key);
-    });
+    // Run after the previous task settles either way (its caller handles its outcome).
+    const result = prev ? prev.then(task, task) : task();
+    this.#tails.set(key, result);
+    const release = () => {
+      if (this.#tails.get(key) === result) this.#tails.delete(key);
+    };
+    result.then(release, release);
     return result;
   }
 
@@ -23,8 +25,6 @@ export class KeyedSerialQueue {
 
   /** Resolves when every task queued so far (for every key) has settled. */
   async idle(): Promise<void> {
-    while (this.#tails.size > 0) await Promise.all([...this.#tails.values()]);
+    while (this.#tails.size > 0) await Promise.allSettled([...this.#tails.values()]);
   }
 }
-
-function noop(): void {}

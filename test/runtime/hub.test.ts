@@ -374,3 +374,30 @@ describe("Hub: bounded memory", () => {
     expect(hub.cachedSessionCount()).toBe(3);
   });
 });
+
+describe("Hub: async projections", () => {
+  test.each(["fail", "advance"] as const)("an async projection failing under %s behaves like a sync one", async (policy) => {
+    const hub = new Hub({ registry: chatRegistry(), projectionErrorPolicy: { timeline: policy }, onError: () => {} });
+    hub.registerTimelineProjection(async (ev) => [{ kind: "ChatMessage", id: `a${ev.ordinal}`, payload: { text: "first" } }]);
+    hub.registerTimelineProjection(async (ev) => {
+      await new Promise((r) => setTimeout(r, 1));
+      if ((ev.payload as { chunk?: string }).chunk === "bad") throw new Error("async boom");
+      return [{ kind: "ChatMessage", id: `b${ev.ordinal}`, payload: { text: "second" } }];
+    });
+    const pub = hub.publisher("s");
+    await pub.publish("ChatTokensDelta", { chunk: "ok" });
+    const outcome = await pub.publish("ChatTokensDelta", { chunk: "bad" }).then(
+      (ordinal) => ordinal,
+      (err: SessionstreamError) => err.code,
+    );
+    const ids = (await hub.snapshot("s")).entities.map((e) => e.id);
+    if (policy === "fail") {
+      expect(outcome).toBe("projection_failed");
+      expect(ids).toEqual(["a1", "b1"]);
+    } else {
+      // The whole family's output of that event is dropped, not just the failing projection's.
+      expect(outcome).toBe(2n);
+      expect(ids).toEqual(["a1", "b1"]);
+    }
+  });
+});
