@@ -2,7 +2,7 @@
 // protobuf JSON text, camelCase field names, uint64 as strings, `Any`
 // payloads with `@type`. Built on the generated transport schema so the
 // output is exactly what a protobuf runtime of any language parses.
-import { create, fromJsonString, toJsonString, type Message, type Registry } from "@bufbuild/protobuf";
+import { create, fromJsonString, toJson, toJsonString, type DescMessage, type JsonWriteOptions, type Message, type Registry } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import {
   ClientFrameSchema,
@@ -30,20 +30,68 @@ export function encodeServerFrame(frame: ServerFrame["frame"], registry: Registr
   return { data, bytes: data.byteLength };
 }
 
-/** The `uiEvent` frame of one UI event (serialized once per fanout, shared by every subscriber). */
+/**
+ * The `uiEvent` frame of one UI event (serialized once per fanout, shared by
+ * every subscriber). Written directly as protobuf JSON: the same text, once
+ * parsed, as `encodeServerFrame` of the `UiEventFrame` with the payload
+ * packed in an `Any`, without packing the payload to binary and decoding it
+ * again for its JSON.
+ */
 export function encodeUIEvent(sessionId: string, ordinal: bigint, name: string, payload: Message, registry: Registry): EncodedFrame {
-  return encodeServerFrame(
-    { case: "uiEvent", value: { $typeName: "sessionstream.v1.UiEventFrame", sessionId, eventOrdinal: ordinal, name, payload: pack(payload, registry) } },
-    registry,
-  );
+  let text = '{"uiEvent":{';
+  let sep = "";
+  if (sessionId !== "") (text += '"sessionId":' + JSON.stringify(sessionId)), (sep = ",");
+  if (ordinal !== 0n) (text += sep + '"eventOrdinal":"' + ordinal.toString() + '"'), (sep = ",");
+  if (name !== "") (text += sep + '"name":' + JSON.stringify(name)), (sep = ",");
+  text += sep + '"payload":' + anyJson(payload, registry, { registry }) + "}}";
+  const data = Buffer.from(text, "utf8");
+  return { data, bytes: data.byteLength };
 }
 
 /** The `snapshot` frame of a (full or delta) snapshot. */
 export function encodeSnapshot(snapshot: Snapshot, changedAfter: bigint, registry: Registry): EncodedFrame {
-  return encodeServerFrame({ case: "snapshot", value: snapshotFrame(snapshot, changedAfter, registry) }, registry);
+  const data = Buffer.from('{"snapshot":' + snapshotJson(snapshot, changedAfter, registry) + "}", "utf8");
+  return { data, bytes: data.byteLength };
 }
 
-/** The `SnapshotFrame` message of a snapshot (also the body of the HTTP snapshot endpoint). */
+/**
+ * The protobuf JSON text of the `SnapshotFrame` of a snapshot (the `snapshot`
+ * frame's body, and the body of the HTTP snapshot endpoint), written
+ * directly: it parses with `fromJsonString(SnapshotFrameSchema, text, { registry })`
+ * to the same message as `toJsonString` of {@link snapshotFrame}, with the
+ * defaults left out as protobuf JSON does (empty strings, 0 ordinals, false
+ * tombstones, no entities), each payload as an `Any` (`@type` first, then
+ * the payload's fields, or `value` for well-known types with their own JSON).
+ */
+export function snapshotJson(snapshot: Snapshot, changedAfter: bigint, registry: Registry): string {
+  const opts: Partial<JsonWriteOptions> = { registry };
+  let text = "{";
+  let sep = "";
+  if (snapshot.sessionId !== "") (text += '"sessionId":' + JSON.stringify(snapshot.sessionId)), (sep = ",");
+  if (snapshot.snapshotOrdinal !== 0n) (text += sep + '"snapshotOrdinal":"' + snapshot.snapshotOrdinal.toString() + '"'), (sep = ",");
+  const entities = snapshot.entities;
+  if (entities.length > 0) {
+    text += sep + '"entities":[';
+    for (let i = 0; i < entities.length; i++) {
+      const e = entities[i]!;
+      let entity = i === 0 ? "{" : ",{";
+      let esep = "";
+      if (e.kind !== "") (entity += '"kind":' + JSON.stringify(e.kind)), (esep = ",");
+      if (e.id !== "") (entity += esep + '"id":' + JSON.stringify(e.id)), (esep = ",");
+      if (e.createdOrdinal !== 0n) (entity += esep + '"createdOrdinal":"' + e.createdOrdinal.toString() + '"'), (esep = ",");
+      if (e.lastEventOrdinal !== 0n) (entity += esep + '"lastEventOrdinal":"' + e.lastEventOrdinal.toString() + '"'), (esep = ",");
+      if (e.tombstone) (entity += esep + '"tombstone":true'), (esep = ",");
+      if (e.payload !== undefined) entity += esep + '"payload":' + anyJson(e.payload, registry, opts);
+      text += entity + "}";
+    }
+    text += "]";
+    sep = ",";
+  }
+  if (changedAfter !== 0n) text += sep + '"changedAfterOrdinal":"' + changedAfter.toString() + '"';
+  return text + "}";
+}
+
+/** The `SnapshotFrame` message of a snapshot (see {@link snapshotJson} for its JSON text). */
 export function snapshotFrame(snapshot: Snapshot, changedAfter: bigint, registry: Registry): SnapshotFrame {
   return create(SnapshotFrameSchema, {
     sessionId: snapshot.sessionId,
@@ -80,6 +128,50 @@ export function decodeClientFrame(text: string): ClientFrame {
   } catch (err) {
     throw new SessionstreamError("bad_client_frame", `cannot parse client frame: ${(err as Error).message}`, { cause: err });
   }
+}
+
+/**
+ * The protobuf JSON of `payload` packed in a `google.protobuf.Any`, as
+ * `toJson` of the packed `Any` writes it, but straight from the message:
+ * `{"@type": "type.googleapis.com/<type>", ...fields}`, or
+ * `{"@type": ..., "value": <json>}` for a well-known type with its own JSON
+ * representation (Timestamp, Struct, wrappers, ...).
+ */
+function anyJson(payload: Message, registry: Registry, opts: Partial<JsonWriteOptions>): string {
+  const schema = schemaOf(payload, registry);
+  const typeField = '{"@type":' + JSON.stringify("type.googleapis.com/" + schema.typeName);
+  const json = JSON.stringify(toJson(schema, payload, opts));
+  if (CUSTOM_JSON_WKT.has(schema.typeName) || json.charCodeAt(0) !== 0x7b /* not an object */) return typeField + ',"value":' + json + "}";
+  // `json` is an object's text: splice its fields after "@type".
+  return json === "{}" ? typeField + "}" : typeField + "," + json.slice(1);
+}
+
+/** Well-known types whose JSON is not their fields' object; an `Any` holds their JSON in `value`. */
+const CUSTOM_JSON_WKT: ReadonlySet<string> = new Set([
+  "google.protobuf.Any",
+  "google.protobuf.Timestamp",
+  "google.protobuf.Duration",
+  "google.protobuf.FieldMask",
+  "google.protobuf.Struct",
+  "google.protobuf.Value",
+  "google.protobuf.ListValue",
+  "google.protobuf.DoubleValue",
+  "google.protobuf.FloatValue",
+  "google.protobuf.Int64Value",
+  "google.protobuf.UInt64Value",
+  "google.protobuf.Int32Value",
+  "google.protobuf.UInt32Value",
+  "google.protobuf.BoolValue",
+  "google.protobuf.StringValue",
+  "google.protobuf.BytesValue",
+]);
+
+function schemaOf(payload: Message, registry: Registry): DescMessage {
+  const schema = registry.getMessage(payload.$typeName);
+  if (!schema) {
+    throw new SessionstreamError("internal", `message type ${payload.$typeName} is not in the type registry; register it before sending it`);
+  }
+  return schema;
 }
 
 function pack(payload: Message, registry: Registry) {

@@ -1,9 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { toJsonString, type JsonValue } from "@bufbuild/protobuf";
-import { SnapshotFrameSchema } from "../gen/sessionstream/v1/transport_pb.js";
+import type { JsonValue } from "@bufbuild/protobuf";
 import { SessionstreamError, type SessionstreamErrorCode } from "../runtime/errors.js";
 import { validateSessionId } from "../runtime/session.js";
-import { snapshotFrame } from "./frame-codec.js";
+import { snapshotJson } from "./frame-codec.js";
 import { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
 import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
 import type { TransportHub } from "./transport-hub.js";
@@ -129,8 +128,7 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
       snapshot = await hub.snapshot(sessionId);
       delta = 0n;
     }
-    const frame = snapshotFrame(snapshot, delta, hub.registry.typeRegistry);
-    return { status: 200, body: toJsonString(SnapshotFrameSchema, frame, { registry: hub.registry.typeRegistry }) };
+    return { status: 200, body: snapshotJson(snapshot, delta, hub.registry.typeRegistry) };
   }
 
   return async function commandIngress(req, res) {
