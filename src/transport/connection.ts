@@ -20,12 +20,16 @@ import type { Subscription } from "./subscription.js";
 export class Connection {
   readonly id: string;
   readonly ws: WebSocket;
-  readonly request: IncomingMessage;
+  /**
+   * The upgrade request, kept only when an `authorize` hook will need it for
+   * `subscribe` (about a kilobyte per connection otherwise held for nothing).
+   */
+  readonly request: IncomingMessage | undefined;
   /** The client opted in to delta snapshots (`resume=delta` on the URL). */
   readonly deltaSnapshots: boolean;
   readonly subscriptions = new Map<string, Subscription>();
-  /** Subscribes waiting for `authorize`, by session; an `unsubscribe` meanwhile cancels them. */
-  readonly pendingSubscribes = new Map<string, object>();
+  /** Subscribes waiting for `authorize`, by session; an `unsubscribe` meanwhile cancels them. Created on first use. */
+  #pendingSubscribes: Map<string, object> | undefined;
   /** Set when a heartbeat ping is sent, cleared by any pong or message. */
   awaitingPong = false;
   /** Closing for a violation or shutdown: nothing more is sent. */
@@ -41,13 +45,37 @@ export class Connection {
   /** Bound once per connection, attached to the socket's `drain` only while paused. */
   #onDrain: (() => void) | undefined;
 
-  constructor(id: string, ws: WebSocket, socket: Duplex, request: IncomingMessage, limits: TransportLimits, deltaSnapshots: boolean) {
+  constructor(id: string, ws: WebSocket, socket: Duplex, request: IncomingMessage | undefined, limits: TransportLimits, deltaSnapshots: boolean) {
     this.id = id;
     this.ws = ws;
     this.#socket = socket;
     this.request = request;
     this.#limits = limits;
     this.deltaSnapshots = deltaSnapshots;
+  }
+
+  /** Starts a subscribe that waits for `authorize`; returns its token (a later subscribe to the session supersedes it). */
+  beginSubscribe(sessionId: string): object {
+    const token = {};
+    (this.#pendingSubscribes ??= new Map()).set(sessionId, token);
+    return token;
+  }
+
+  /** Ends a pending subscribe: whether it is still the current one (neither superseded nor cancelled). */
+  endSubscribe(sessionId: string, token: object): boolean {
+    const pending = this.#pendingSubscribes;
+    if (pending === undefined || pending.get(sessionId) !== token) return false;
+    pending.delete(sessionId);
+    if (pending.size === 0) this.#pendingSubscribes = undefined;
+    return true;
+  }
+
+  /** Cancels a pending subscribe to `sessionId` (an `unsubscribe` arrived while it was authorized). */
+  cancelSubscribe(sessionId: string): void {
+    const pending = this.#pendingSubscribes;
+    if (pending === undefined) return;
+    pending.delete(sessionId);
+    if (pending.size === 0) this.#pendingSubscribes = undefined;
   }
 
   /** Bytes queued for this connection and not yet written to its socket. */

@@ -20,7 +20,8 @@ export class Subscription {
   readonly since: bigint;
   state: "hydrating" | "live" = "hydrating";
   floor = 0n;
-  #buffer: BufferedFrame[] = [];
+  /** Created by the first buffered frame: most subscriptions hydrate with nothing to buffer. */
+  #buffer: BufferedFrame[] | undefined;
   #bufferBytes = 0;
 
   constructor(sessionId: string, since: bigint) {
@@ -29,7 +30,7 @@ export class Subscription {
   }
 
   get bufferedEvents(): number {
-    return this.#buffer.length;
+    return this.#buffer?.length ?? 0;
   }
 
   get bufferedBytes(): number {
@@ -38,13 +39,14 @@ export class Subscription {
 
   /** Buffers a frame; returns an error message instead when a limit would be exceeded (nothing is buffered then). */
   buffer(item: BufferedFrame, maxEvents: number, maxBytes: number): string | undefined {
-    if (this.#buffer.length + 1 > maxEvents) {
-      return `hydration buffer of session "${this.sessionId}" is full: ${this.#buffer.length} UI events buffered while the snapshot loads (maxHydrationBufferEvents ${maxEvents})`;
+    const buffered = this.bufferedEvents;
+    if (buffered + 1 > maxEvents) {
+      return `hydration buffer of session "${this.sessionId}" is full: ${buffered} UI events buffered while the snapshot loads (maxHydrationBufferEvents ${maxEvents})`;
     }
     if (this.#bufferBytes + item.frame.bytes > maxBytes) {
       return `hydration buffer of session "${this.sessionId}" is full: ${this.#bufferBytes + item.frame.bytes} bytes exceed maxHydrationBufferBytes ${maxBytes}`;
     }
-    this.#buffer.push(item);
+    (this.#buffer ??= []).push(item);
     this.#bufferBytes += item.frame.bytes;
     return undefined;
   }
@@ -52,8 +54,10 @@ export class Subscription {
   /** Ends hydration: returns the buffered frames newer than the snapshot, in order, and empties the buffer. */
   drain(snapshotOrdinal: bigint): BufferedFrame[] {
     this.floor = snapshotOrdinal;
-    const out = this.#buffer.filter((b) => b.ordinal > snapshotOrdinal);
-    this.#buffer = [];
+    const buffer = this.#buffer;
+    if (buffer === undefined) return [];
+    const out = buffer.filter((b) => b.ordinal > snapshotOrdinal);
+    this.#buffer = undefined;
     this.#bufferBytes = 0;
     return out;
   }

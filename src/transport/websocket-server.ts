@@ -213,7 +213,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
         return subscribe(conn, frame.frame.value.sessionId, frame.frame.value.sinceSnapshotOrdinal);
       case "unsubscribe": {
         const sessionId = requireSessionId(frame.frame.value.sessionId, "unsubscribe");
-        conn.pendingSubscribes.delete(sessionId);
+        conn.cancelSubscribe(sessionId);
         conn.subscriptions.delete(sessionId);
         removeFromSession(conn, sessionId);
         send(conn, encodeServerFrame({ case: "unsubscribed", value: { $typeName: "sessionstream.v1.UnsubscribedFrame", sessionId } }, registry()));
@@ -236,14 +236,17 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
         sessionId,
       );
     }
-    const token = {};
-    conn.pendingSubscribes.set(sessionId, token);
-    const allowed = await isAuthorized(options.authorize, { request: conn.request, action: "subscribe", connectionId: conn.id, sessionId });
-    // Superseded by a later subscribe, or cancelled by an unsubscribe, while authorizing.
-    if (conn.pendingSubscribes.get(sessionId) !== token || conn.closing) return;
-    conn.pendingSubscribes.delete(sessionId);
-    if (!allowed) {
-      throw withSession(new SessionstreamError("forbidden", `subscribe to session "${sessionId}" is not allowed`), sessionId);
+    // Without a hook there is nothing to wait for: the subscribe registers at once.
+    if (options.authorize !== undefined) {
+      const token = conn.beginSubscribe(sessionId);
+      const request = conn.request;
+      const allowed =
+        request !== undefined && (await isAuthorized(options.authorize, { request, action: "subscribe", connectionId: conn.id, sessionId }));
+      // Superseded by a later subscribe, or cancelled by an unsubscribe, while authorizing.
+      if (!conn.endSubscribe(sessionId, token) || conn.closing) return;
+      if (!allowed) {
+        throw withSession(new SessionstreamError("forbidden", `subscribe to session "${sessionId}" is not allowed`), sessionId);
+      }
     }
     // Register before loading, so every UI event the snapshot may miss is buffered.
     const sub = new Subscription(sessionId, since);
@@ -343,7 +346,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       setTimeout(() => ws.terminate(), limits.closeGraceMs).unref();
       return;
     }
-    const conn = new Connection(connectionId, ws, socket, request, limits, wantsDelta(request));
+    // The upgrade request is kept only for an `authorize` hook (subscribe); otherwise it is released now.
+    const conn = new Connection(connectionId, ws, socket, options.authorize ? request : undefined, limits, wantsDelta(request));
     connections.set(connectionId, conn);
     byWs.set(ws, conn);
     ws.on("message", onMessage);

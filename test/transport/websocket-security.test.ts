@@ -52,6 +52,9 @@ describe("websocket security", () => {
     ]);
     expect(calls[0]!.request.url).toBe("/ws?token=abc");
     expect(calls[1]!.connectionId).toBe(calls[0]!.connectionId);
+    // subscribe sees the connection's upgrade request, as connect did.
+    expect(calls[1]!.request).toBe(calls[0]!.request);
+    expect(calls[2]!.request.url).toBe("/ws?token=abc");
     c.close();
   });
 
