@@ -117,11 +117,17 @@ function nearestTsconfig(dir: string): string | undefined {
 
 // Options that only matter for emitting or incremental builds; they can make an in-memory program complain.
 // The rule needs declarations and `$typeName` literal types, never ambient
-// @types packages: leaving them out skips parsing and binding their .d.ts files.
-// (The standard library stays: without it protobuf-es's message types do not resolve.)
+// @types packages nor the DOM: leaving them out skips parsing and binding
+// megabytes of .d.ts (the DOM lib alone is most of a small project's `tsc` time).
+// The ECMAScript libs stay: without them protobuf-es's message types do not resolve.
 function withoutBuildOptions(options: ts.CompilerOptions): ts.CompilerOptions {
   const { incremental: _i, composite: _c, tsBuildInfoFile: _t, outDir: _o, declarationDir: _d, ...rest } = options;
-  return { ...rest, noEmit: true, skipLibCheck: true, types: [] };
+  return { ...rest, noEmit: true, skipLibCheck: true, types: [], lib: ecmascriptLibs(rest.lib) };
+}
+
+function ecmascriptLibs(libs: readonly string[] | undefined): string[] {
+  const kept = (libs ?? []).filter((lib) => !/dom|webworker|scripthost/i.test(lib));
+  return kept.length > 0 ? kept : ["lib.es2022.d.ts"];
 }
 
 function fromTsDiagnostic(d: ts.Diagnostic, ruleId: string, fallbackFile: string, prefix = ""): Finding {
