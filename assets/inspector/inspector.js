@@ -85,15 +85,40 @@ function addFrame(text) {
   $("frames").append(el("li", {}, el("span", { class: "name" }, label), " ", el("span", { class: "json" }, json(body))));
 }
 
+// One timeline request at a time; events arriving meanwhile ask for one more.
+// A failed request (the app reloading) is retried, so the panel never stays stale.
+let timelineBusy = false;
+let timelineAgain = false;
 async function refreshTimeline() {
   if (!selected) return;
-  const snap = await getJson(`${api}/sessions/${encodeURIComponent(selected)}/timeline`);
-  $("snapshot-ordinal").textContent = `snapshot ${snap.snapshotOrdinal}`;
-  $("entities").replaceChildren(
-    ...snap.entities.map((e) =>
-      el("div", { class: "entity", "data-entity": `${e.kind}/${e.id}` }, el("div", { class: "name" }, `${e.kind} ${e.id}`), el("div", {}, `created ${e.createdOrdinal}, last ${e.lastEventOrdinal}`), el("div", { class: "json" }, json(e.payload))),
-    ),
-  );
+  if (timelineBusy) {
+    timelineAgain = true;
+    return;
+  }
+  timelineBusy = true;
+  try {
+    do {
+      timelineAgain = false;
+      const session = selected;
+      let snap;
+      try {
+        snap = await getJson(`${api}/sessions/${encodeURIComponent(session)}/timeline`);
+      } catch {
+        await new Promise((r) => setTimeout(r, 300));
+        timelineAgain = true;
+        continue;
+      }
+      if (session !== selected) continue;
+      $("snapshot-ordinal").textContent = `snapshot ${snap.snapshotOrdinal}`;
+      $("entities").replaceChildren(
+        ...snap.entities.map((e) =>
+          el("div", { class: "entity", "data-entity": `${e.kind}/${e.id}` }, el("div", { class: "name" }, `${e.kind} ${e.id}`), el("div", {}, `created ${e.createdOrdinal}, last ${e.lastEventOrdinal}`), el("div", { class: "json" }, json(e.payload))),
+        ),
+      );
+    } while (timelineAgain);
+  } finally {
+    timelineBusy = false;
+  }
 }
 
 function connectSocket() {
@@ -127,7 +152,10 @@ function listen() {
   stream.addEventListener("status", (m) => {
     const status = JSON.parse(m.data);
     showStatus(status);
-    if (status.state === "ready") loadSchema();
+    if (status.state === "ready") {
+      loadSchema();
+      refreshTimeline();
+    }
   });
   stream.addEventListener("event", (m) => {
     const ev = JSON.parse(m.data);

@@ -35,8 +35,12 @@ export interface DevServerOptions {
   readonly protoRoots?: readonly string[];
   /** Source folders (relative to cwd) watched for reloads. Default `["src"]`. */
   readonly sourceRoots?: readonly string[];
-  /** Re-runs code generation after a proto change; throws with the compiler's message on failure. */
-  readonly regenerate?: () => Promise<void>;
+  /**
+   * Re-runs code generation after a proto change; throws with the compiler's
+   * message on failure. Resolves with the files it wrote (relative to cwd), so
+   * their change events do not trigger a second reload.
+   */
+  readonly regenerate?: () => Promise<readonly string[]>;
   /** Where progress lines go. Default `console.log`. */
   readonly log?: (line: string) => void;
 }
@@ -153,19 +157,24 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const url = `http://${hostName}:${address.port}`;
 
   let regenerating: Promise<void> = Promise.resolve();
+  // Files gen just wrote: their watch events arrive after the reload gen already triggered.
+  let generated = new Set<string>();
   const onChange = (batch: ChangeBatch) => {
     regenerating = regenerating.then(async () => {
       if (batch.protos.length > 0 && options.regenerate) {
         log(`proto changed (${batch.protos.join(", ")}): running gen`);
         try {
-          await options.regenerate();
+          generated = new Set(await options.regenerate());
         } catch (err) {
           host.fail(`gen failed:\n${(err as Error).message}`);
           log(`gen failed; dev keeps running, fix the proto and save:\n${(err as Error).message}`);
           return;
         }
-      } else if (batch.sources.length > 0) {
-        log(`changed: ${batch.sources.slice(0, 5).join(", ")}${batch.sources.length > 5 ? ", ..." : ""}: reloading`);
+      } else {
+        const changed = batch.sources.filter((f) => !generated.has(f));
+        generated = new Set();
+        if (changed.length === 0) return;
+        log(`changed: ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ", ..." : ""}: reloading`);
       }
       await host.reload();
     });

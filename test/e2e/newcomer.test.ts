@@ -165,6 +165,10 @@ describe("newcomer run", () => {
     expect(res).toEqual({ status: 501, body: { error: { code: "not_implemented", message: "not implemented: edit src/handlers/chat-rename.ts" } } });
     // The existing handlers still work after the merge.
     expect(await command(dev!.url, "renamed", "ChatStartInference", { prompt: "still here" })).toMatchObject({ status: 202 });
+    // gen's own writes must not cause a second reload.
+    const loads = ((await (await fetch(`${dev!.url}/__sessionstream/api/status`)).json()) as { loadCount: number }).loadCount;
+    await new Promise((r) => setTimeout(r, 1500));
+    expect(((await (await fetch(`${dev!.url}/__sessionstream/api/status`)).json()) as { loadCount: number }).loadCount).toBe(loads);
   }, 60_000);
 
   describe.skipIf(!existsSync(CHROMIUM))("in headless Chromium", () => {

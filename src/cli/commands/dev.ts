@@ -1,5 +1,5 @@
 import { Command, InvalidArgumentError } from "commander";
-import { relative, resolve } from "node:path";
+import { join, relative, resolve } from "node:path";
 import { loadConfig } from "../../codegen/config.js";
 // The dev server and the codegen pipeline load only when the verb runs.
 import type { DevServer, DevServerOptions } from "../../dev/dev-server.js";
@@ -26,7 +26,9 @@ export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> =
     regenerate: async () => {
       const result = await runGen({ projectDir: cwd });
       if (result.exitCode !== 0) throw new Error(result.errors.join("\n") || "gen failed");
-      for (const f of result.files) if (f.status !== "unchanged") console.log(`  gen: ${f.status} ${f.path}`);
+      const written = result.files.filter((f) => f.status !== "unchanged");
+      for (const f of written) console.log(`  gen: ${f.status} ${f.path}`);
+      return written.map((f) => join(relative(cwd, config.projectDir), f.path));
     },
     cwd: flags.cwd,
     appPath: flags.app,
