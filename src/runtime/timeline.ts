@@ -20,6 +20,11 @@ export interface Snapshot {
   readonly snapshotOrdinal: bigint;
   /** Live entities ordered by `createdOrdinal`, then kind and id. */
   readonly entities: readonly TimelineEntity[];
+  /**
+   * The timeline epoch this snapshot was read in (starts at 1n; every
+   * rebuild bumps it). Absent when the store does not track epochs.
+   */
+  readonly epoch?: bigint;
 }
 
 /** Options of `HydrationStore.snapshot`. */

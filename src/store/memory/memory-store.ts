@@ -56,8 +56,8 @@ export class MemoryHydrationStore
 
   async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
     const s = this.#sessions.get(sessionId);
-    if (!s) return { sessionId, snapshotOrdinal: 0n, entities: [] };
-    return { ...s.timeline.snapshot(options), snapshotOrdinal: s.cursor };
+    if (!s) return { sessionId, snapshotOrdinal: 0n, entities: [], epoch: 1n };
+    return { ...s.timeline.snapshot(options), snapshotOrdinal: s.cursor, epoch: s.epoch };
   }
 
   async view(sessionId: string): Promise<TimelineView> {

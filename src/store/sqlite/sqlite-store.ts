@@ -80,7 +80,7 @@ export class SqliteHydrationStore
   readonly #pageSize: number;
   readonly #stmt: ReturnType<typeof prepareStatements>;
   readonly #applyTx: (batch: ApplyBatch) => void;
-  readonly #snapshotTx: (sessionId: string, after: bigint) => { cursor: bigint; rows: EntityRow[] };
+  readonly #snapshotTx: (sessionId: string, after: bigint) => { cursor: bigint; epoch: bigint; rows: EntityRow[] };
   readonly #resetTx: (sessionId: string) => void;
 
   constructor(options: SqliteHydrationStoreOptions<any>) {
@@ -117,9 +117,9 @@ export class SqliteHydrationStore
       }
     });
     this.#snapshotTx = this.#db.transaction((sessionId: string, after: bigint) => {
-      const cursor = (stmt.selectCursor.get(sessionId) as { cursor: bigint } | undefined)?.cursor ?? 0n;
+      const row = stmt.selectCursor.get(sessionId) as { cursor: bigint; epoch: bigint } | undefined;
       const rows = (after > 0n ? stmt.selectChangedEntities.all(sessionId, after) : stmt.selectLiveEntities.all(sessionId)) as EntityRow[];
-      return { cursor, rows };
+      return { cursor: row?.cursor ?? 0n, epoch: row?.epoch ?? 1n, rows };
     });
     this.#resetTx = this.#db.transaction((sessionId: string) => {
       stmt.deleteEntities.run(sessionId);
@@ -149,8 +149,8 @@ export class SqliteHydrationStore
   }
 
   async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
-    const { cursor, rows } = this.#snapshotTx(sessionId, options?.changedAfter ?? 0n);
-    return { sessionId, snapshotOrdinal: cursor, entities: rows.map((r) => this.#entity(r)) };
+    const { cursor, epoch, rows } = this.#snapshotTx(sessionId, options?.changedAfter ?? 0n);
+    return { sessionId, snapshotOrdinal: cursor, entities: rows.map((r) => this.#entity(r)), epoch };
   }
 
   async view(sessionId: string): Promise<TimelineView> {
