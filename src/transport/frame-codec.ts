@@ -2,7 +2,7 @@
 // protobuf JSON text, camelCase field names, uint64 as strings, `Any`
 // payloads with `@type`. Built on the generated transport schema so the
 // output is exactly what a protobuf runtime of any language parses.
-import { create, fromJsonString, toJson, toJsonString, type DescMessage, type JsonWriteOptions, type Message, type Registry } from "@bufbuild/protobuf";
+import { create, fromJson, toJson, toJsonString, type DescMessage, type JsonValue, type JsonWriteOptions, type Message, type Registry } from "@bufbuild/protobuf";
 import { anyPack } from "@bufbuild/protobuf/wkt";
 import {
   ClientFrameSchema,
@@ -14,6 +14,7 @@ import {
   type ServerFrame,
 } from "../gen/sessionstream/v1/transport_pb.js";
 import { SessionstreamError } from "../runtime/errors.js";
+import { canonicalizeIntegerStrings } from "./protojson-numbers.js";
 import type { Snapshot } from "../runtime/timeline.js";
 
 /** A server frame serialized once, ready to be sent to any number of sockets. */
@@ -124,7 +125,10 @@ export function encodeError(code: string, message: string, registry: Registry, s
  */
 export function decodeClientFrame(text: string): ClientFrame {
   try {
-    return fromJsonString(ClientFrameSchema, text);
+    const json = JSON.parse(text) as JsonValue;
+    // Integer strings as the Go server reads them ("0x10", "+7", "007" are errors).
+    canonicalizeIntegerStrings(ClientFrameSchema, json);
+    return fromJson(ClientFrameSchema, json);
   } catch (err) {
     throw new SessionstreamError("bad_client_frame", `cannot parse client frame: ${(err as Error).message}`, { cause: err });
   }
