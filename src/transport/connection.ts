@@ -44,6 +44,8 @@ export class Connection {
   readonly #socket: Duplex;
   /** Bound once per connection, attached to the socket's `drain` only while paused. */
   #onDrain: (() => void) | undefined;
+  /** Callbacks of {@link whenDrained} waiting for the socket's next `drain` (one listener for all). */
+  #drainWaiters: Array<() => void> | undefined;
 
   constructor(id: string, ws: WebSocket, socket: Duplex, request: IncomingMessage | undefined, limits: TransportLimits, deltaSnapshots: boolean) {
     this.id = id;
@@ -68,6 +70,24 @@ export class Connection {
     pending.delete(sessionId);
     if (pending.size === 0) this.#pendingSubscribes = undefined;
     return true;
+  }
+
+  /**
+   * Sessions this connection holds or is waiting to hold: its subscriptions
+   * plus the subscribes still waiting for `authorize` (what
+   * `maxSubscriptionsPerConnection` bounds, so pipelined subscribes cannot
+   * pass the limit while an asynchronous hook runs).
+   */
+  get subscriptionCount(): number {
+    const pending = this.#pendingSubscribes;
+    let count = this.subscriptions.size;
+    if (pending !== undefined) for (const sessionId of pending.keys()) if (!this.subscriptions.has(sessionId)) count++;
+    return count;
+  }
+
+  /** Whether `sessionId` is subscribed or waiting for `authorize` on this connection. */
+  holds(sessionId: string): boolean {
+    return this.subscriptions.has(sessionId) || this.#pendingSubscribes?.has(sessionId) === true;
   }
 
   /** Cancels a pending subscribe to `sessionId` (an `unsubscribe` arrived while it was authorized). */
@@ -169,6 +189,30 @@ export class Connection {
     this.#paused = true;
     this.ws.pause();
     this.#socket.once("drain", (this.#onDrain ??= this.#drained.bind(this)));
+  }
+
+  /**
+   * Calls `listener` once the socket's write buffer has drained (at once, in
+   * a microtask, when nothing waits to drain). Used to resync a subscription
+   * that fell behind only when the client reads again. Never called once the
+   * socket is gone.
+   */
+  whenDrained(listener: () => void): void {
+    if (!this.#socket.writableNeedDrain) {
+      queueMicrotask(listener);
+      return;
+    }
+    if (this.#drainWaiters === undefined) {
+      this.#drainWaiters = [];
+      this.#socket.once("drain", this.#runDrainWaiters.bind(this));
+    }
+    this.#drainWaiters.push(listener);
+  }
+
+  #runDrainWaiters(): void {
+    const waiters = this.#drainWaiters ?? [];
+    this.#drainWaiters = undefined;
+    for (const listener of waiters) listener();
   }
 
   #drained(): void {

@@ -11,6 +11,7 @@ import { decodeClientFrame, encodeError, encodeServerFrame, encodeSnapshot, enco
 import { CloseCode, resolveLimits, type TransportLimits } from "./limits.js";
 import { notify, type TransportObserver } from "./observer.js";
 import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
+import { resumeSnapshot, type ResumedSnapshot } from "./resume.js";
 import { Subscription } from "./subscription.js";
 import type { TransportHub } from "./transport-hub.js";
 
@@ -29,6 +30,18 @@ export interface WebSocketServerOptions {
   readonly observer?: TransportObserver;
   /** Attach this server as a UI fanout of `hub`. Default `true`; `false` when the caller wires `publishUI` itself. */
   readonly attachToHub?: boolean;
+  /**
+   * What happens when live frames would exceed `maxQueuedBytesPerConnection`.
+   * `"disconnect"` (the default): `slow_consumer` error frame, close 1013,
+   * the client reconnects. `"resync"`: for clients that opted in to
+   * `?resume=delta` (they handle a snapshot on a live subscription), the
+   * subscription that fell behind drops its live frames instead of queueing
+   * them and, once the connection's queue has drained, gets a fresh snapshot
+   * (a delta from its last snapshot, `resync: true`) and `subscribed` again,
+   * on the same connection. Other clients are still disconnected. Memory
+   * stays bounded either way: frames over the limit are never queued.
+   */
+  readonly slowConsumers?: "disconnect" | "resync";
 }
 
 /** Counters of a running server. */
@@ -63,11 +76,14 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
   const { hub, observer } = options;
   const path = options.path ?? "/ws";
   const limits = resolveLimits(options.limits);
+  const resyncSlowConsumers = options.slowConsumers === "resync";
   const registry = () => hub.registry.typeRegistry;
   const wss = new WebSocketServer({ noServer: true, maxPayload: limits.maxFrameBytes, clientTracking: false });
   const connections = new Map<string, Connection>();
   const bySession = new Map<string, Set<Connection>>();
   const byWs = new WeakMap<WebSocket, Connection>();
+  /** Upgrades waiting for the `connect` authorization; they count against `maxConnections`. */
+  let pendingUpgrades = 0;
   let closed = false;
 
   const heartbeat =
@@ -86,9 +102,18 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       : undefined;
   heartbeat?.unref();
 
-  function send(conn: Connection, frame: EncodedFrame): boolean {
+  /**
+   * Queues a frame within `maxQueuedBytesPerConnection`. A frame that does not
+   * fit is a slow consumer: the live subscription `sub` it belongs to resyncs
+   * when the connection can (see `slowConsumers`), otherwise the connection is closed.
+   */
+  function send(conn: Connection, frame: EncodedFrame, sub?: Subscription): boolean {
     if (conn.closing) return false;
     if (!conn.fits(frame)) {
+      if (sub !== undefined && resyncSlowConsumers && conn.deltaSnapshots) {
+        resync(conn, sub);
+        return false;
+      }
       violate(
         conn,
         "slow_consumer",
@@ -210,7 +235,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       case "pong":
         return;
       case "subscribe":
-        return subscribe(conn, frame.frame.value.sessionId, frame.frame.value.sinceSnapshotOrdinal);
+        return subscribe(conn, frame.frame.value.sessionId, frame.frame.value.sinceSnapshotOrdinal, frame.frame.value.epoch);
       case "unsubscribe": {
         const sessionId = requireSessionId(frame.frame.value.sessionId, "unsubscribe");
         conn.cancelSubscribe(sessionId);
@@ -225,17 +250,10 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     }
   }
 
-  async function subscribe(conn: Connection, rawSessionId: string, since: bigint): Promise<void> {
+  async function subscribe(conn: Connection, rawSessionId: string, since: bigint, epoch: bigint): Promise<void> {
     const sessionId = requireSessionId(rawSessionId, "subscribe");
-    if (!conn.subscriptions.has(sessionId) && conn.subscriptions.size >= limits.maxSubscriptionsPerConnection) {
-      throw withSession(
-        new SessionstreamError(
-          "too_many_subscriptions",
-          `connection already has ${conn.subscriptions.size} subscriptions (maxSubscriptionsPerConnection ${limits.maxSubscriptionsPerConnection})`,
-        ),
-        sessionId,
-      );
-    }
+    // Subscribes still waiting for `authorize` count too: pipelined subscribes cannot pass the limit.
+    if (!conn.holds(sessionId)) checkSubscriptionLimit(conn, sessionId);
     // Without a hook there is nothing to wait for: the subscribe registers at once.
     if (options.authorize !== undefined) {
       const token = conn.beginSubscribe(sessionId);
@@ -247,6 +265,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       if (!allowed) {
         throw withSession(new SessionstreamError("forbidden", `subscribe to session "${sessionId}" is not allowed`), sessionId);
       }
+      // Re-checked after the hook: the connection may have changed while it ran.
+      if (!conn.subscriptions.has(sessionId)) checkSubscriptionLimit(conn, sessionId);
     }
     // Register before loading, so every UI event the snapshot may miss is buffered.
     const sub = new Subscription(sessionId, since);
@@ -255,19 +275,27 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     if (!set) bySession.set(sessionId, (set = new Set()));
     set.add(conn);
 
-    const changedAfter = conn.deltaSnapshots ? since : 0n;
+    await hydrate(conn, sub, since, epoch, false);
+  }
+
+  /**
+   * Loads the snapshot of a hydrating subscription and sends it, the UI
+   * frames buffered meanwhile and `subscribed`; the subscription turns live.
+   * For a client that opted in (`resume=delta`) the snapshot resumes from
+   * `since` in timeline epoch `epoch` (recovered, snapshot or reset) and
+   * carries the extension fields; others get the reference's full snapshot.
+   * `resync`: sent unasked to a subscription that fell behind.
+   */
+  async function hydrate(conn: Connection, sub: Subscription, since: bigint, epoch: bigint, resync: boolean): Promise<void> {
+    const sessionId = sub.sessionId;
     let frame: EncodedFrame;
     let snapshotOrdinal: bigint;
+    let resumed: ResumedSnapshot;
     try {
-      let snapshot = await hub.snapshot(sessionId, changedAfter > 0n ? { changedAfter } : undefined);
-      let delta = changedAfter;
-      if (delta > snapshot.snapshotOrdinal) {
-        // The client is ahead of this server (store wiped or another deployment): send everything.
-        snapshot = await hub.snapshot(sessionId);
-        delta = 0n;
-      }
-      snapshotOrdinal = snapshot.snapshotOrdinal;
-      frame = encodeSnapshot(snapshot, delta, registry());
+      resumed = await resumeSnapshot(hub, sessionId, conn.deltaSnapshots ? since : 0n, epoch);
+      snapshotOrdinal = resumed.snapshot.snapshotOrdinal;
+      const extension = conn.deltaSnapshots ? { epoch: resumed.epoch, resume: resumed.resume, resync } : undefined;
+      frame = encodeSnapshot(resumed.snapshot, resumed.changedAfter, registry(), extension);
     } catch (err) {
       if (conn.subscriptions.get(sessionId) === sub) {
         conn.subscriptions.delete(sessionId);
@@ -292,7 +320,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     conn.cork();
     try {
       if (!sendSnapshot(conn, frame)) return;
-      for (const buffered of sub.drain(snapshotOrdinal)) if (!send(conn, buffered.frame)) return;
+      sub.epoch = resumed.epoch;
+      for (const buffered of sub.drain(snapshotOrdinal)) if (!send(conn, buffered.frame, sub)) return;
       sub.state = "live";
       send(
         conn,
@@ -301,7 +330,46 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     } finally {
       conn.uncork();
     }
-    notify(observer, { type: "subscribed", connectionId: conn.id, sessionId });
+    notify(observer, { type: "subscribed", connectionId: conn.id, sessionId, resume: resumed.resume, ...(resync ? { code: "resync" } : {}) });
+  }
+
+  /**
+   * Resyncs a live subscription that fell behind (`slowConsumers: "resync"`):
+   * its UI frames are dropped from now on; once the connection's queue has
+   * drained it hydrates again, resuming from its last snapshot.
+   */
+  function resync(conn: Connection, sub: Subscription): void {
+    if (sub.state === "resyncing") return;
+    sub.state = "resyncing";
+    const sessionId = sub.sessionId;
+    notify(observer, {
+      type: "resync",
+      connectionId: conn.id,
+      sessionId,
+      code: "slow_consumer",
+      message: `live frames of session "${sessionId}" exceed maxQueuedBytesPerConnection ${limits.maxQueuedBytesPerConnection}: dropped, a fresh snapshot follows`,
+    });
+    conn.whenDrained(function resyncDrained() {
+      // Unsubscribed, resubscribed or closed meanwhile: nothing to resync.
+      if (conn.subscriptions.get(sessionId) !== sub || conn.closing) return;
+      sub.state = "hydrating";
+      hydrate(conn, sub, sub.floor, sub.epoch, true).catch(function resyncFailed(err: unknown) {
+        sendError(conn, SessionstreamError.from(err, "snapshot_failed"), sessionId);
+      });
+    });
+  }
+
+  /** Throws `too_many_subscriptions` when `conn` holds (or waits for) `maxSubscriptionsPerConnection` sessions already. */
+  function checkSubscriptionLimit(conn: Connection, sessionId: string): void {
+    const count = conn.subscriptionCount;
+    if (count < limits.maxSubscriptionsPerConnection) return;
+    throw withSession(
+      new SessionstreamError(
+        "too_many_subscriptions",
+        `connection already has ${count} subscriptions, pending ones included (maxSubscriptionsPerConnection ${limits.maxSubscriptionsPerConnection}); unsubscribe from one first`,
+      ),
+      sessionId,
+    );
   }
 
   function publishUI(sessionId: string, ordinal: bigint, uiEvents: readonly UIEvent[]): void {
@@ -320,13 +388,15 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
         if (several) {
           // The UI events of one backend event leave in one socket write.
           conn.cork();
-          for (const frame of frames) if (!send(conn, frame)) break;
+          for (const frame of frames) if (!send(conn, frame, sub)) break;
           conn.uncork();
         } else {
-          send(conn, frames[0]!);
+          send(conn, frames[0]!, sub);
         }
         continue;
       }
+      // Fell behind: dropped until its resync snapshot, which will reflect this event.
+      if (sub.state === "resyncing") continue;
       for (const frame of frames) {
         const overflow = sub.buffer({ ordinal, frame }, limits.maxHydrationBufferEvents, limits.maxHydrationBufferBytes);
         if (overflow === undefined) continue;
@@ -362,13 +432,26 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     if (pathOf(request) !== path) return false;
     if (closed) return rejectUpgrade(socket, 503, "Service Unavailable"), true;
     if (!isOriginAllowed(request, options.allowedOrigins)) return rejectUpgrade(socket, 403, "Forbidden"), true;
-    if (connections.size >= limits.maxConnections) return rejectUpgrade(socket, 503, "Service Unavailable"), true;
+    // Upgrades still waiting for `authorize` count too: concurrent upgrades cannot pass the limit.
+    if (connections.size + pendingUpgrades >= limits.maxConnections) return refuseOverLimit(socket), true;
     const connectionId = randomUUID();
+    pendingUpgrades++;
     isAuthorized(options.authorize, { request, action: "connect", connectionId }).then((allowed) => {
+      pendingUpgrades--;
       if (closed || socket.destroyed) return socket.destroy();
+      // Re-checked after the hook: connections may have been accepted while it ran.
+      if (allowed && connections.size >= limits.maxConnections) return refuseOverLimit(socket);
       wss.handleUpgrade(request, socket, head, (ws) => onConnection(ws, socket, request, connectionId, allowed));
-    }, () => socket.destroy());
+    }, () => {
+      pendingUpgrades--;
+      socket.destroy();
+    });
     return true;
+  }
+
+  function refuseOverLimit(socket: Duplex): void {
+    notify(observer, { type: "refused", connectionId: "", code: "unavailable", message: `maxConnections ${limits.maxConnections} reached` });
+    rejectUpgrade(socket, 503, "Service Unavailable");
   }
 
   const detach = options.attachToHub === false ? () => {} : hub.attachFanout({ publishUI });
