@@ -1,8 +1,11 @@
+import { createHash } from "node:crypto";
+import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AppSchema } from "../runtime/app-schema.js";
+import { SessionstreamError } from "../runtime/errors.js";
 import type { Hub } from "../runtime/hub.js";
 import { createCommandIngress, createWebSocketServer, type SessionstreamWebSocketServer } from "../transport/index.js";
 import { AppHost, type AppStatus, type DevStoreKind } from "./app-host.js";
@@ -41,6 +44,11 @@ export interface DevServerOptions {
    * their change events do not trigger a second reload.
    */
   readonly regenerate?: () => Promise<readonly string[]>;
+  /**
+   * Run `regenerate` once at start, before the app loads, so that `dev` works
+   * before any `gen` and after protos changed while it was stopped. Default true.
+   */
+  readonly genAtStart?: boolean;
   /** Where progress lines go. Default `console.log`. */
   readonly log?: (line: string) => void;
 }
@@ -134,6 +142,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
       return;
     } else if (serveStatic(req, res, publicDir, path)) {
       return;
+    } else if (path === "/favicon.ico") {
+      // Browsers ask on every page load; an app without an icon should not see a 404 each time.
+      res.writeHead(204, { "cache-control": "max-age=3600" }).end();
+      return;
     }
     sendError(res, 404, "not_found", `nothing at ${path}`);
   }
@@ -144,35 +156,51 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     }
   });
 
-  await host.reload();
-  await new Promise<void>((ready, fail) => {
-    server.once("error", fail);
-    server.listen(options.port ?? 4400, options.host ?? "127.0.0.1", () => {
-      server.off("error", fail);
-      ready();
-    });
-  });
+  // The port first: a busy port is reported before gen runs, the store opens or the app loads.
+  // Until the app is loaded, /api answers 503 app_not_loaded.
+  await listen(server, options.port ?? 4400, options.host ?? "127.0.0.1");
   const address = server.address() as AddressInfo;
   const hostName = address.family === "IPv6" ? `[${address.address}]` : address.address;
   const url = `http://${hostName}:${address.port}`;
 
+  if (options.regenerate && options.genAtStart !== false) {
+    // `dev` before `gen` (or after a proto edit while dev was stopped): bring generated code up to date first.
+    try {
+      const written = await options.regenerate();
+      if (written.length > 0) log(`generated code was missing or stale: ran gen (${written.length} file${written.length === 1 ? "" : "s"} written)`);
+    } catch (err) {
+      host.fail(`gen failed:\n${(err as Error).message}`);
+      log(`gen failed; dev keeps running, fix the proto and save:\n${(err as Error).message}`);
+    }
+  }
+  await host.reload();
+
   let regenerating: Promise<void> = Promise.resolve();
-  // Files gen just wrote: their watch events arrive after the reload gen already triggered.
-  let generated = new Set<string>();
+  // Files gen just wrote, with their content: their watch events arrive after the reload gen
+  // already triggered. Only an event that still finds gen's exact content is gen's echo; a
+  // user's save of the same file (other content) reloads, and the echo is consumed once seen.
+  let generated = new Map<string, { hash: string; until: number }>();
+  const isGenEcho = (file: string) => {
+    const written = generated.get(file);
+    if (!written) return false;
+    generated.delete(file);
+    return Date.now() <= written.until && contentHash(resolve(cwd, file)) === written.hash;
+  };
   const onChange = (batch: ChangeBatch) => {
     regenerating = regenerating.then(async () => {
       if (batch.protos.length > 0 && options.regenerate) {
         log(`proto changed (${batch.protos.join(", ")}): running gen`);
         try {
-          generated = new Set(await options.regenerate());
+          const written = await options.regenerate();
+          const until = Date.now() + GEN_ECHO_MS;
+          generated = new Map(written.map((f) => [f, { hash: contentHash(resolve(cwd, f)), until }]));
         } catch (err) {
           host.fail(`gen failed:\n${(err as Error).message}`);
           log(`gen failed; dev keeps running, fix the proto and save:\n${(err as Error).message}`);
           return;
         }
       } else {
-        const changed = batch.sources.filter((f) => !generated.has(f));
-        generated = new Set();
+        const changed = batch.sources.filter((f) => !isGenEcho(f));
         if (changed.length === 0) return;
         log(`changed: ${changed.slice(0, 5).join(", ")}${changed.length > 5 ? ", ..." : ""}: reloading`);
       }
@@ -206,6 +234,40 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
         await new Promise<void>((done) => server.close(() => done()));
       })()),
   };
+}
+
+/** Binds the server; a busy port is an error that says what to do instead. */
+async function listen(server: Server, port: number, host: string): Promise<void> {
+  await new Promise<void>((ready, fail) => {
+    const onError = (err: NodeJS.ErrnoException) => {
+      if (err.code === "EADDRINUSE") {
+        fail(new SessionstreamError("invalid_argument", `port ${port} is in use; try --port 0 (a free port) or stop what is listening there`, { cause: err }));
+      } else if (err.code === "EACCES") {
+        fail(new SessionstreamError("invalid_argument", `no permission to listen on ${host}:${port}; try a port above 1023, or --port 0`, { cause: err }));
+      } else if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND") {
+        fail(new SessionstreamError("invalid_argument", `cannot listen on host ${host}: not an address of this machine; try --host 127.0.0.1`, { cause: err }));
+      } else {
+        fail(err);
+      }
+    };
+    server.once("error", onError);
+    server.listen(port, host, () => {
+      server.off("error", onError);
+      ready();
+    });
+  });
+}
+
+/** How long after `gen` a change event of a file it wrote may be its own write arriving late. */
+const GEN_ECHO_MS = 3000;
+
+/** A digest of a file's content ("" when it cannot be read: deleted files always count as changed). */
+function contentHash(file: string): string {
+  try {
+    return createHash("sha1").update(readFileSync(file)).digest("hex");
+  } catch {
+    return "";
+  }
 }
 
 /** The inspector's URL for a dev server URL. */

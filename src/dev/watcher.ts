@@ -1,4 +1,4 @@
-import { watch, type FSWatcher } from "node:fs";
+import { readdirSync, statSync, watch, type FSWatcher } from "node:fs";
 import { join, relative, sep } from "node:path";
 
 /** What changed, by kind, after debouncing. */
@@ -19,44 +19,134 @@ export interface WatchOptions {
   readonly onChange: (batch: ChangeBatch) => void;
 }
 
-const SOURCE_FILE = /\.(ts|mts|cts|js|mjs|cjs|json)$/;
-const IGNORED = [`node_modules${sep}`, `.sessionstream${sep}`, `.git${sep}`];
+const SOURCE_FILE = /\.(ts|mts|cts|tsx|js|mjs|cjs|jsx|json)$/;
+const IGNORED_DIRS = new Set(["node_modules", ".sessionstream", ".git"]);
 
-/** Watches proto and source folders (recursively) and delivers debounced batches. Returns a closer. */
+interface DirWatch {
+  readonly watcher: FSWatcher;
+  /** The folder's inode when it was watched: a folder replaced by a rename gets a new watch. */
+  readonly ino: number;
+}
+
+/**
+ * Watches proto and source folders (with their subfolders) and delivers
+ * debounced batches. Returns a closer.
+ *
+ * Every folder gets its own non-recursive watch. A folder watch reports
+ * every name written, created or renamed into it, so a file saved through a
+ * temp file and a rename (what `gen` and many editors do) is seen on every
+ * save. `fs.watch(dir, { recursive: true })` on Linux with Node 20 watches
+ * files by inode and goes blind for a file after the first such save.
+ * Folders created later are watched when they appear.
+ */
 export function watchProject(options: WatchOptions): () => void {
-  const watchers: FSWatcher[] = [];
+  const dirs = new Map<string, DirWatch>();
   let protos = new Set<string>();
   let sources = new Set<string>();
   let timer: NodeJS.Timeout | undefined;
+  let closed = false;
   const flush = () => {
     timer = undefined;
-    const batch = { protos: [...protos], sources: [...sources] };
+    const batch = { protos: [...protos].sort(), sources: [...sources].sort() };
     protos = new Set();
     sources = new Set();
     options.onChange(batch);
   };
-  const note = (root: string, kind: "proto" | "source") => (_event: string, file: string | Buffer | null) => {
-    if (!file) return;
-    const path = relative(options.cwd, join(options.cwd, root, file.toString()));
-    if (IGNORED.some((i) => path.includes(i))) return;
+
+  const record = (abs: string, kind: "proto" | "source") => {
+    const path = relative(options.cwd, abs);
     if (kind === "proto" && path.endsWith(".proto")) protos.add(path);
     else if (kind === "source" && SOURCE_FILE.test(path)) sources.add(path);
     else return;
     clearTimeout(timer);
     timer = setTimeout(flush, options.debounceMs ?? 150);
   };
-  for (const root of options.protoRoots) tryWatch(join(options.cwd, root), note(root, "proto"), watchers);
-  for (const root of options.sourceRoots) tryWatch(join(options.cwd, root), note(root, "source"), watchers);
+
+  /** Watches `dir` and every folder under it that is not watched yet (or was replaced). */
+  const watchTree = (dir: string, kind: "proto" | "source") => {
+    if (closed) return;
+    let ino: number;
+    try {
+      const st = statSync(dir);
+      if (!st.isDirectory()) return;
+      ino = st.ino;
+    } catch {
+      return; // gone already
+    }
+    // Proto and source roots may overlap (a proto root of "."): one watch per folder and kind.
+    const key = `${kind}\0${dir}`;
+    const known = dirs.get(key);
+    if (known && known.ino !== ino) {
+      known.watcher.close();
+      dirs.delete(key);
+    }
+    if (!dirs.has(key)) {
+      let watcher: FSWatcher;
+      try {
+        watcher = watch(dir, (_event, name) => onEvent(dir, kind, name));
+      } catch {
+        return; // unreadable or gone: not watched
+      }
+      watcher.on("error", () => {
+        // The folder was deleted (or became unreadable): forget it; a new one is picked up by its parent.
+        watcher.close();
+        if (dirs.get(key)?.watcher === watcher) dirs.delete(key);
+      });
+      dirs.set(key, { watcher, ino });
+    }
+    let entries;
+    try {
+      entries = readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory() && !IGNORED_DIRS.has(entry.name)) watchTree(join(dir, entry.name), kind);
+    }
+  };
+
+  const onEvent = (dir: string, kind: "proto" | "source", name: string | Buffer | null) => {
+    if (closed) return;
+    if (!name) {
+      // The platform did not say which entry changed: look at the whole folder again.
+      watchTree(dir, kind);
+      return;
+    }
+    const entry = name.toString();
+    if (entry.split(sep).some((part) => IGNORED_DIRS.has(part))) return;
+    const abs = join(dir, entry);
+    let isDir = false;
+    try {
+      isDir = statSync(abs).isDirectory();
+    } catch {
+      // Deleted or renamed away: still a change (a deleted source must reload).
+    }
+    if (isDir) {
+      // A new (or moved-in) folder: watch it and count the files it brought.
+      const before = new Set(dirs.keys());
+      watchTree(abs, kind);
+      for (const key of dirs.keys()) if (!before.has(key)) for (const f of filesIn(key.slice(key.indexOf("\0") + 1))) record(f, kind);
+      return;
+    }
+    record(abs, kind);
+  };
+
+  for (const root of options.protoRoots) watchTree(join(options.cwd, root), "proto");
+  for (const root of options.sourceRoots) watchTree(join(options.cwd, root), "source");
   return () => {
+    closed = true;
     clearTimeout(timer);
-    for (const w of watchers) w.close();
+    for (const { watcher } of dirs.values()) watcher.close();
+    dirs.clear();
   };
 }
 
-function tryWatch(dir: string, listener: (event: string, file: string | Buffer | null) => void, into: FSWatcher[]): void {
+function filesIn(dir: string): string[] {
   try {
-    into.push(watch(dir, { recursive: true }, listener));
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isFile())
+      .map((e) => join(dir, e.name));
   } catch {
-    // A missing folder is simply not watched.
+    return [];
   }
 }

@@ -151,7 +151,7 @@ function anyJson(payload: Message, registry: Registry, opts: Partial<JsonWriteOp
 }
 
 /** Well-known types whose JSON is not their fields' object; an `Any` holds their JSON in `value`. */
-const CUSTOM_JSON_WKT: ReadonlySet<string> = new Set([
+export const CUSTOM_JSON_WKT: ReadonlySet<string> = new Set([
   "google.protobuf.Any",
   "google.protobuf.Timestamp",
   "google.protobuf.Duration",
