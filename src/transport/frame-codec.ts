@@ -16,6 +16,7 @@ import {
 import { SessionstreamError } from "../runtime/errors.js";
 import { canonicalizeIntegerStrings } from "./protojson-numbers.js";
 import type { Snapshot } from "../runtime/timeline.js";
+import { resumeKind, type ResumeOutcome } from "./resume.js";
 
 /** A server frame serialized once, ready to be sent to any number of sockets. */
 export interface EncodedFrame {
@@ -49,9 +50,22 @@ export function encodeUIEvent(sessionId: string, ordinal: bigint, name: string, 
   return { data, bytes: data.byteLength };
 }
 
-/** The `snapshot` frame of a (full or delta) snapshot. */
-export function encodeSnapshot(snapshot: Snapshot, changedAfter: bigint, registry: Registry): EncodedFrame {
-  const data = Buffer.from('{"snapshot":' + snapshotJson(snapshot, changedAfter, registry) + "}", "utf8");
+/**
+ * The typed-resume extension fields of a snapshot frame (DESIGN section 9),
+ * written only for clients that opted in; without it the frame is exactly
+ * the reference implementation's.
+ */
+export interface SnapshotExtension {
+  /** The snapshot's timeline epoch; 0n (left out) when the store does not track epochs. */
+  readonly epoch: bigint;
+  readonly resume: ResumeOutcome;
+  /** Sent unasked to a live subscription that fell behind (`slowConsumers: "resync"`). Default false. */
+  readonly resync?: boolean;
+}
+
+/** The `snapshot` frame of a (full or delta) snapshot; `extension` only for clients that opted in. */
+export function encodeSnapshot(snapshot: Snapshot, changedAfter: bigint, registry: Registry, extension?: SnapshotExtension): EncodedFrame {
+  const data = Buffer.from('{"snapshot":' + snapshotJson(snapshot, changedAfter, registry, extension) + "}", "utf8");
   return { data, bytes: data.byteLength };
 }
 
@@ -64,7 +78,7 @@ export function encodeSnapshot(snapshot: Snapshot, changedAfter: bigint, registr
  * tombstones, no entities), each payload as an `Any` (`@type` first, then
  * the payload's fields, or `value` for well-known types with their own JSON).
  */
-export function snapshotJson(snapshot: Snapshot, changedAfter: bigint, registry: Registry): string {
+export function snapshotJson(snapshot: Snapshot, changedAfter: bigint, registry: Registry, extension?: SnapshotExtension): string {
   const opts: Partial<JsonWriteOptions> = { registry };
   let text = "{";
   let sep = "";
@@ -88,16 +102,29 @@ export function snapshotJson(snapshot: Snapshot, changedAfter: bigint, registry:
     text += "]";
     sep = ",";
   }
-  if (changedAfter !== 0n) text += sep + '"changedAfterOrdinal":"' + changedAfter.toString() + '"';
+  if (changedAfter !== 0n) (text += sep + '"changedAfterOrdinal":"' + changedAfter.toString() + '"'), (sep = ",");
+  if (extension !== undefined) {
+    if (extension.epoch !== 0n) text += sep + '"epoch":"' + extension.epoch.toString() + '"';
+    text += (text === "{" ? "" : ",") + '"resume":"' + RESUME_JSON[extension.resume] + '"';
+    if (extension.resync === true) text += ',"resync":true';
+  }
   return text + "}";
 }
 
+/** The protobuf JSON names of the `ResumeKind` values. */
+const RESUME_JSON: Readonly<Record<ResumeOutcome, string>> = Object.freeze({
+  recovered: "RESUME_KIND_RECOVERED",
+  snapshot: "RESUME_KIND_SNAPSHOT",
+  reset: "RESUME_KIND_RESET",
+});
+
 /** The `SnapshotFrame` message of a snapshot (see {@link snapshotJson} for its JSON text). */
-export function snapshotFrame(snapshot: Snapshot, changedAfter: bigint, registry: Registry): SnapshotFrame {
+export function snapshotFrame(snapshot: Snapshot, changedAfter: bigint, registry: Registry, extension?: SnapshotExtension): SnapshotFrame {
   return create(SnapshotFrameSchema, {
     sessionId: snapshot.sessionId,
     snapshotOrdinal: snapshot.snapshotOrdinal,
     changedAfterOrdinal: changedAfter,
+    ...(extension ? { epoch: extension.epoch, resume: resumeKind(extension.resume), resync: extension.resync === true } : {}),
     entities: snapshot.entities.map((e) =>
       create(SnapshotEntitySchema, {
         kind: e.kind,

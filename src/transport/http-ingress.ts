@@ -4,6 +4,7 @@ import { SessionstreamError, type SessionstreamErrorCode } from "../runtime/erro
 import { validateSessionId } from "../runtime/session.js";
 import { snapshotJson } from "./frame-codec.js";
 import { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
+import { resumeSnapshot } from "./resume.js";
 import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
 import type { TransportHub } from "./transport-hub.js";
 
@@ -60,7 +61,8 @@ const STATUS: Partial<Record<SessionstreamErrorCode, number>> = {
 /**
  * Creates the HTTP command ingress of DESIGN section 7:
  * `POST {prefix}/sessions/:sessionId/commands/:name` (protobuf JSON body of the
- * registered command type) and `GET {prefix}/sessions/:sessionId/snapshot[?since=N]`.
+ * registered command type) and `GET {prefix}/sessions/:sessionId/snapshot[?since=N&epoch=E]` (typed resume: `recovered`,
+ * `snapshot` or `reset`, with the snapshot's `epoch`, when `since` or `epoch` is given).
  * Errors answer `{"error":{"code","message"}}` with the codes of the wire protocol.
  */
 export function createCommandIngress(options: CommandIngressOptions): CommandIngress {
@@ -122,13 +124,14 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
     const sinceText = url.searchParams.get("since") ?? "0";
     if (!/^\d{1,20}$/.test(sinceText)) throw new SessionstreamError("invalid_argument", `since must be an unsigned integer, got "${sinceText}"`);
     const since = BigInt(sinceText);
-    let snapshot = await hub.snapshot(sessionId, since > 0n ? { changedAfter: since } : undefined);
-    let delta = since;
-    if (delta > snapshot.snapshotOrdinal) {
-      snapshot = await hub.snapshot(sessionId);
-      delta = 0n;
-    }
-    return { status: 200, body: snapshotJson(snapshot, delta, hub.registry.typeRegistry) };
+    // Typed resume (an extension): `epoch` is the timeline epoch of the state resumed from `since`.
+    const epochText = url.searchParams.get("epoch") ?? "0";
+    if (!/^\d{1,20}$/.test(epochText)) throw new SessionstreamError("invalid_argument", `epoch must be an unsigned integer, got "${epochText}"`);
+    const resumed = await resumeSnapshot(hub, sessionId, since, BigInt(epochText));
+    // The extension fields only for a request that names a resume point or an epoch; a plain GET gets the reference body.
+    const typed = url.searchParams.has("since") || url.searchParams.has("epoch");
+    const extension = typed ? { epoch: resumed.epoch, resume: resumed.resume } : undefined;
+    return { status: 200, body: snapshotJson(resumed.snapshot, resumed.changedAfter, hub.registry.typeRegistry, extension) };
   }
 
   return async function commandIngress(req, res) {

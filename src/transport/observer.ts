@@ -1,3 +1,5 @@
+import type { ResumeOutcome } from "./resume.js";
+
 /** What happened, as reported to a transport observer (for logs, metrics, the dev inspector and tests). */
 export type TransportRecordType =
   | "connected"
@@ -5,6 +7,8 @@ export type TransportRecordType =
   | "disconnected"
   | "subscribed"
   | "unsubscribed"
+  /** A live subscription fell behind and resyncs (`slowConsumers: "resync"`); `subscribed` follows with code `resync`. */
+  | "resync"
   | "error";
 
 /** One observation of the websocket server. */
@@ -17,6 +21,8 @@ export interface TransportRecord {
   readonly message?: string;
   /** The websocket close code, for `disconnected` and for violations that close the socket. */
   readonly closeCode?: number;
+  /** How a `subscribed` subscription was satisfied (typed resume; see `ResumeOutcome`). */
+  readonly resume?: ResumeOutcome;
 }
 
 /** Receives transport records; exceptions it throws are swallowed. */

@@ -14,12 +14,19 @@ export interface BufferedFrame {
  * below it are already reflected in the snapshot and are never sent, which
  * also covers an event whose store write the snapshot saw but whose fanout
  * arrives after the subscription went live.
+ *
+ * A live subscription that falls behind on a connection that resyncs slow
+ * consumers turns `resyncing`: its UI frames are dropped (not queued) until
+ * the connection's queue drains; then it hydrates again from a fresh snapshot
+ * (a delta from `floor` in the same `epoch`) and turns `live`.
  */
 export class Subscription {
   readonly sessionId: string;
   readonly since: bigint;
-  state: "hydrating" | "live" = "hydrating";
+  state: "hydrating" | "live" | "resyncing" = "hydrating";
   floor = 0n;
+  /** The timeline epoch of the last snapshot sent (0n before the first, or when the store does not track epochs). */
+  epoch = 0n;
   /** Created by the first buffered frame: most subscriptions hydrate with nothing to buffer. */
   #buffer: BufferedFrame[] | undefined;
   #bufferBytes = 0;

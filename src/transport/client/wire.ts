@@ -32,6 +32,12 @@ export type WireServerFrame =
       readonly snapshotOrdinal: bigint;
       readonly changedAfterOrdinal: bigint;
       readonly entities: readonly WireEntity[];
+      /** Typed resume extension: the timeline epoch (0n: not told). */
+      readonly epoch: bigint;
+      /** Typed resume extension: how the subscription was satisfied (`undefined`: not told). */
+      readonly resume: WireResumeKind | undefined;
+      /** Typed resume extension: sent unasked to a subscription that fell behind. */
+      readonly resync: boolean;
     }
   | { readonly type: "subscribed"; readonly sessionId: string; readonly sinceSnapshotOrdinal: bigint }
   | { readonly type: "unsubscribed"; readonly sessionId: string }
@@ -39,6 +45,18 @@ export type WireServerFrame =
   | { readonly type: "error"; readonly code: string; readonly message: string; readonly sessionId: string; readonly detail: string }
   | { readonly type: "ping"; readonly nonce: string }
   | { readonly type: "pong"; readonly nonce: string };
+
+/** How a subscription was satisfied (`ResumeKind` of transport.proto). */
+export type WireResumeKind = "recovered" | "snapshot" | "reset";
+
+const RESUME_KINDS: Readonly<Record<string, WireResumeKind>> = {
+  RESUME_KIND_RECOVERED: "recovered",
+  RESUME_KIND_SNAPSHOT: "snapshot",
+  RESUME_KIND_RESET: "reset",
+  1: "recovered",
+  2: "snapshot",
+  3: "reset",
+};
 
 const FRAME_KEYS: ReadonlyArray<[WireServerFrame["type"], string]> = [
   ["hello", "hello"],
@@ -68,6 +86,9 @@ export function decodeServerFrame(text: string): WireServerFrame {
           sessionId: str(f, "sessionId", "session_id"),
           snapshotOrdinal: u64(f, "snapshotOrdinal", "snapshot_ordinal"),
           changedAfterOrdinal: u64(f, "changedAfterOrdinal", "changed_after_ordinal"),
+          epoch: u64(f, "epoch", "epoch"),
+          resume: typeof f.resume === "string" || typeof f.resume === "number" ? RESUME_KINDS[f.resume] : undefined,
+          resync: f.resync === true,
           entities: arr(f.entities).map((e) => {
             const r = isRecord(e) ? e : {};
             return {
@@ -108,9 +129,15 @@ export function decodeServerFrame(text: string): WireServerFrame {
   throw new Error(`unknown server frame with keys ${Object.keys(root).join(", ") || "(none)"}`);
 }
 
-/** The JSON text of a `subscribe` client frame (0 is omitted, as protobuf JSON does). */
-export function subscribeFrame(sessionId: string, since: bigint): string {
-  return JSON.stringify({ subscribe: since > 0n ? { sessionId, sinceSnapshotOrdinal: since.toString() } : { sessionId } });
+/**
+ * The JSON text of a `subscribe` client frame (0 is omitted, as protobuf JSON
+ * does). `epoch` (an extension) is the timeline epoch of the state resumed
+ * from `since`; it is sent only with a resume point and only when known, so a
+ * reference server, which never sends one, never sees it.
+ */
+export function subscribeFrame(sessionId: string, since: bigint, epoch = 0n): string {
+  if (since === 0n) return JSON.stringify({ subscribe: { sessionId } });
+  return JSON.stringify({ subscribe: { sessionId, sinceSnapshotOrdinal: since.toString(), ...(epoch > 0n ? { epoch: epoch.toString() } : {}) } });
 }
 
 export function unsubscribeFrame(sessionId: string): string {
