@@ -2,6 +2,7 @@ import { MemoryHydrationStore } from "../store/memory/memory-store.js";
 import {
   hasErrorRecords,
   hasEventLog,
+  hasTimelineReplace,
   hasTimelineReset,
   isRegistryBound,
   type HydrationStore,
@@ -52,9 +53,10 @@ export interface HubOptions<S extends AppSchema> {
   /** Events read per page when rebuilding a timeline from the event log. Default 500. */
   readonly rebuildPageSize?: number;
   /**
-   * Sessions whose cursor and timeline the hub keeps in memory for the
-   * projections' views; the least recently used idle one is dropped beyond
-   * this and reloaded from the store when it is next touched. Default 1000.
+   * Sessions the hub keeps in memory (the session with its metadata, and
+   * the cursor and timeline the projections' views read); the least
+   * recently used idle one is dropped beyond this and reloaded from the store
+   * (its metadata factory run again) when it is next touched. Default 1000.
    */
   readonly maxCachedSessions?: number;
 }
@@ -64,6 +66,8 @@ interface SessionState {
   cursor: bigint;
   readonly timeline: TimelineState;
 }
+
+type StoreRead = "snapshot" | "cursor" | "session state" | "event log";
 
 /**
  * Routes commands to handlers, orders and applies the events they publish,
@@ -90,6 +94,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #maxSessionIdLength: number;
   readonly #rebuildPageSize: number;
   readonly #maxCachedSessions: number;
+  /** Commands in flight per session: their sessions are never evicted. */
+  readonly #activeSubmits = new Map<string, number>();
   #closed = false;
 
   constructor(options: HubOptions<S>) {
@@ -97,7 +103,12 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.store = options.store ?? new MemoryHydrationStore();
     if (isRegistryBound(this.store)) this.store.bindRegistry(this.registry);
     this.#bus = options.bus ?? new InProcessEventBus();
-    this.#sessions = new SessionTable(options.sessionMetadata);
+    this.#maxCachedSessions = Math.max(1, options.maxCachedSessions ?? 1000);
+    this.#sessions = new SessionTable({
+      factory: options.sessionMetadata,
+      maxSessions: this.#maxCachedSessions,
+      busy: (sessionId) => this.#busy(sessionId),
+    });
     this.#onError = options.onError ?? logError;
     this.#projections = new ProjectionRunner(this.registry, options.projectionErrorPolicy, (kind, event, error, record) => {
       this.#report(kind, event.sessionId, error, { ordinal: event.ordinal, eventName: event.name });
@@ -105,7 +116,6 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     });
     this.#maxSessionIdLength = options.maxSessionIdLength ?? DEFAULT_MAX_SESSION_ID_LENGTH;
     this.#rebuildPageSize = options.rebuildPageSize ?? 500;
-    this.#maxCachedSessions = Math.max(1, options.maxCachedSessions ?? 1000);
     if (options.fanout) this.#fanouts.add(options.fanout);
     this.#detachBus = this.#bus.consume((event) => this.#applyEvent(event));
   }
@@ -167,12 +177,17 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       throw new SessionstreamError("not_implemented", `not implemented: no handler is registered for command "${name}"`);
     }
     const message = coercePayload(schema, payload, `command "${name}"`);
-    const session = await this.#sessions.get(sessionId);
+    this.#activeSubmits.set(sessionId, (this.#activeSubmits.get(sessionId) ?? 0) + 1);
     try {
+      const session = await this.#sessions.get(sessionId);
       await handler({ name, sessionId, payload: message } as never, session, this.publisher(sessionId));
     } catch (err) {
       this.#report("handler", sessionId, err, { commandName: name });
       throw err;
+    } finally {
+      const left = this.#activeSubmits.get(sessionId)! - 1;
+      if (left === 0) this.#activeSubmits.delete(sessionId);
+      else this.#activeSubmits.set(sessionId, left);
     }
   }
 
@@ -194,52 +209,74 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   /** The current snapshot of a session's timeline (`changedAfter` for a delta). */
   async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
     validateSessionId(sessionId, this.#maxSessionIdLength);
-    return this.store.snapshot(sessionId, options);
+    return this.#read(sessionId, "snapshot", () => this.store.snapshot(sessionId, options));
   }
 
   /** The highest applied ordinal of a session (0n when it has no events). */
   async cursor(sessionId: string): Promise<bigint> {
     validateSessionId(sessionId, this.#maxSessionIdLength);
     const state = this.#states.get(sessionId);
-    return state ? (await state).cursor : this.store.cursor(sessionId);
+    return state ? (await state).cursor : this.#read(sessionId, "cursor", () => this.store.cursor(sessionId));
   }
 
   /**
-   * Wipes the session's timeline and replays its event log through the
-   * timeline projections. Needs a store with the event log and timeline
-   * reset capabilities. Ordered with event application: events published
-   * meanwhile wait. Resolves with the rebuilt snapshot.
+   * Replays the session's event log through the timeline projections into a
+   * fresh timeline and swaps it in atomically, bumping the timeline epoch.
+   * Until the swap, readers (snapshots, the transport) see the old timeline;
+   * a crash before it leaves the old timeline in the store, and if a
+   * projection fails (`fail` policy) nothing changes. Needs a store with the
+   * event log and timeline replace (or reset) capabilities. Ordered with event
+   * application: events published meanwhile wait. Resolves with the rebuilt
+   * snapshot.
    */
   async rebuildTimeline(sessionId: string): Promise<Snapshot> {
     this.#assertOpen();
     validateSessionId(sessionId, this.#maxSessionIdLength);
     const store = this.store;
-    if (!hasEventLog(store) || !hasTimelineReset(store)) {
+    if (!hasEventLog(store) || (!hasTimelineReplace(store) && !hasTimelineReset(store))) {
       throw new SessionstreamError(
         "capability_missing",
-        "rebuildTimeline needs a store with an event log and timeline reset (MemoryHydrationStore or SqliteHydrationStore)",
+        "rebuildTimeline needs a store with an event log and timeline replace (MemoryHydrationStore or SqliteHydrationStore)",
       );
     }
     await this.#queue.run(sessionId, async () => {
       const state = await this.#state(sessionId);
       const session = await this.#sessions.get(sessionId);
-      await store.resetTimeline(sessionId);
-      state.timeline.clear();
+      const rebuilt = new TimelineState(sessionId);
+      let replayed = 0n;
       for (let after = 0n; ; ) {
-        const page = await store.readEvents(sessionId, after, this.#rebuildPageSize);
+        const page = await this.#read(sessionId, "event log", () => store.readEvents(sessionId, after, this.#rebuildPageSize));
         if (page.length === 0) break;
         for (const stored of page) {
           const event = toEnvelope(stored);
-          state.timeline.ordinal = event.ordinal - 1n;
-          const entities = await this.#projections.projectTimeline(event, session, state.timeline, true);
-          await store.apply({ sessionId, ordinal: event.ordinal, entities });
-          state.timeline.apply(event.ordinal, entities);
-          after = event.ordinal;
+          rebuilt.ordinal = event.ordinal - 1n;
+          const entities = await this.#projections.projectTimeline(event, session, rebuilt, true);
+          rebuilt.apply(event.ordinal, entities);
+          after = replayed = event.ordinal;
         }
       }
-      state.timeline.ordinal = state.cursor;
+      rebuilt.ordinal = state.cursor;
+      try {
+        if (hasTimelineReplace(store)) {
+          await store.replaceTimeline(sessionId, { entities: rebuilt.entries(), timelineCursor: replayed });
+        } else {
+          // A store without the replace capability: the window between reset and
+          // apply is one call long, but not crash-safe.
+          await store.resetTimeline(sessionId);
+          await store.apply({ sessionId, ordinal: replayed, entities: rebuilt.entries() });
+        }
+      } catch (err) {
+        const error = new SessionstreamError(
+          "store_failed",
+          `store write failed while rebuilding the timeline of session "${sessionId}": ${messageOf(err)}`,
+          { cause: err },
+        );
+        this.#report("store", sessionId, error, {});
+        throw error;
+      }
+      state.timeline.replaceWith(rebuilt);
     });
-    return this.store.snapshot(sessionId);
+    return this.snapshot(sessionId);
   }
 
   /** Waits for queued events to be applied, then stops accepting new work. Does not close the store. */
@@ -342,7 +379,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       this.#states.set(sessionId, state);
       return state;
     }
-    state = this.store.snapshot(sessionId).then((snap) => {
+    state = this.#read(sessionId, "session state", () => this.store.snapshot(sessionId)).then((snap) => {
       const loaded = { cursor: snap.snapshotOrdinal, timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities) };
       if (this.#states.get(sessionId) === state) this.#resolvedStates.set(sessionId, loaded);
       return loaded;
@@ -371,7 +408,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     for (const sessionId of this.#states.keys()) {
       if (this.#states.size <= this.#maxCachedSessions) break;
       // A session with queued work keeps its state: its next event needs it.
-      if (sessionId !== keep && !this.#queue.busy(sessionId)) {
+      if (sessionId !== keep && !this.#busy(sessionId)) {
         this.#states.delete(sessionId);
         this.#resolvedStates.delete(sessionId);
       }
@@ -381,6 +418,31 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   /** Sessions whose state is cached in memory (for tests and stats). */
   cachedSessionCount(): number {
     return this.#states.size;
+  }
+
+  /** Sessions in the session table (at most `maxCachedSessions` plus busy ones; for tests and stats). */
+  sessionCount(): number {
+    return this.#sessions.size;
+  }
+
+  #busy(sessionId: string): boolean {
+    return this.#queue.busy(sessionId) || this.#activeSubmits.has(sessionId);
+  }
+
+  /** Runs a store read; any failure becomes `store_failed` (with the cause), reported to `onError`. */
+  async #read<T>(sessionId: string, what: StoreRead, read: () => Promise<T>): Promise<T> {
+    try {
+      return await read();
+    } catch (err) {
+      const error =
+        err instanceof SessionstreamError
+          ? err
+          : new SessionstreamError("store_failed", `store read failed (${what} of session "${sessionId}"): ${messageOf(err)}`, {
+              cause: err,
+            });
+      this.#report("store", sessionId, error, {});
+      throw error;
+    }
   }
 
   #report(

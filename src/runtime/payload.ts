@@ -1,33 +1,32 @@
 import { create, isMessage, type DescMessage, type Message } from "@bufbuild/protobuf";
 import { SessionstreamError } from "./errors.js";
+import { checkPayload } from "./payload-check.js";
 
 /**
  * Returns `payload` as a message of `schema`: a message of that exact type
- * passes through untouched (no clone), a plain init object is `create`d
- * (unknown keys rejected), anything else is a `payload_type_mismatch` whose
- * message names both types.
+ * passes through untouched (no clone), a plain init object is `create`d.
+ * Either is checked at every depth first: unknown fields, wrong scalar types
+ * and messages of the wrong type in message fields are a
+ * `payload_type_mismatch` naming the field path, so every store keeps
+ * exactly what the schema describes.
  */
 export function coercePayload(schema: DescMessage, payload: unknown, what: string): Message {
   if (isMessage(payload)) {
-    if (payload.$typeName === schema.typeName) return payload;
-    throw new SessionstreamError(
-      "payload_type_mismatch",
-      `${what} expects payload type ${schema.typeName}, got ${payload.$typeName}`,
-    );
-  }
-  if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    if (payload.$typeName !== schema.typeName) {
+      throw new SessionstreamError(
+        "payload_type_mismatch",
+        `${what} expects payload type ${schema.typeName}, got ${payload.$typeName}`,
+      );
+    }
+  } else if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
     throw new SessionstreamError(
       "payload_type_mismatch",
       `${what} expects payload type ${schema.typeName}, got ${payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload}`,
     );
   }
-  for (const key of Object.keys(payload)) {
-    if (!schema.fields.some((f) => f.localName === key) && !schema.oneofs.some((o) => o.localName === key)) {
-      throw new SessionstreamError(
-        "payload_type_mismatch",
-        `${what} expects payload type ${schema.typeName}, which has no field "${key}"`,
-      );
-    }
+  const problem = checkPayload(schema, payload);
+  if (problem !== undefined) {
+    throw new SessionstreamError("payload_type_mismatch", `${what} (payload type ${schema.typeName}): ${problem}`);
   }
-  return create(schema, payload as never);
+  return isMessage(payload) ? payload : create(schema, payload as never);
 }

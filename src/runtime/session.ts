@@ -34,41 +34,89 @@ export function validateSessionId(sessionId: unknown, maxLength = DEFAULT_MAX_SE
   }
 }
 
-/** Creates sessions on first reference, running the metadata factory once per session. */
+/** Options of {@link SessionTable}. */
+export interface SessionTableOptions<M> {
+  readonly factory?: SessionMetadataFactory<M> | undefined;
+  /** Sessions kept; beyond it the least recently used idle one is forgotten. Default: unbounded. */
+  readonly maxSessions?: number;
+  /** Whether a session has work in flight (it is never evicted then). */
+  readonly busy?: (sessionId: string) => boolean;
+}
+
+/**
+ * Creates sessions on first reference, running the metadata factory once per
+ * session while it stays in the table. The table is an LRU bounded by
+ * `maxSessions`, so memory does not grow with every session ever touched; a
+ * forgotten session is created afresh (metadata factory included) when it is
+ * referenced again.
+ */
 export class SessionTable<M> {
+  // Map order is recency order: the first key is the least recently used.
   readonly #sessions = new Map<string, Promise<Session<M>>>();
   readonly #ready = new Map<string, Session<M>>();
   readonly #factory: SessionMetadataFactory<M> | undefined;
+  readonly #max: number;
+  readonly #busy: (sessionId: string) => boolean;
 
-  constructor(factory?: SessionMetadataFactory<M>) {
-    this.#factory = factory;
+  constructor(options: SessionTableOptions<M> = {}) {
+    this.#factory = options.factory;
+    this.#max = Math.max(1, options.maxSessions ?? Number.POSITIVE_INFINITY);
+    this.#busy = options.busy ?? (() => false);
   }
 
   get(sessionId: string): Promise<Session<M>> {
     let session = this.#sessions.get(sessionId);
-    if (!session) {
-      session = this.#create(sessionId);
-      this.#sessions.set(sessionId, session);
-      // A failed factory must not poison the session forever: the next reference retries.
-      session.catch(() => this.#sessions.delete(sessionId));
+    if (session) {
+      this.#touch(sessionId, session);
+      return session;
     }
+    session = this.#create(sessionId);
+    this.#sessions.set(sessionId, session);
+    // A failed factory must not poison the session forever: the next reference retries.
+    session.catch(() => {
+      if (this.#sessions.get(sessionId) === session) this.#sessions.delete(sessionId);
+    });
+    this.#evict(sessionId);
     return session;
   }
 
   /** The session if it was already created (no await on the hot path). */
   peek(sessionId: string): Session<M> | undefined {
-    return this.#ready.get(sessionId);
+    const session = this.#ready.get(sessionId);
+    if (session && this.#sessions.size > 1) this.#touch(sessionId, this.#sessions.get(sessionId)!);
+    return session;
   }
 
-  /** Ids of the sessions referenced in this process. */
+  /** Ids of the sessions currently in the table. */
   ids(): string[] {
     return [...this.#sessions.keys()];
+  }
+
+  /** Sessions currently in the table. */
+  get size(): number {
+    return this.#sessions.size;
+  }
+
+  #touch(sessionId: string, session: Promise<Session<M>>): void {
+    this.#sessions.delete(sessionId);
+    this.#sessions.set(sessionId, session);
+  }
+
+  #evict(keep: string): void {
+    if (this.#sessions.size <= this.#max) return;
+    for (const sessionId of this.#sessions.keys()) {
+      if (this.#sessions.size <= this.#max) break;
+      if (sessionId === keep || this.#busy(sessionId) || !this.#ready.has(sessionId)) continue;
+      this.#sessions.delete(sessionId);
+      this.#ready.delete(sessionId);
+    }
   }
 
   async #create(sessionId: string): Promise<Session<M>> {
     const metadata = (this.#factory ? await this.#factory(sessionId) : undefined) as M;
     const session = { id: sessionId, metadata, createdAt: Date.now() };
-    this.#ready.set(sessionId, session);
+    // Evicted while the factory ran: hand it out, but do not keep it.
+    if (this.#sessions.has(sessionId)) this.#ready.set(sessionId, session);
     return session;
   }
 }

@@ -96,6 +96,19 @@ export class TimelineState implements TimelineView {
     if (ordinal > this.ordinal) this.ordinal = ordinal;
   }
 
+  /** Every entity, tombstones included, in snapshot order. */
+  entries(): TimelineEntity[] {
+    const out: TimelineEntity[] = [];
+    for (const ofKind of this.#byKind.values()) for (const e of ofKind.values()) out.push(e);
+    return out.sort(compareEntities);
+  }
+
+  /** Takes over the entities and ordinal of `other` (a rebuilt timeline); views of this one stay valid. */
+  replaceWith(other: TimelineState): void {
+    this.clear(other.ordinal);
+    for (const e of other.entries()) this.#set(e);
+  }
+
   /** Removes every entity (timeline reset). */
   clear(ordinal = 0n): void {
     this.#byKind.clear();

@@ -59,6 +59,25 @@ export interface TimelineResetStore {
   timelineEpoch(sessionId: string): Promise<bigint>;
 }
 
+/** A session's whole timeline as a rebuild produced it, for {@link TimelineReplaceStore}. */
+export interface ReplacementTimeline {
+  /** Every entity, tombstones included (delta snapshots still report removals). */
+  readonly entities: readonly TimelineEntity[];
+  /** The last event the rebuild replayed: the new timeline projection cursor. */
+  readonly timelineCursor: bigint;
+}
+
+/**
+ * Capability: the store can swap a session's whole timeline in one atomic
+ * write and bump its epoch. `rebuildTimeline` uses it so that a reader, or a
+ * store reopened after a crash, sees the old or the rebuilt timeline, never a
+ * partly replayed one.
+ */
+export interface TimelineReplaceStore {
+  /** Replaces the timeline and timeline cursor and bumps the epoch, atomically; resolves with the new epoch. */
+  replaceTimeline(sessionId: string, timeline: ReplacementTimeline): Promise<bigint>;
+}
+
 /** A recorded runtime error (the dead-letter table). */
 export interface ErrorRecord {
   readonly sessionId: string;
@@ -94,6 +113,9 @@ export function hasProjectionCursor(store: HydrationStore): store is HydrationSt
 }
 export function hasTimelineReset(store: HydrationStore): store is HydrationStore & TimelineResetStore {
   return typeof (store as Partial<TimelineResetStore>).resetTimeline === "function";
+}
+export function hasTimelineReplace(store: HydrationStore): store is HydrationStore & TimelineReplaceStore {
+  return typeof (store as Partial<TimelineReplaceStore>).replaceTimeline === "function";
 }
 export function hasErrorRecords(store: HydrationStore): store is HydrationStore & ErrorRecordStore {
   return typeof (store as Partial<ErrorRecordStore>).recordError === "function";

@@ -6,8 +6,10 @@ import type {
   EventLogStore,
   HydrationStore,
   ProjectionCursorStore,
+  ReplacementTimeline,
   SessionListStore,
   StoredEvent,
+  TimelineReplaceStore,
   TimelineResetStore,
 } from "../hydration-store.js";
 
@@ -32,7 +34,14 @@ interface SessionData {
  * every optional capability so tests exercise the same paths as SQLite.
  */
 export class MemoryHydrationStore
-  implements HydrationStore, EventLogStore, ProjectionCursorStore, TimelineResetStore, ErrorRecordStore, SessionListStore
+  implements
+    HydrationStore,
+    EventLogStore,
+    ProjectionCursorStore,
+    TimelineResetStore,
+    TimelineReplaceStore,
+    ErrorRecordStore,
+    SessionListStore
 {
   readonly #sessions = new Map<string, SessionData>();
   readonly #errors: ErrorRecord[] = [];
@@ -84,6 +93,13 @@ export class MemoryHydrationStore
     s.timeline.clear();
     s.timelineCursor = 0n;
     s.epoch += 1n;
+  }
+
+  async replaceTimeline(sessionId: string, timeline: ReplacementTimeline): Promise<bigint> {
+    const s = this.#session(sessionId);
+    s.timeline.replaceWith(new TimelineState(sessionId, s.cursor, timeline.entities));
+    s.timelineCursor = timeline.timelineCursor;
+    return (s.epoch += 1n);
   }
 
   async timelineEpoch(sessionId: string): Promise<bigint> {

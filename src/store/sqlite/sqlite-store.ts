@@ -12,9 +12,11 @@ import type {
   EventLogStore,
   HydrationStore,
   ProjectionCursorStore,
+  ReplacementTimeline,
   SessionListStore,
   RegistryBoundStore,
   StoredEvent,
+  TimelineReplaceStore,
   TimelineResetStore,
 } from "../hydration-store.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
@@ -69,6 +71,7 @@ export class SqliteHydrationStore
     EventLogStore,
     ProjectionCursorStore,
     TimelineResetStore,
+    TimelineReplaceStore,
     ErrorRecordStore,
     SessionListStore,
     RegistryBoundStore
@@ -82,6 +85,7 @@ export class SqliteHydrationStore
   readonly #applyTx: (batch: ApplyBatch) => void;
   readonly #snapshotTx: (sessionId: string, after: bigint) => { cursor: bigint; epoch: bigint; rows: EntityRow[] };
   readonly #resetTx: (sessionId: string) => void;
+  readonly #replaceTx: (sessionId: string, timeline: ReplacementTimeline) => bigint;
 
   constructor(options: SqliteHydrationStoreOptions<any>) {
     this.path = options.path;
@@ -124,6 +128,16 @@ export class SqliteHydrationStore
     this.#resetTx = this.#db.transaction((sessionId: string) => {
       stmt.deleteEntities.run(sessionId);
       stmt.resetTimeline.run(sessionId);
+    });
+    // One transaction: a crash at any point leaves the old timeline or the new one.
+    this.#replaceTx = this.#db.transaction((sessionId: string, timeline: ReplacementTimeline) => {
+      stmt.deleteEntities.run(sessionId);
+      for (const e of timeline.entities) {
+        const enc = this.#codec.encodeBinary(e.payload);
+        stmt.upsertEntity.run(sessionId, e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, enc);
+      }
+      stmt.upsertTimelineCursor.run(sessionId, timeline.timelineCursor);
+      return (stmt.bumpEpoch.get(sessionId) as { epoch: bigint }).epoch;
     });
   }
 
@@ -179,6 +193,10 @@ export class SqliteHydrationStore
 
   async resetTimeline(sessionId: string): Promise<void> {
     this.#resetTx(sessionId);
+  }
+
+  async replaceTimeline(sessionId: string, timeline: ReplacementTimeline): Promise<bigint> {
+    return this.#replaceTx(sessionId, timeline);
   }
 
   async timelineEpoch(sessionId: string): Promise<bigint> {
@@ -285,6 +303,7 @@ function prepareStatements(db: Database.Database) {
     ),
     deleteEntities: db.prepare("DELETE FROM ss_entities WHERE session_id = ?"),
     resetTimeline: db.prepare("UPDATE ss_sessions SET timeline_cursor = 0, epoch = epoch + 1 WHERE session_id = ?"),
+    bumpEpoch: db.prepare("UPDATE ss_sessions SET epoch = epoch + 1 WHERE session_id = ? RETURNING epoch"),
     insertError: db.prepare(
       "INSERT INTO ss_errors (session_id, ordinal, event_name, kind, code, message, recorded_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
     ),

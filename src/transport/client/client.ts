@@ -148,6 +148,26 @@ export class SessionstreamClient {
       this.#report(new SessionstreamError("protocol_error", `unreadable server frame: ${(err as Error).message}`));
       return;
     }
+    try {
+      this.#dispatch(socket, frame);
+    } catch (err) {
+      // A payload that does not decode or a reducer that throws: reported, and the view it concerns
+      // goes to status `error` instead of waiting forever in `hydrating`. Nothing escapes to the socket.
+      const sessionId = "sessionId" in frame ? frame.sessionId : "";
+      const cause = err instanceof Error ? err.message : String(err);
+      const error = new SessionstreamError(
+        err instanceof SessionstreamError ? err.code : "internal",
+        `cannot handle the ${frame.type} frame${sessionId ? ` of session "${sessionId}"` : ""}: ${cause}` +
+          (frame.type === "snapshot" || frame.type === "uiEvent" ? " (check the payload decoder and the reducer)" : ""),
+        { cause: err },
+      );
+      this.#report(error);
+      const view = sessionId ? this.#views.get(sessionId) : undefined;
+      if (view && view.status !== "closed") view.fail({ code: error.code, message: error.message });
+    }
+  }
+
+  #dispatch(socket: WebSocketLike, frame: WireServerFrame): void {
     switch (frame.type) {
       case "hello":
         this.connectionId = frame.connectionId;

@@ -85,6 +85,8 @@ export class SessionView {
   /** Frames at or below this ordinal are already reflected (set by each snapshot). */
   #floor = 0n;
   #hasSnapshot = false;
+  /** A frame of this view could not be handled: later frames are ignored until it resubscribes. */
+  #failed = false;
   #state: SessionViewState;
   #changed = false;
   #notifyScheduled = false;
@@ -156,6 +158,7 @@ export class SessionView {
 
   /** @internal Applies a frame addressed to this session. */
   applyFrame(frame: WireServerFrame): void {
+    if (this.#failed) return;
     switch (frame.type) {
       case "snapshot":
         return this.#applySnapshot(frame);
@@ -171,8 +174,25 @@ export class SessionView {
     }
   }
 
+  /**
+   * @internal A frame of this view could not be handled (a payload that does
+   * not decode, a reducer that throws): status `error` with the reason, later
+   * frames ignored, and the next subscribe (on reconnect) starts from a full
+   * snapshot. The view never stays `hydrating` waiting for a frame it dropped.
+   */
+  fail(error: { readonly code: string; readonly message: string }): void {
+    if (this.#status === "closed") return;
+    this.#failed = true;
+    this.#hasSnapshot = false;
+    this.#error = error;
+    this.#status = "error";
+    this.#markChanged();
+  }
+
   /** @internal */
   setStatus(status: SessionStatus): void {
+    // A new subscribe starts over after a failed frame.
+    if (status === "hydrating" && this.#failed) this.#failed = false;
     if (this.#status === status) return;
     if (this.#status === "closed") return;
     this.#status = status;
@@ -185,15 +205,18 @@ export class SessionView {
   }
 
   #applySnapshot(frame: Extract<WireServerFrame, { type: "snapshot" }>): void {
+    // Every payload is decoded before anything changes: one that does not decode leaves the view as it was.
+    const decoded = frame.entities.map((e) => (e.tombstone ? undefined : this.#decode(e.payload)));
     const delta = frame.changedAfterOrdinal > 0n && this.#hasSnapshot;
     if (!delta) {
       for (const kind of this.#entities.keys()) this.#dirtyKinds.add(kind);
       this.#entities.clear();
     }
-    for (const e of frame.entities) {
-      if (e.tombstone) this.#delete(e.kind, e.id);
-      else this.#put({ kind: e.kind, id: e.id, createdOrdinal: e.createdOrdinal, lastEventOrdinal: e.lastEventOrdinal, ...this.#decode(e.payload) });
-    }
+    frame.entities.forEach((e, i) => {
+      const payload = decoded[i];
+      if (payload === undefined) this.#delete(e.kind, e.id);
+      else this.#put({ kind: e.kind, id: e.id, createdOrdinal: e.createdOrdinal, lastEventOrdinal: e.lastEventOrdinal, ...payload });
+    });
     this.#hasSnapshot = true;
     this.#snapshotOrdinal = frame.snapshotOrdinal;
     this.#ordinal = frame.snapshotOrdinal;

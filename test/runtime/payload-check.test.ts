@@ -1,0 +1,116 @@
+import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
+import {
+  DurationSchema,
+  FieldDescriptorProto_Type,
+  FieldDescriptorProtoSchema,
+  StringValueSchema,
+  TypeSchema,
+  ValueSchema,
+} from "@bufbuild/protobuf/wkt";
+import { describe, expect, test } from "vitest";
+import { Hub, SchemaRegistry, SessionstreamError, type HydrationStore } from "../../src/index.js";
+import { checkPayload } from "../../src/runtime/payload-check.js";
+import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
+
+async function rejection(p: Promise<unknown>): Promise<SessionstreamError> {
+  try {
+    await p;
+  } catch (err) {
+    return err as SessionstreamError;
+  }
+  throw new Error("expected a rejection");
+}
+
+function wktRegistry() {
+  return new SchemaRegistry()
+    .registerEvent("TypeDefined", TypeSchema)
+    .registerEvent("Note", StringValueSchema)
+    .registerTimelineEntity("Type", TypeSchema);
+}
+
+function wktHub(store?: HydrationStore) {
+  const hub = new Hub({ registry: wktRegistry(), ...(store ? { store } : {}), onError: () => {} });
+  hub.registerTimelineProjection((ev) =>
+    ev.name === "TypeDefined" ? [{ kind: "Type", id: (ev.payload as { name: string }).name, payload: ev.payload }] : [],
+  );
+  return hub;
+}
+
+describe("payloads are validated at every depth", () => {
+  test("an unknown nested field is rejected with its path, and nothing is applied", async () => {
+    const hub = wktHub();
+    const err = await rejection(
+      hub.publisher("s").publish("TypeDefined", { name: "t", sourceContext: { fileName: "f", bogus: 1 } } as never),
+    );
+    expect(err).toBeInstanceOf(SessionstreamError);
+    expect(err.code).toBe("payload_type_mismatch");
+    expect(err.message).toBe(
+      'event "TypeDefined" (payload type google.protobuf.Type): field sourceContext.bogus: no such field in google.protobuf.SourceContext',
+    );
+    expect(await hub.cursor("s")).toBe(0n);
+  });
+
+  test("a wrong scalar type is rejected, in an init object and in a created message", async () => {
+    const hub = wktHub();
+    const fromInit = await rejection(hub.publisher("s").publish("Note", { value: 123 } as never));
+    expect(fromInit.code).toBe("payload_type_mismatch");
+    expect(fromInit.message).toContain("field value: expected a string, got number 123");
+    const fromMessage = await rejection(hub.publisher("s").publish("Note", create(StringValueSchema, { value: 123 as never })));
+    expect(fromMessage.code).toBe("payload_type_mismatch");
+    expect(await hub.cursor("s")).toBe(0n);
+  });
+
+  test("a message of another type in a message field is rejected, not replaced by an empty one", async () => {
+    const hub = wktHub();
+    const err = await rejection(
+      hub.publisher("s").publish("TypeDefined", { name: "t", sourceContext: create(DurationSchema, { seconds: 5n }) } as never),
+    );
+    expect(err.code).toBe("payload_type_mismatch");
+    expect(err.message).toContain(
+      "field sourceContext: expected a google.protobuf.SourceContext message, got a google.protobuf.Duration message",
+    );
+  });
+
+  test("list items, enums, oneofs and 64-bit fields are checked with their paths", () => {
+    expect(checkPayload(TypeSchema, { fields: [{ name: "a" }, { name: 7 }] })).toBe("field fields[1].name: expected a string, got number 7");
+    expect(checkPayload(TypeSchema, { syntax: "proto3" })).toBe(
+      'field syntax: expected a google.protobuf.Syntax value (an integer), got the string "proto3"',
+    );
+    // proto2 enums are closed: unknown numbers are rejected
+    expect(checkPayload(FieldDescriptorProtoSchema, { type: 99 })).toBe(
+      "field type: 99 is not a value of the closed enum google.protobuf.FieldDescriptorProto.Type",
+    );
+    expect(checkPayload(FieldDescriptorProtoSchema, { type: FieldDescriptorProto_Type.STRING })).toBeUndefined();
+    expect(checkPayload(ValueSchema, { kind: { case: "stringValue", value: 1 } })).toBe(
+      "field kind.value: expected a string, got number 1",
+    );
+    expect(checkPayload(ValueSchema, { kind: { case: "nope", value: 1 } })).toContain('the string "nope" is not a case of oneof kind');
+    expect(checkPayload(DurationSchema, { seconds: 5 })).toBe("field seconds: expected an int64 (a bigint), got number 5");
+    expect(checkPayload(DurationSchema, { seconds: 2n ** 63n })).toBe(`field seconds: ${2n ** 63n} is out of range for an int64`);
+    expect(checkPayload(ValueSchema, { kind: { case: "structValue", value: { fields: { a: { kind: { case: "boolValue", value: "yes" } } } } } })).toBe(
+      'field kind.value.fields["a"].kind.value: expected a boolean, got the string "yes"',
+    );
+    expect(checkPayload(TypeSchema, { name: "t", fields: [{ name: "a", number: 1 }], sourceContext: { fileName: "f" } })).toBeUndefined();
+  });
+
+  test("projection outputs are checked too: a bad entity payload fails the publish", async () => {
+    const hub = new Hub({ registry: wktRegistry(), onError: () => {} });
+    hub.registerTimelineProjection(() => [{ kind: "Type", id: "x", payload: { name: "x", sourceContext: { bogus: true } } as never }]);
+    const err = await rejection(hub.publisher("s").publish("TypeDefined", { name: "x" }));
+    expect(err.message).toContain("sourceContext.bogus");
+    expect(await hub.cursor("s")).toBe(0n);
+  });
+
+  test("the memory and SQLite stores keep the same payload", async () => {
+    const payload = { name: "t", fields: [{ name: "a", number: 3 }], sourceContext: { fileName: "f.proto" } };
+    const snaps = [];
+    for (const store of [undefined, new SqliteHydrationStore({ path: ":memory:" })]) {
+      const hub = wktHub(store);
+      await hub.publisher("s").publish("TypeDefined", payload);
+      snaps.push((await hub.snapshot("s")).entities[0]!.payload);
+    }
+    const [memory, sqlite] = snaps.map((p) => fromBinary(TypeSchema, toBinary(TypeSchema, p as never)));
+    expect(memory).toEqual(sqlite);
+    expect(snaps[0]).toEqual(snaps[1]);
+  });
+});
