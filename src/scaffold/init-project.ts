@@ -31,6 +31,8 @@ export interface InitResult {
   /** Files written, relative to `dir`, sorted. */
   readonly files: readonly string[];
   readonly sessionstreamDependency: string;
+  /** Things to fix before the app runs (e.g. a local checkout that is not built). */
+  readonly notes: readonly string[];
 }
 
 /**
@@ -76,7 +78,21 @@ export function initProject(options: InitOptions): InitResult {
     if (target !== file) renameSync(file, target);
     files.push(relative(dir, target));
   }
-  return { dir, name, files: files.sort(), sessionstreamDependency: dependency };
+  const notes: string[] = [];
+  if (dependency.startsWith("file:")) {
+    const checkout = dependency.slice("file:".length);
+    // npm 11 asks about the `prepare` script of a non-registry dependency on every install.
+    // Declined on purpose: the checkout builds itself (`npm ci` there), and an app install
+    // should not rebuild another repository.
+    const pkgFile = join(dir, "package.json");
+    const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { allowScripts?: Record<string, boolean> };
+    pkg.allowScripts = { ...pkg.allowScripts, sessionstream: false };
+    writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
+    if (!existsSync(join(checkout, "dist", "cli", "main.js"))) {
+      notes.push(`${checkout} is not built (no dist/): run \`npm ci\` (or \`npm run build\`) there before \`npm install\` here`);
+    }
+  }
+  return { dir, name, files: files.sort(), sessionstreamDependency: dependency, notes };
 }
 
 function sessionstreamDependency(spec: string | undefined, version: string): string {

@@ -32,8 +32,34 @@ describe("initProject", () => {
     expect(pkg.name).toBe("my-chat");
     expect(pkg.dependencies.sessionstream).toBe(`file:${repo}`);
     expect(pkg.allowScripts["better-sqlite3"]).toBe(true);
+    // npm 11 would warn about the checkout's `prepare` script on every install: it is declined explicitly.
+    expect(pkg.allowScripts["sessionstream"]).toBe(false);
     expect(readFileSync(join(dir, "proto/chat/v1/chat.proto"), "utf8")).toContain('import "sessionstream/v1/options.proto";');
-    expect(initSummary(result, root)).toContain("npm install\n  npx sessionstream gen\n  npx sessionstream dev");
+    const summary = initSummary(result, root);
+    expect(summary).toContain("npm install\n  npx sessionstream dev");
+    expect(summary.split("\n")[0]).toBe(`Created my-chat in My Chat (${result.files.length} files, sessionstream file:${repo}).`);
+  });
+
+  test("the summary names the folder once, or not at all when it is the name", () => {
+    const dir = join(root, "my-chat");
+    const result = initProject({ dir });
+    const head = (cwd: string) => initSummary(result, cwd).split("\n")[0];
+    expect(head(root)).toBe(`Created my-chat (${result.files.length} files, sessionstream ${result.sessionstreamDependency}).`);
+    expect(head(dir)).toBe(`Created my-chat in this folder (${result.files.length} files, sessionstream ${result.sessionstreamDependency}).`);
+    expect(head(join(root, ".."))).toMatch(/^Created my-chat in ss-init-\w+\/my-chat \(/);
+    expect(initSummary(result, dir)).not.toContain("cd ");
+    // A registry dependency runs no install script: no allowScripts entry for it.
+    expect(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).allowScripts).not.toHaveProperty("sessionstream");
+  });
+
+  test("warns when the local checkout is not built", () => {
+    const checkout = join(root, "unbuilt-checkout");
+    mkdirSync(checkout);
+    writeFileSync(join(checkout, "package.json"), JSON.stringify({ name: "sessionstream", version: "0.0.0" }));
+    const result = initProject({ dir: join(root, "with-unbuilt"), sessionstream: checkout });
+    expect(result.notes).toEqual([`${checkout} is not built (no dist/): run \`npm ci\` (or \`npm run build\`) there before \`npm install\` here`]);
+    expect(initSummary(result, root)).toContain(`warning: ${checkout} is not built`);
+    expect(initProject({ dir: join(root, "with-built"), sessionstream: repo }).notes).toEqual([]);
   });
 
   test("defaults the dependency to this package's version and honours --name", () => {

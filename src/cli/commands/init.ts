@@ -6,16 +6,17 @@ import { failWith } from "../report.js";
 /** The text printed after a successful `init`. */
 export function initSummary(result: InitResult, cwd = process.cwd()): string {
   const where = relative(cwd, result.dir) || ".";
+  const place = where === "." ? " in this folder" : where === result.name ? "" : ` in ${where}`;
   return [
-    `Created ${result.name} in ${where} (${result.files.length} files, sessionstream ${result.sessionstreamDependency}).`,
+    `Created ${result.name}${place} (${result.files.length} files, sessionstream ${result.sessionstreamDependency}).`,
     "",
     "Next steps:",
     ...(where === "." ? [] : [`  cd ${where}`]),
     "  npm install",
-    "  npx sessionstream gen",
-    "  npx sessionstream dev",
+    "  npx sessionstream dev      # runs gen first, then serves the app and the inspector",
     "",
     "Then open the printed URL, send a prompt, and reload mid-stream: the conversation survives.",
+    ...result.notes.map((note) => `\nwarning: ${note}`),
   ].join("\n");
 }
 

@@ -3,9 +3,10 @@
 // `sessionstream dev` serves the client library under /__sessionstream/dist/.
 import { createSessionstreamClient } from "/__sessionstream/dist/transport/client/index.js";
 
-// The session lives in the URL, so a reload (or a second tab) shows the same conversation.
+// The session lives in the URL, so a reload (or a second tab) shows the same conversation;
+// changing the hash (a link, the address bar, back/forward) switches to that session.
 if (location.hash.length < 2) location.hash = `chat-${Math.random().toString(36).slice(2, 10)}`;
-const sessionId = decodeURIComponent(location.hash.slice(1));
+let sessionId = decodeURIComponent(location.hash.slice(1));
 
 const client = createSessionstreamClient({ url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws` });
 
@@ -31,7 +32,8 @@ function reduce(draft, event) {
   }
 }
 
-const view = client.subscribe(sessionId, { reduce });
+let view = client.subscribe(sessionId, { reduce });
+let stopRendering = () => {};
 const list = document.getElementById("messages");
 const status = document.getElementById("status");
 
@@ -59,8 +61,22 @@ function render() {
     }),
   );
 }
-view.subscribe(render);
-render();
+function show(next) {
+  stopRendering();
+  if (view.sessionId !== next) view.close();
+  sessionId = next;
+  view = client.subscribe(sessionId, { reduce });
+  document.body.dataset.session = sessionId;
+  stopRendering = view.subscribe(render);
+  render();
+}
+show(sessionId);
+
+window.addEventListener("hashchange", () => {
+  if (location.hash.length < 2) location.hash = `chat-${Math.random().toString(36).slice(2, 10)}`;
+  const next = decodeURIComponent(location.hash.slice(1));
+  if (next !== sessionId) show(next);
+});
 
 document.getElementById("ask").addEventListener("submit", async (e) => {
   e.preventDefault();
