@@ -62,6 +62,7 @@ export {
 } from "./store/hydration-store.js";
 export { MemoryHydrationStore, type MemoryHydrationStoreOptions } from "./store/memory/memory-store.js";
 export type {
+  AnyAppSchema,
   CaseResult,
   CommandHandlerMap,
   DeclaredEntity,

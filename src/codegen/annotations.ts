@@ -60,21 +60,37 @@ export interface FileModel {
 
 /** One annotation problem, with where it is and how to fix it. */
 export interface AnnotationDiagnostic extends SourcePosition {
+  /** The problem and the fix; names {@link related} as `file:line:col` when set. */
   readonly message: string;
+  /** The other place involved (the first definition of a duplicate name), which {@link formatDiagnostic} maps like `file`. */
+  readonly related?: SourcePosition;
 }
 
 /** Thrown for invalid annotations; the message lists `file:line:col: problem`. Code `invalid_argument`. */
 export class AnnotationError extends SessionstreamError {
   readonly diagnostics: readonly AnnotationDiagnostic[];
   constructor(diagnostics: readonly AnnotationDiagnostic[]) {
-    super("invalid_argument", diagnostics.map(formatDiagnostic).join("\n"));
+    super("invalid_argument", diagnostics.map((d) => formatDiagnostic(d)).join("\n"));
     this.diagnostics = diagnostics;
   }
 }
 
-/** `file:line:col: message`. */
-export function formatDiagnostic(d: AnnotationDiagnostic): string {
-  return `${d.file}:${d.line}:${d.column}: ${d.message}`;
+/** `file:line:col`. */
+export function formatPosition(p: SourcePosition): string {
+  return `${p.file}:${p.line}:${p.column}`;
+}
+
+/**
+ * `file:line:col: message`. `displayFile` maps proto paths to how the caller
+ * shows files (e.g. relative to the project); it applies to the related
+ * location in the message too, so both places read the same way.
+ */
+export function formatDiagnostic(d: AnnotationDiagnostic, displayFile: (protoPath: string) => string = (f) => f): string {
+  let message = d.message;
+  if (d.related) {
+    message = message.split(formatPosition(d.related)).join(formatPosition({ ...d.related, file: displayFile(d.related.file) }));
+  }
+  return `${formatPosition({ ...d, file: displayFile(d.file) })}: ${message}`;
 }
 
 /** True when the file has at least one sessionstream annotation. */
@@ -201,7 +217,8 @@ function checkUnique(items: ReadonlyArray<{ name: string; at: SourcePosition }>,
     }
     diagnostics.push({
       ...item.at,
-      message: `duplicate ${label} name "${item.name}" (first defined at ${prev.file}:${prev.line}:${prev.column}); give one of them a different name`,
+      message: `duplicate ${label} name "${item.name}" (first defined at ${formatPosition(prev)}); give one of them a different name`,
+      related: prev,
     });
   }
 }

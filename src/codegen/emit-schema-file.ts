@@ -1,8 +1,10 @@
 // Emits the regenerated `<file>_sessionstream.ts` of one annotated proto file:
-// name constants, the typed app schema, register<Stem>Schemas, handler map
-// types and the projection dispatchers.
+// name constants, the file's schema, register<Stem>Schemas, handler map types
+// and the projection dispatchers. Handlers and case maps are typed against the
+// app-level `AppSchema` (emit-app-file.ts), so they see every file's names.
 import type { GeneratedFile, ImportSymbol, Schema } from "@bufbuild/protoplugin";
 import type { FileModel } from "./annotations.js";
+import { APP_IMPORT } from "./emit-app-file.js";
 import { camelCase, fileStem, generatedFileName, propertyKey } from "./names.js";
 
 /** Options of the emitter (from the plugin options). */
@@ -19,6 +21,8 @@ export function emitSchemaFile(schema: Schema<object>, model: FileModel, options
   const proto = `${model.file.name}.proto`;
   const rt = (name: string, typeOnly = true) => f.import(name, options.runtimeImport, typeOnly);
   const appSchema = `${stem}Schema`;
+  // The app-level schema (every annotated file of the run): what handlers and case maps are typed against.
+  const app = () => f.import("AppSchema", APP_IMPORT, true);
 
   // Name constants: one object per family, so `ChatCommandNames.ChatStartInference` is a literal type.
   const constants: Array<[string, string, readonly string[]]> = [
@@ -37,8 +41,8 @@ export function emitSchemaFile(schema: Schema<object>, model: FileModel, options
   }
 
   // The app schema: logical name -> message schema, per family.
-  f.print(f.jsDoc(`The app schema of ${proto}: each logical name mapped to its message schema, per family.\n` +
-    `A registry from {@link register${stem}Schemas} carries it, so a \`Hub\` built on it type-checks names and payloads.`));
+  f.print(f.jsDoc(`The schema of ${proto}: each logical name mapped to its message schema, per family.\n` +
+    `A registry from {@link register${stem}Schemas} carries it; the app-level \`AppSchema\` joins every file's.`));
   f.print(f.export("interface", appSchema), " {");
   const family = (key: string, entries: ReadonlyArray<{ name: string; schema: ImportSymbol; typeName: string }>) => {
     if (entries.length === 0) return f.print("  ", key, ": {};");
@@ -57,18 +61,19 @@ export function emitSchemaFile(schema: Schema<object>, model: FileModel, options
   f.print();
 
   emitRegistration(f, model, stem, proto, rt);
-  if (model.commands.length) emitHandlers(f, model, stem, proto, rt);
+  if (model.commands.length) emitHandlers(f, model, stem, proto, rt, app);
   if (model.entities.length) emitEntityHelpers(f, model, stem, proto, rt);
-  if (model.events.length) emitProjections(f, model, stem, proto, rt);
+  if (model.events.length) emitProjections(f, model, stem, proto, rt, app);
 }
 
 type RuntimeImport = (name: string, typeOnly?: boolean) => ImportSymbol;
+type AppImport = () => ImportSymbol;
 
 function emitRegistration(f: GeneratedFile, model: FileModel, stem: string, proto: string, rt: RuntimeImport): void {
   const reg = rt("SchemaRegistry", false);
   f.print(f.jsDoc(`Registers every logical name of ${proto} on \`registry\`; returns it with the names in its type.\n` +
     `Chain the register functions of several proto files to build one app: \`registerBSchemas(registerASchemas(new SchemaRegistry()))\`.`));
-  f.print(f.export("function", `register${stem}Schemas`), "<S extends ", rt("AppSchema"), ">(registry: ", reg, "<S>): ", reg,
+  f.print(f.export("function", `register${stem}Schemas`), "<S extends ", rt("AnyAppSchema"), ">(registry: ", reg, "<S>): ", reg,
     "<", rt("MergeAppSchemas"), "<S, ", stem, "Schema>> {");
   f.print("  return (registry");
   for (const c of model.commands) f.print("    .registerCommand(", f.string(c.name), ", ", f.importSchema(c.message), ")");
@@ -86,18 +91,18 @@ function emitRegistration(f: GeneratedFile, model: FileModel, stem: string, prot
   f.print();
 }
 
-function emitHandlers(f: GeneratedFile, model: FileModel, stem: string, proto: string, rt: RuntimeImport): void {
-  f.print(f.jsDoc(`The handler of command \`N\` of ${proto}: it publishes events and never returns UI state.`));
+function emitHandlers(f: GeneratedFile, model: FileModel, stem: string, proto: string, rt: RuntimeImport, app: AppImport): void {
+  f.print(f.jsDoc(`The handler of command \`N\` of ${proto}: it may publish any event of the app and never returns UI state.`));
   f.print(f.export("type", `${stem}CommandHandler`), "<N extends ", rt("NamesOf"), "<", stem, "Schema[\"commands\"]>> = ",
-    rt("CommandHandler"), "<", stem, "Schema, N>;");
+    rt("CommandHandler"), "<", app(), ", N>;");
   f.print();
   f.print(f.jsDoc(`One handler per command of ${proto}; leaving one out is a compile error.`));
-  f.print(f.export("type", `${stem}CommandHandlers`), " = ", rt("CommandHandlerMap"), "<", stem, "Schema, ", rt("NamesOf"),
+  f.print(f.export("type", `${stem}CommandHandlers`), " = ", rt("CommandHandlerMap"), "<", app(), ", ", rt("NamesOf"),
     "<", stem, "Schema[\"commands\"]>>;");
   f.print();
   const hub = rt("Hub");
-  f.print(f.jsDoc(`Registers the handlers of every command of ${proto} on \`hub\`.`));
-  f.print(f.export("function", `register${stem}Handlers`), "<S extends ", stem, "Schema>(hub: ", hub, "<S>, handlers: ", stem,
+  f.print(f.jsDoc(`Registers the handlers of every command of ${proto} on \`hub\` (a hub of the whole app: they may publish any of its events).`));
+  f.print(f.export("function", `register${stem}Handlers`), "<S extends ", app(), ">(hub: ", hub, "<S>, handlers: ", stem,
     "CommandHandlers): ", hub, "<S> {");
   // The hub's S contains this file's schema; the casts only widen the handler's publisher to S.
   for (const c of model.commands) {
@@ -124,7 +129,7 @@ function emitEntityHelpers(f: GeneratedFile, model: FileModel, stem: string, pro
   f.print();
 }
 
-function emitProjections(f: GeneratedFile, model: FileModel, stem: string, proto: string, rt: RuntimeImport): void {
+function emitProjections(f: GeneratedFile, model: FileModel, stem: string, proto: string, rt: RuntimeImport, app: AppImport): void {
   const emits = (label: string, suffix: string, pick: (e: FileModel["events"][number]) => readonly string[]) => {
     f.print(f.jsDoc(`The ${label} each event of ${proto} may emit, from its annotation (\`never\`: none).`));
     f.print(f.export("interface", `${stem}${suffix}`), " {");
@@ -145,13 +150,13 @@ function emitProjections(f: GeneratedFile, model: FileModel, stem: string, proto
   for (const fam of families) {
     f.print(f.jsDoc(`The ${fam.kind === "UI" ? "UI" : "timeline"} projection of ${proto} as a case map: one entry per event ` +
       `(a missing one is a compile error; \`null\` ignores the event), each returning only the ${fam.what} its annotation declares.`));
-    f.print(f.export("type", `${stem}${fam.cases}`), " = ", rt(fam.cases), "<", stem, "Schema, ", stem, fam.emits, ">;");
+    f.print(f.export("type", `${stem}${fam.cases}`), " = ", rt(fam.cases), "<", app(), ", ", stem, fam.emits, ">;");
     f.print();
   }
   for (const fam of families) {
     f.print(f.jsDoc(`Turns the case map into a projection for \`hub.register${fam.kind}Projection\`.\n` +
       `Events of other proto files (in a hub of several) yield nothing here.`));
-    f.print(f.export("function", fam.fn), "<S extends ", stem, "Schema = ", stem, "Schema>(cases: ", stem, fam.cases, "): ",
+    f.print(f.export("function", fam.fn), "<S extends ", app(), " = ", app(), ">(cases: ", stem, fam.cases, "): ",
       rt(fam.projection), "<S> {");
     f.print("  return (event, session, view) => {");
     // S contains this file's events; narrowing needs the concrete union of this file.

@@ -11,7 +11,7 @@ import { AnnotationError, formatDiagnostic, type FileModel } from "./annotations
 import { compileProtos, ProtoCompileError, type CompiledProtos } from "./compile-protos.js";
 import { loadConfig, type ResolvedConfig } from "./config.js";
 import { annotatedModels, protocGenSessionstream, relativeSpecifier } from "./plugin.js";
-import { generatedFileName, stubPaths } from "./names.js";
+import { APP_FILE, generatedFileName, stubPaths } from "./names.js";
 import { stubFiles, type StubImports } from "./stub-templates.js";
 import { SessionstreamError } from "../runtime/errors.js";
 
@@ -77,7 +77,7 @@ export async function runGen(options: GenOptions = {}): Promise<GenResult> {
     models = annotatedModels(compiled.files, allFiles);
   } catch (err) {
     if (err instanceof AnnotationError) {
-      return failure(err.diagnostics.map((d) => formatDiagnostic({ ...d, file: displayProto(config, compiled, d.file) })));
+      return failure(err.diagnostics.map((d) => formatDiagnostic(d, (f) => displayProto(config, compiled, f))));
     }
     throw err;
   }
@@ -144,6 +144,7 @@ async function planStubs(
   const imports: StubImports = {
     runtime: "sessionstream",
     generated: (from, model) => relativeSpecifier(join(config.stubsDir, from), join(config.outDir, generatedFileName(model.file)), ext),
+    app: (from) => relativeSpecifier(join(config.stubsDir, from), join(config.outDir, APP_FILE), ext),
     stub: (from, to) => relativeSpecifier(join(config.stubsDir, from), join(config.stubsDir, to), ext),
     displayPath: (stub) => toDisplay(config, join(config.stubsDir, stub)),
   };

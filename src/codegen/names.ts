@@ -30,11 +30,44 @@ export function kebabCase(name: string): string {
   return words(name).join("-");
 }
 
-/** The stem of a proto file: `chat/v1/chat.proto` -> `Chat`; prefixes every generated identifier. */
-export function fileStem(file: DescFile): string {
+/** The plain stem of a proto file, from its base name: `chat/v1/chat.proto` -> `Chat`. */
+export function baseStem(file: DescFile): string {
   const base = file.name.split("/").pop() ?? file.name;
   return pascalCase(base);
 }
+
+/** The package-qualified stem: `chat/v2/chat.proto` in package `chat.v2` -> `ChatV2Chat`. */
+export function qualifiedStem(file: DescFile): string {
+  const pkg = file.proto.package;
+  return pascalCase(`${pkg === "" ? file.name.split("/").slice(0, -1).join("_") : pkg}_${baseStem(file)}`);
+}
+
+/**
+ * Stems chosen for the files of one run ({@link assignStems}); files not in
+ * it keep their plain stem. Keyed by descriptor, so runs never see each other's.
+ */
+const assignedStems = new WeakMap<DescFile, string>();
+
+/** Records the stem each file of a run uses (the plugin calls it once it resolved collisions). */
+export function assignStems(stems: ReadonlyMap<DescFile, string>): void {
+  for (const [file, stem] of stems) assignedStems.set(file, stem);
+}
+
+/**
+ * The stem of a proto file: `chat/v1/chat.proto` -> `Chat`; prefixes every
+ * generated identifier. When several annotated files share a base name, the
+ * first (by path) keeps it and the others are package-qualified
+ * (`ChatV2Chat`); see {@link assignStems}.
+ */
+export function fileStem(file: DescFile): string {
+  return assignedStems.get(file) ?? baseStem(file);
+}
+
+/** The app-level generated file (every annotated file together), relative to the output root. */
+export const APP_FILE = "app_sessionstream.ts";
+
+/** Stems the app-level file's identifiers use; a proto file with one of these stems is package-qualified. */
+export const RESERVED_STEMS: ReadonlySet<string> = new Set(["App"]);
 
 /** The generated file of a proto file, relative to the output root: `chat/v1/chat_sessionstream.ts`. */
 export function generatedFileName(file: DescFile): string {

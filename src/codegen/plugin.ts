@@ -4,9 +4,11 @@
 import type { Schema } from "@bufbuild/protoplugin";
 import { createEcmaScriptPlugin } from "./protoplugin.js";
 import { posix } from "node:path";
-import { AnnotationError, isAnnotated, readAnnotations, type FileModel } from "./annotations.js";
+import type { DescFile } from "@bufbuild/protobuf";
+import { AnnotationError, formatPosition, isAnnotated, readAnnotations, type AnnotationDiagnostic, type FileModel } from "./annotations.js";
+import { emitAppFile } from "./emit-app-file.js";
 import { emitSchemaFile } from "./emit-schema-file.js";
-import { fileStem, generatedFileName } from "./names.js";
+import { APP_FILE, assignStems, baseStem, generatedFileName, qualifiedStem, RESERVED_STEMS } from "./names.js";
 import { stubFiles, type StubImports } from "./stub-templates.js";
 
 /** The plugin's own options (beside protoplugin's standard ones such as `target` and `import_extension`). */
@@ -61,12 +63,14 @@ export const protocGenSessionstream = createEcmaScriptPlugin({
 function generateTs(schema: Schema<SessionstreamPluginOptions>): void {
   const models = annotatedModels(schema.files, schema.allFiles);
   for (const model of models) emitSchemaFile(schema, model, { runtimeImport: schema.options.runtimeImport });
+  if (models.length) emitAppFile(schema, models, { runtimeImport: schema.options.runtimeImport });
   const stubsDir = schema.options.stubs;
   if (stubsDir !== undefined && models.length) {
     const ext = schema.options.importExtension;
     const imports: StubImports = {
       runtime: schema.options.runtimeImport,
       generated: (from, model) => relativeSpecifier(`${stubsDir}/${from}`, generatedFileName(model.file), ext),
+      app: (from) => relativeSpecifier(`${stubsDir}/${from}`, APP_FILE, ext),
       stub: (from, to) => relativeSpecifier(`${stubsDir}/${from}`, `${stubsDir}/${to}`, ext),
       displayPath: (stub) => `${stubsDir}/${stub}`,
     };
@@ -78,27 +82,48 @@ function generateTs(schema: Schema<SessionstreamPluginOptions>): void {
 }
 
 /**
- * The annotated files among `files` (validated against `allFiles`), with
- * unique stems. Throws {@link AnnotationError} with `file:line:col` and the fix.
+ * The annotated files among `files` (validated against `allFiles`), each with
+ * a unique identifier stem: files sharing a base name (`chat/v1/chat.proto`,
+ * `chat/v2/chat.proto`) are told apart by package, the first by path keeping
+ * the plain stem (`Chat`, then `ChatV2Chat`); a file whose stem is reserved
+ * for the app-level file (`App`) is package-qualified too. Throws
+ * {@link AnnotationError} with `file:line:col` and the fix when names still
+ * collide.
  */
 export function annotatedModels(files: readonly Schema["files"][number][], allFiles: readonly Schema["files"][number][]): FileModel[] {
   const models = readAnnotations(files, allFiles).filter(isAnnotated);
+  const diagnostics: AnnotationDiagnostic[] = [];
+  const stems = new Map<DescFile, string>();
   const byStem = new Map<string, FileModel>();
-  for (const m of models) {
-    const stem = fileStem(m.file);
+  const byPath = [...models].sort((a, b) => (a.file.name < b.file.name ? -1 : a.file.name > b.file.name ? 1 : 0));
+  for (const m of byPath) {
+    const at = { file: `${m.file.name}.proto`, line: 1, column: 1 };
+    if (generatedFileName(m.file) === APP_FILE) {
+      diagnostics.push({
+        ...at,
+        message: `${m.file.name}.proto would generate ${APP_FILE}, the app-level file of every annotated proto; move it into a package folder (e.g. app/v1/app.proto)`,
+      });
+      continue;
+    }
+    let stem = baseStem(m.file);
+    if (byStem.has(stem) || RESERVED_STEMS.has(stem)) stem = qualifiedStem(m.file);
     const prev = byStem.get(stem);
     if (prev) {
-      throw new AnnotationError([
-        {
-          file: `${m.file.name}.proto`,
-          line: 1,
-          column: 1,
-          message: `${m.file.name}.proto and ${prev.file.name}.proto both generate identifiers prefixed "${stem}"; rename one of the files`,
-        },
-      ]);
+      const prevAt = { file: `${prev.file.name}.proto`, line: 1, column: 1 };
+      diagnostics.push({
+        ...at,
+        message:
+          `this file and ${formatPosition(prevAt)} both generate identifiers prefixed "${stem}" ` +
+          `(files sharing a base name are told apart by package, and these cannot be); rename one of the files`,
+        related: prevAt,
+      });
+      continue;
     }
     byStem.set(stem, m);
+    stems.set(m.file, stem);
   }
+  if (diagnostics.length) throw new AnnotationError(diagnostics);
+  assignStems(stems);
   return models;
 }
 

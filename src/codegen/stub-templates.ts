@@ -9,6 +9,8 @@ import { camelCase, fileStem, propertyKey, stubPaths } from "./names.js";
 export interface StubImports {
   /** Specifier of the generated `_sessionstream` file of `file`, from the stub at `fromStub`. */
   generated(fromStub: string, model: FileModel): string;
+  /** Specifier of the generated app-level file (`app_sessionstream`), from the stub at `fromStub`. */
+  app(fromStub: string): string;
   /** Specifier of another stub (`toStub`, relative to the stubs dir) from `fromStub`. */
   stub(fromStub: string, toStub: string): string;
   /** The runtime module. Default `sessionstream`. */
@@ -135,12 +137,13 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
   const lines: string[] = [
     `import { Hub, SchemaRegistry, type HubOptions, type HydrationStore, type UIFanout } from ${JSON.stringify(imports.runtime)};`,
   ];
+  lines.push(`import { createAppRegistry } from ${JSON.stringify(imports.app(path))};`);
   for (const m of models) {
     const stem = fileStem(m.file);
-    const names = [`register${stem}Schemas`];
+    const names: string[] = [];
     if (m.commands.length) names.push(`register${stem}Handlers`);
     if (m.events.length) names.push(`${camelCase(stem)}UIProjection`, `${camelCase(stem)}TimelineProjection`);
-    lines.push(`import { ${names.join(", ")} } from ${JSON.stringify(imports.generated(path, m))};`);
+    if (names.length) lines.push(`import { ${names.join(", ")} } from ${JSON.stringify(imports.generated(path, m))};`);
   }
   for (const m of models) {
     if (m.events.length) {
@@ -150,11 +153,10 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
     }
   }
   for (const m of models) for (const c of m.commands) lines.push(handlerImport(c.name, imports));
-  const registry = models.reduce((acc, m) => `register${fileStem(m.file)}Schemas(${acc})`, "new SchemaRegistry()");
   lines.push(
     ``,
-    `/** Every logical name of the app (commands, events, UI events, timeline entities). */`,
-    `export const registry = ${registry};`,
+    `/** Every logical name of the app (commands, events, UI events, timeline entities), from every proto file. */`,
+    `export const registry = createAppRegistry();`,
     ``,
     `/** What \`sessionstream dev\` and tests may pass to {@link createApp}. */`,
     `export interface AppOptions {`,

@@ -6,6 +6,12 @@ import type { Session } from "../runtime/session.js";
 import type { TimelineView } from "../runtime/timeline.js";
 
 /**
+ * The runtime's {@link AppSchema} under a second name, for generated files
+ * that export an `AppSchema` of their own (the app-level file).
+ */
+export type AnyAppSchema = AppSchema;
+
+/**
  * Two app schemas in one: what a registry holds after the generated
  * `register<File>Schemas(reg)` of several proto files ran on it.
  */
@@ -40,17 +46,19 @@ export type CaseResult<T> = readonly T[] | Promise<readonly T[]>;
  * `null` ignores the event explicitly.
  *
  * `Emits` maps each event name to the union of its declared UI event names
- * (`never` when it declares none).
+ * (`never` when it declares none). Its keys choose the cases: every event of
+ * `S`, or only the events of one proto file while `S` is the whole app (so a
+ * case may emit a UI event another file defines, with its payload typed).
  */
-export type UIProjectionCases<S extends AppSchema, Emits extends { [N in NamesOf<S["events"]>]: string }> = {
-  readonly [N in NamesOf<S["events"]>]:
+export type UIProjectionCases<S extends AppSchema, Emits extends { [N in keyof Emits]: string }> = {
+  readonly [N in Extract<keyof Emits, NamesOf<S["events"]>>]:
     | ((event: EventOf<S, N>, session: Session, view: TimelineView) => CaseResult<DeclaredUIEvent<S, Emits[N]>>)
     | null;
 };
 
 /** The timeline projection of an app as a case map; like {@link UIProjectionCases} for entity kinds. */
-export type TimelineProjectionCases<S extends AppSchema, Emits extends { [N in NamesOf<S["events"]>]: string }> = {
-  readonly [N in NamesOf<S["events"]>]:
+export type TimelineProjectionCases<S extends AppSchema, Emits extends { [N in keyof Emits]: string }> = {
+  readonly [N in Extract<keyof Emits, NamesOf<S["events"]>>]:
     | ((event: EventOf<S, N>, session: Session, view: TimelineView) => CaseResult<DeclaredEntity<S, Emits[N]>>)
     | null;
 };

@@ -21,6 +21,7 @@ describe("gen on the chat fixture", () => {
   it("reports every file it created", () => {
     expect(result.exitCode).toBe(0);
     expect(result.files.map((f) => `${f.status} ${f.kind} ${f.path}`)).toEqual([
+      "created generated src/gen/app_sessionstream.ts",
       "created generated src/gen/chat/v1/chat_pb.ts",
       "created generated src/gen/chat/v1/chat_sessionstream.ts",
       "created generated src/gen/chat/v1/usage_pb.ts",
