@@ -1,12 +1,13 @@
 import { Hub, SchemaRegistry, type HubOptions, type HydrationStore, type UIFanout } from "sessionstream";
-import { registerChatSchemas, registerChatHandlers, chatUIProjection, chatTimelineProjection } from "./gen/chat/v1/chat_sessionstream.js";
+import { createAppRegistry } from "./gen/app_sessionstream.js";
+import { registerChatHandlers, chatUIProjection, chatTimelineProjection } from "./gen/chat/v1/chat_sessionstream.js";
 import { chatUICases } from "./projections/chat-ui.js";
 import { chatTimelineCases } from "./projections/chat-timeline.js";
 import { chatStartInference } from "./handlers/chat-start-inference.js";
 import { chatStopInference } from "./handlers/chat-stop-inference.js";
 
-/** Every logical name of the app (commands, events, UI events, timeline entities). */
-export const registry = registerChatSchemas(new SchemaRegistry());
+/** Every logical name of the app (commands, events, UI events, timeline entities), from every proto file. */
+export const registry = createAppRegistry();
 
 /** What `sessionstream dev` and tests may pass to {@link createApp}. */
 export interface AppOptions {

@@ -1,8 +1,9 @@
 // A stand-in for a language model: streams a canned answer token by token.
 // Replace `answerTokens` and the loop body with a real model call.
-import type { ChatCommandHandler } from "./gen/chat/v1/chat_sessionstream.js";
+import type { AppEventPublisher } from "./gen/app_sessionstream.js";
 
-type Publisher = Parameters<ChatCommandHandler<"ChatStartInference">>[2];
+/** Publishes any event of the app (every proto file's), payloads type-checked. */
+type Publisher = AppEventPublisher;
 
 let tokenDelayMs = Number(process.env["CHAT_TOKEN_DELAY_MS"] ?? 60);
 const stopRequests = new Set<string>();
