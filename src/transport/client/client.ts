@@ -223,7 +223,8 @@ export class SessionstreamClient {
 
   #sendSubscribe(view: SessionView): void {
     view.setStatus("hydrating");
-    this.#socket?.send(subscribeFrame(view.sessionId, this.#options.deltaSnapshots === false ? 0n : view.resumeOrdinal()));
+    const since = this.#options.deltaSnapshots === false ? 0n : view.resumeOrdinal();
+    this.#socket?.send(subscribeFrame(view.sessionId, since, view.resumeEpoch()));
   }
 
   #unsubscribe(view: SessionView): void {

@@ -6,6 +6,7 @@ export {
   type ClientEntity,
   type ClientUIEvent,
   type PayloadDecoder,
+  type ResumeInfo,
   type SessionStatus,
   type SessionViewState,
   type SubscribeOptions,
@@ -14,5 +15,5 @@ export {
 } from "./session-view.js";
 export { submitCommand, randomKey, type FetchLike, type SubmitOptions, type SubmitResult } from "./submit.js";
 export { backoffDelay, type BackoffOptions } from "./backoff.js";
-export { decodeServerFrame, type AnyJson, type Json, type JsonRecord, type WireEntity, type WireServerFrame } from "./wire.js";
+export { decodeServerFrame, type AnyJson, type Json, type JsonRecord, type WireEntity, type WireResumeKind, type WireServerFrame } from "./wire.js";
 export { SessionstreamError, type SessionstreamErrorCode } from "../../runtime/errors.js";

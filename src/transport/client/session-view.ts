@@ -1,4 +1,4 @@
-import type { AnyJson, JsonRecord, WireServerFrame } from "./wire.js";
+import type { AnyJson, JsonRecord, WireResumeKind, WireServerFrame } from "./wire.js";
 
 /** Decodes `Any` payloads into typed messages (see `createPayloadDecoder` in "sessionstream"). */
 export interface PayloadDecoder {
@@ -25,6 +25,24 @@ export interface ClientUIEvent<P = unknown> {
   readonly payload: P;
 }
 
+/**
+ * How the last snapshot of a subscription was satisfied (typed resume):
+ * `recovered` (a delta: only entities changed after `from`, the rest kept),
+ * `snapshot` (a full snapshot replaced the state) or `reset` (the server's
+ * timeline epoch changed, e.g. after a timeline rebuild: the state was
+ * dropped and replaced by the full snapshot).
+ */
+export interface ResumeInfo {
+  readonly kind: WireResumeKind;
+  /** The ordinal the delta starts after (`recovered`); 0n for a full snapshot. */
+  readonly from: bigint;
+  readonly snapshotOrdinal: bigint;
+  /** The timeline epoch of the snapshot; 0n when the server does not tell (then `kind` is inferred: delta or not). */
+  readonly epoch: bigint;
+  /** Sent unasked because the subscription fell behind (a server with `slowConsumers: "resync"`). */
+  readonly resync: boolean;
+}
+
 /** Where a subscription is. */
 export type SessionStatus = "connecting" | "hydrating" | "live" | "error" | "closed";
 
@@ -40,6 +58,8 @@ export interface SessionViewState {
   readonly entities: ReadonlyMap<string, ReadonlyMap<string, ClientEntity>>;
   /** Set when `status` is `error` (e.g. `forbidden`). */
   readonly error?: { readonly code: string; readonly message: string };
+  /** How the last snapshot was satisfied (see {@link ResumeInfo}); absent before the first. */
+  readonly resume?: ResumeInfo;
 }
 
 /** The mutable timeline a {@link UIReducer} updates. */
@@ -85,6 +105,9 @@ export class SessionView {
   /** Frames at or below this ordinal are already reflected (set by each snapshot). */
   #floor = 0n;
   #hasSnapshot = false;
+  /** The timeline epoch of the entities held (0n: none told). */
+  #epoch = 0n;
+  #resume: ResumeInfo | undefined;
   /** A frame of this view could not be handled: later frames are ignored until it resubscribes. */
   #failed = false;
   #state: SessionViewState;
@@ -156,6 +179,16 @@ export class SessionView {
     return this.#ordinal > 0n ? this.#ordinal - 1n : 0n;
   }
 
+  /** The timeline epoch of the state {@link resumeOrdinal} resumes from (0n when the server told none). */
+  resumeEpoch(): bigint {
+    return this.#hasSnapshot ? this.#epoch : 0n;
+  }
+
+  /** How the last snapshot was satisfied: recovered (delta), snapshot (full) or reset (epoch changed); `undefined` before the first. */
+  getResume(): ResumeInfo | undefined {
+    return this.#resume;
+  }
+
   /** @internal Applies a frame addressed to this session. */
   applyFrame(frame: WireServerFrame): void {
     if (this.#failed) return;
@@ -207,8 +240,11 @@ export class SessionView {
   #applySnapshot(frame: Extract<WireServerFrame, { type: "snapshot" }>): void {
     // Every payload is decoded before anything changes: one that does not decode leaves the view as it was.
     const decoded = frame.entities.map((e) => (e.tombstone ? undefined : this.#decode(e.payload)));
-    const delta = frame.changedAfterOrdinal > 0n && this.#hasSnapshot;
+    // A server that tells the outcome is followed; an older one is judged by the delta base alone.
+    const kind: WireResumeKind = frame.resume ?? (frame.changedAfterOrdinal > 0n ? "recovered" : "snapshot");
+    const delta = kind === "recovered" && frame.changedAfterOrdinal > 0n && this.#hasSnapshot;
     if (!delta) {
+      // `snapshot` and `reset` (the timeline was rebuilt): drop everything held, apply the full snapshot.
       for (const kind of this.#entities.keys()) this.#dirtyKinds.add(kind);
       this.#entities.clear();
     }
@@ -218,6 +254,14 @@ export class SessionView {
       else this.#put({ kind: e.kind, id: e.id, createdOrdinal: e.createdOrdinal, lastEventOrdinal: e.lastEventOrdinal, ...payload });
     });
     this.#hasSnapshot = true;
+    this.#epoch = frame.epoch;
+    this.#resume = Object.freeze({
+      kind: delta ? "recovered" : kind === "recovered" ? "snapshot" : kind,
+      from: delta ? frame.changedAfterOrdinal : 0n,
+      snapshotOrdinal: frame.snapshotOrdinal,
+      epoch: frame.epoch,
+      resync: frame.resync,
+    });
     this.#snapshotOrdinal = frame.snapshotOrdinal;
     this.#ordinal = frame.snapshotOrdinal;
     this.#floor = frame.snapshotOrdinal;
@@ -285,6 +329,7 @@ export class SessionView {
       snapshotOrdinal: this.#snapshotOrdinal,
       entities,
       ...(this.#error ? { error: this.#error } : {}),
+      ...(this.#resume ? { resume: this.#resume } : {}),
     });
   }
 
