@@ -1,0 +1,114 @@
+// The browser client across a timeline rebuild: a delta resume after the
+// projection changed ends in the same state as a fresh client, and the view
+// says how each subscription was satisfied.
+import { afterEach, describe, expect, it } from "vitest";
+import WebSocket from "ws";
+import { Hub } from "../../src/index.js";
+import {
+  createSessionstreamClient,
+  type ClientEntity,
+  type SessionstreamClient,
+  type SessionView,
+  type UIReducer,
+  type WebSocketConstructor,
+} from "../../src/transport/client/index.js";
+import { chatRegistry } from "../helpers/chat-app.js";
+import { startHarness, until, type Harness } from "./helpers.js";
+
+type ChatJson = { messageId: string; text?: string; chunk?: string };
+
+let h: Harness | undefined;
+const clients: SessionstreamClient[] = [];
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.close();
+  await h?.close();
+  h = undefined;
+});
+
+function client(): SessionstreamClient {
+  const c = createSessionstreamClient({ url: h!.url, WebSocket: WebSocket as unknown as WebSocketConstructor, reconnect: { initialDelayMs: 20, maxDelayMs: 100 } });
+  clients.push(c);
+  return c;
+}
+
+/** A chat hub whose timeline projection can be "fixed" (chunks upper-cased) before a rebuild. */
+function rebuildableHub() {
+  const hub = new Hub({ registry: chatRegistry() });
+  const projection = { shout: false };
+  hub.registerUIProjection((ev) => {
+    if (ev.name === "ChatInferenceStarted") return [{ name: "ChatMessageStarted", payload: { messageId: ev.payload.messageId } }];
+    if (ev.name === "ChatTokensDelta") return [{ name: "ChatMessageAppended", payload: { messageId: ev.payload.messageId, chunk: ev.payload.chunk } }];
+    return [];
+  });
+  hub.registerTimelineProjection((ev, _session, view) => {
+    if (ev.name === "ChatInferenceStarted") return [{ kind: "ChatMessage", id: ev.payload.messageId, payload: { messageId: ev.payload.messageId } }];
+    if (ev.name !== "ChatTokensDelta") return [];
+    const prev = view.get("ChatMessage", ev.payload.messageId)?.payload as { text: string } | undefined;
+    const chunk = projection.shout ? ev.payload.chunk.toUpperCase() : ev.payload.chunk;
+    return [{ kind: "ChatMessage", id: ev.payload.messageId, payload: { messageId: ev.payload.messageId, text: (prev?.text ?? "") + chunk } }];
+  });
+  return { hub, projection };
+}
+
+/** Folds the UI events like the projection did before the fix. */
+const reducer: UIReducer = (draft, ev) => {
+  const p = ev.payload as ChatJson;
+  if (ev.name === "ChatMessageStarted") return draft.set("ChatMessage", p.messageId, { messageId: p.messageId });
+  const prev = draft.get("ChatMessage", p.messageId)?.payload as ChatJson | undefined;
+  draft.set("ChatMessage", p.messageId, { messageId: p.messageId, text: (prev?.text ?? "") + (p.chunk ?? "") });
+};
+
+function entities(view: SessionView): ClientEntity[] {
+  return [...view.getSnapshot().entities.values()].flatMap((m) => [...m.values()]);
+}
+
+function texts(view: SessionView): Record<string, string | undefined> {
+  return Object.fromEntries(entities(view).map((e) => [e.id, (e.payload as ChatJson).text]));
+}
+
+describe("client typed resume", () => {
+  it("a delta resume across a rebuild with a changed projection ends in the state of a fresh client", async () => {
+    const { hub, projection } = rebuildableHub();
+    h = await startHarness({ hub: hub as never });
+    const pub = hub.publisher("s");
+    await pub.publish("ChatInferenceStarted", { messageId: "m1" }); // 1
+    await pub.publish("ChatTokensDelta", { messageId: "m1", chunk: "old " }); // 2
+    await pub.publish("ChatInferenceStarted", { messageId: "m2" }); // 3
+
+    const c = client();
+    const view = c.subscribe("s", { reduce: reducer });
+    await until(() => view.status === "live");
+    expect(view.getResume()).toEqual({ kind: "snapshot", from: 0n, snapshotOrdinal: 3n, epoch: 1n, resync: false });
+    await pub.publish("ChatTokensDelta", { messageId: "m2", chunk: "live" }); // 4
+    await pub.publish("ChatTokensDelta", { messageId: "m2", chunk: "!" }); // 5
+    await until(() => view.getSnapshot().ordinal === 5n);
+    expect(texts(view)).toEqual({ m1: "old ", m2: "live!" });
+
+    // A plain reconnect resumes with a delta.
+    c.reconnect();
+    await until(() => view.status === "connecting");
+    await until(() => view.status === "live");
+    expect(view.getResume()).toEqual({ kind: "recovered", from: 4n, snapshotOrdinal: 5n, epoch: 1n, resync: false });
+    expect(view.getSnapshot().resume).toBe(view.getResume());
+
+    // The projection is fixed and the timeline rebuilt: every entity changes, none gets a newer ordinal.
+    projection.shout = true;
+    await hub.rebuildTimeline("s");
+    c.reconnect();
+    await until(() => view.status === "connecting");
+    await until(() => view.status === "live");
+    expect(view.getResume()).toEqual({ kind: "reset", from: 0n, snapshotOrdinal: 5n, epoch: 2n, resync: false });
+    expect(texts(view)).toEqual({ m1: "OLD ", m2: "LIVE!" });
+
+    const fresh = client().subscribe("s", { reduce: reducer });
+    await until(() => fresh.status === "live");
+    expect(fresh.getResume()).toMatchObject({ kind: "snapshot", epoch: 2n });
+    expect(entities(view)).toEqual(entities(fresh));
+    expect(view.getSnapshot().ordinal).toBe(fresh.getSnapshot().ordinal);
+
+    // And both follow the same live events from there.
+    await pub.publish("ChatTokensDelta", { messageId: "m1", chunk: "+" }); // 6
+    await until(() => view.getSnapshot().ordinal === 6n && fresh.getSnapshot().ordinal === 6n);
+    expect(entities(view)).toEqual(entities(fresh));
+  });
+});
