@@ -1,44 +1,56 @@
-// The plugin as a real protoc plugin process: `buf generate` with
-// bin/protoc-gen-sessionstream.js as a `local:` plugin (beside protoc-gen-es)
-// writes the same files as `sessionstream gen`.
+// The plugin as a real protoc plugin process: `buf generate` with the
+// buf.yaml / buf.gen.yaml the README documents, taken verbatim from the
+// README, writes byte-for-byte the files `sessionstream gen` writes
+// (app-level file included, across two proto directories).
 import { execFileSync } from "node:child_process";
-import { symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bundledBufPath } from "../../src/codegen/compile-protos.js";
-import { esPluginParameter, runGen, sessionstreamPluginParameter } from "../../src/codegen/gen.js";
+import { runGen } from "../../src/codegen/gen.js";
 import { makeProject, readTree, REPO, removeProject } from "./helpers.js";
 
 let dir: string;
 
+/** The fenced yaml block right after `<!-- <name> (tested) -->` in the README. */
+function readmeBlock(name: string): string {
+  const readme = readFileSync(join(REPO, "README.md"), "utf8");
+  const m = new RegExp(`<!-- ${name.replace(".", "\\.")} \\(tested\\) -->\\n\`\`\`yaml\\n([\\s\\S]*?)\`\`\``).exec(readme);
+  if (!m) throw new Error(`README.md has no "<!-- ${name} (tested) -->" yaml block`);
+  return m[1]!;
+}
+
 beforeAll(() => {
   dir = makeProject("chat");
+  // What `npm install sessionstream` gives a project: the two plugin bins in node_modules/.bin.
+  mkdirSync(join(dir, "node_modules/.bin"), { recursive: true });
+  symlinkSync(join(REPO, "bin/protoc-gen-sessionstream.js"), join(dir, "node_modules/.bin/protoc-gen-sessionstream"));
+  symlinkSync(join(REPO, "node_modules/.bin/protoc-gen-es"), join(dir, "node_modules/.bin/protoc-gen-es"));
 }, 30_000);
 afterAll(() => removeProject(dir));
 
-it("buf generate with the plugin bin and gen produce identical files", async () => {
+it("buf generate with the README's buf.yaml and buf.gen.yaml writes what gen writes", async () => {
   expect((await runGen({ projectDir: dir })).exitCode).toBe(0);
+  const fromGen = readTree(dir, "src/gen");
+  rmSync(join(dir, "src/gen"), { recursive: true });
 
-  // A buf workspace of the user's protos plus this package's proto/ (for options.proto).
-  symlinkSync(join(REPO, "proto"), join(dir, "sessionstream-proto"), "dir");
-  writeFileSync(join(dir, "buf.yaml"), "version: v2\nmodules:\n  - path: proto\n  - path: sessionstream-proto\n");
-  const opts = (parameter: string) => parameter.split(",").map((o) => `      - ${o}\n`).join("");
-  writeFileSync(
-    join(dir, "buf.gen.yaml"),
-    "version: v2\nplugins:\n" +
-      `  - local: ${join(REPO, "node_modules/.bin/protoc-gen-es")}\n    out: buf-out\n    opt:\n${opts(esPluginParameter("js"))}` +
-      `  - local: ${join(REPO, "bin/protoc-gen-sessionstream.js")}\n    out: buf-out\n    opt:\n${opts(sessionstreamPluginParameter("js"))}`,
-  );
-  execFileSync(bundledBufPath(), ["generate", "proto"], { cwd: dir, stdio: "pipe" });
+  writeFileSync(join(dir, "buf.yaml"), readmeBlock("buf.yaml"));
+  writeFileSync(join(dir, "buf.gen.yaml"), readmeBlock("buf.gen.yaml"));
+  execFileSync(bundledBufPath(), ["generate"], {
+    cwd: dir,
+    stdio: "pipe",
+    // As `npx buf generate` or an npm script runs it.
+    env: { ...process.env, PATH: `${join(dir, "node_modules/.bin")}:${process.env["PATH"] ?? ""}` },
+  });
 
-  const fromBuf = [...readTree(dir, "buf-out")].map(([p, t]) => [p.replace(/^buf-out\//, ""), t] as const);
-  const fromGen = [...readTree(dir, "src/gen")].map(([p, t]) => [p.replace(/^src\/gen\//, ""), t] as const);
-  expect(fromBuf.map(([p]) => p).sort()).toEqual([
-    "chat/v1/chat_pb.ts",
-    "chat/v1/chat_sessionstream.ts",
-    "chat/v1/usage_pb.ts",
-    "tasks/v1/tasks_pb.ts",
-    "tasks/v1/tasks_sessionstream.ts",
+  const fromBuf = readTree(dir, "src/gen");
+  expect([...fromBuf.keys()].sort()).toEqual([
+    "src/gen/app_sessionstream.ts",
+    "src/gen/chat/v1/chat_pb.ts",
+    "src/gen/chat/v1/chat_sessionstream.ts",
+    "src/gen/chat/v1/usage_pb.ts",
+    "src/gen/tasks/v1/tasks_pb.ts",
+    "src/gen/tasks/v1/tasks_sessionstream.ts",
   ]);
-  expect(new Map(fromBuf)).toEqual(new Map(fromGen));
+  expect(fromBuf).toEqual(fromGen);
 }, 60_000);
