@@ -5,14 +5,14 @@ import { create, type DescFile } from "@bufbuild/protobuf";
 import { CodeGeneratorRequestSchema, type CodeGeneratorResponse } from "@bufbuild/protobuf/wkt";
 import type { Plugin } from "@bufbuild/protoplugin";
 import { protocGenEs } from "@bufbuild/protoc-gen-es/dist/cjs/src/protoc-gen-es-plugin.js";
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { dirname, join, relative, sep } from "node:path";
 import { AnnotationError, formatDiagnostic, type FileModel } from "./annotations.js";
 import { compileProtos, ProtoCompileError, type CompiledProtos } from "./compile-protos.js";
 import { loadConfig, type ResolvedConfig } from "./config.js";
 import { annotatedModels, protocGenSessionstream, relativeSpecifier } from "./plugin.js";
 import { APP_FILE, generatedFileName, stubPaths } from "./names.js";
-import { stubFiles, type StubImports } from "./stub-templates.js";
+import { handlerIdentifiers, stubFiles, stubNameClashes, type StubImports } from "./stub-templates.js";
 import { SessionstreamError } from "../runtime/errors.js";
 
 /** Options of {@link runGen}. */
@@ -29,16 +29,23 @@ export interface GenOptions {
 export interface GenFileReport {
   /** Relative to the project folder, `/`-separated. */
   readonly path: string;
-  readonly status: "created" | "updated" | "unchanged";
+  /** `removed`: a generated file no proto produces any more, or a temp file of an interrupted gen. */
+  readonly status: "created" | "updated" | "unchanged" | "removed";
   /** `generated` files are rewritten on every run; `stub` files are the user's. */
   readonly kind: "generated" | "stub";
   /** For merged stubs: the names whose entries were added. */
   readonly added?: readonly string[];
+  /** Why a file is `removed`. */
+  readonly reason?: string;
 }
 
 /** The result of a `gen` run; the CLI prints it. */
 export interface GenResult {
-  /** 0: done (or fresh with `check`); 1: `check` found stale files; 2: bad config, protos or annotations. */
+  /**
+   * 0: done (or fresh with `check`); 1: `check` found stale files, or a stub
+   * could not be merged (left unchanged; `errors` says what to add by hand);
+   * 2: bad config, protos or annotations, or colliding stub names (nothing written).
+   */
   readonly exitCode: 0 | 1 | 2;
   readonly files: readonly GenFileReport[];
   /** Warnings: stale cases of removed events, stubs that could not be merged. */
@@ -75,6 +82,11 @@ export async function runGen(options: GenOptions = {}): Promise<GenResult> {
   let models: FileModel[];
   try {
     models = annotatedModels(compiled.files, allFiles);
+    const clashes = stubNameClashes(models, {
+      stub: (stub) => toDisplay(config, join(config.stubsDir, stub)),
+      proto: (file) => displayProto(config, compiled, file),
+    });
+    if (clashes.length) throw new AnnotationError(clashes);
   } catch (err) {
     if (err instanceof AnnotationError) {
       return failure(err.diagnostics.map((d) => formatDiagnostic(d, (f) => displayProto(config, compiled, f))));
@@ -97,7 +109,8 @@ export async function runGen(options: GenOptions = {}): Promise<GenResult> {
   }
 
   const notes: string[] = [];
-  await planStubs(config, models, planned, notes);
+  const errors: string[] = [];
+  await planStubs(config, models, planned, notes, errors);
 
   const files: GenFileReport[] = [];
   for (const [path, plan] of planned) {
@@ -111,9 +124,13 @@ export async function runGen(options: GenOptions = {}): Promise<GenResult> {
     });
     if (!options.check && status !== "unchanged") writeAtomically(path, plan.content);
   }
+  for (const { path, reason } of leftovers(config, planned)) {
+    files.push({ path: toDisplay(config, path), status: "removed", kind: "generated", reason });
+    if (!options.check) removeLeftover(config, path);
+  }
   files.sort((a, b) => (a.kind === b.kind ? a.path.localeCompare(b.path) : a.kind === "generated" ? -1 : 1));
   const stale = files.some((f) => f.status !== "unchanged");
-  return { exitCode: options.check && stale ? 1 : 0, files, notes, errors: [] };
+  return { exitCode: errors.length || (options.check && stale) ? 1 : 0, files, notes, errors };
 }
 
 function failure(errors: readonly string[]): GenResult {
@@ -138,8 +155,10 @@ async function planStubs(
   models: readonly FileModel[],
   planned: Map<string, { content: string; kind: "generated" | "stub"; added?: readonly string[] }>,
   notes: string[],
+  errors: string[],
 ): Promise<void> {
   if (models.length === 0) return;
+  const handlerIds = handlerIdentifiers(models);
   const ext = config.importExtension;
   const imports: StubImports = {
     runtime: "sessionstream",
@@ -160,16 +179,23 @@ async function planStubs(
     let content = text;
     const added: string[] = [];
     const display = toDisplay(config, path);
+    let failed = false;
     for (const m of models) {
       const r =
         stub.path === stubPaths.app
-          ? merge.mergeAppStub(content, m, imports)
+          ? merge.mergeAppStub(content, m, imports, { handlerIdentifiers: handlerIds })
           : stub.path === stubPaths.uiProjection(m.file)
             ? merge.mergeProjectionStub(content, m, "ui")
             : stub.path === stubPaths.timelineProjection(m.file)
               ? merge.mergeProjectionStub(content, m, "timeline")
               : undefined;
       if (!r) continue;
+      if (r.error) {
+        // Never write a file that does not parse: this stub stays as it is and gen exits 1.
+        failed = true;
+        errors.push(`${display}: ${r.error}. Add by hand, then run gen again:`, ...(r.manual ?? []).flatMap((l) => l.split("\n")).map((l) => `  ${l}`));
+        continue;
+      }
       content = r.content;
       added.push(...r.added);
       if (r.problem) notes.push(`${display}: ${r.problem}`);
@@ -177,7 +203,64 @@ async function planStubs(
         notes.push(`${display}: "${name}" matches nothing in the protos any more; left in place (remove it yourself)`);
       }
     }
-    planned.set(path, { content, kind: "stub", added });
+    if (!failed) planned.set(path, { content, kind: "stub", added });
+  }
+}
+
+/** The first line of every file gen writes into the out dir (protoc-gen-es and protoc-gen-sessionstream). */
+const GENERATED_HEADER = /^\/\/ @generated by protoc-gen-(?:es|sessionstream) /;
+/** A temp file of {@link writeAtomically}: `<file>.<pid>.<random>.tmp`. */
+const TEMP_FILE = /\.ts\.(\d+)\.[a-z0-9]+\.tmp$/;
+/** A temp file older than this is stray even when its pid is alive again (pid reuse). */
+const TEMP_MAX_AGE_MS = 10 * 60_000;
+
+/**
+ * What gen removes: files in the out dir whose `@generated` header says gen
+ * wrote them but that no proto produces any more (a deleted or renamed
+ * proto), and temp files left by a gen that died mid-write (`kill -9`),
+ * in the out dir and the stub folders. Temp files of a gen still running are left alone.
+ */
+function leftovers(config: ResolvedConfig, planned: ReadonlyMap<string, unknown>): Array<{ path: string; reason: string }> {
+  const out = new Map<string, string>();
+  const visit = (dir: string, recursive: boolean) => {
+    if (!existsSync(dir)) return;
+    for (const entry of readdirSync(dir, { recursive, withFileTypes: true })) {
+      if (!entry.isFile()) continue;
+      const path = join(entry.parentPath, entry.name);
+      const temp = TEMP_FILE.exec(entry.name);
+      if (temp) {
+        if (isStrayTemp(path, Number(temp[1]))) out.set(path, "temp file of an interrupted gen");
+      } else if (recursive && !planned.has(path) && GENERATED_HEADER.test(readHead(path))) {
+        out.set(path, "no proto produces it any more");
+      }
+    }
+  };
+  visit(config.outDir, true);
+  for (const dir of [config.stubsDir, join(config.stubsDir, "handlers"), join(config.stubsDir, "projections")]) visit(dir, false);
+  return [...out].map(([path, reason]) => ({ path, reason }));
+}
+
+function readHead(path: string): string {
+  return readFileSync(path, "utf8").slice(0, 200);
+}
+
+function isStrayTemp(path: string, pid: number): boolean {
+  if (pid === process.pid) return false;
+  if (Date.now() - statSync(path).mtimeMs > TEMP_MAX_AGE_MS) return true;
+  try {
+    process.kill(pid, 0);
+    return false;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code !== "EPERM";
+  }
+}
+
+/** Removes a leftover and the folders of the out dir it leaves empty. */
+function removeLeftover(config: ResolvedConfig, path: string): void {
+  rmSync(path, { force: true });
+  for (let dir = dirname(path); dir.startsWith(config.outDir + sep); dir = dirname(dir)) {
+    if (readdirSync(dir).length > 0) break;
+    rmdirSync(dir);
   }
 }
 

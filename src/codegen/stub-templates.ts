@@ -2,7 +2,7 @@
 // projection case map per proto file, and the app module. Written once; the
 // merger (merge-stubs.ts) later adds only what is missing, using the same
 // snippets (`handlerProperty`, `uiCase`, `timelineCase`).
-import type { EventModel, FileModel } from "./annotations.js";
+import { AnnotationError, type AnnotationDiagnostic, type CommandModel, type EventModel, type FileModel } from "./annotations.js";
 import { camelCase, fileStem, propertyKey, stubPaths } from "./names.js";
 
 /** How a stub at `fromStub` (relative to the stubs dir) imports something. */
@@ -30,6 +30,78 @@ export function handlerIdentifier(commandName: string): string {
   return camelCase(commandName);
 }
 
+/**
+ * Identifiers the app module declares or imports besides the handlers: a
+ * command whose handler identifier would be one of them (`Hub` -> `hub`,
+ * `Registry`, `CreateApp`, `CreateAppRegistry`, `RegisterChatHandlers`) gets a `Handler`
+ * suffix instead, so `app.ts` never shadows or redeclares its own names.
+ * Keep in sync with {@link appStub} (a test parses the app module and checks).
+ */
+export function appIdentifiers(models: readonly FileModel[]): Set<string> {
+  const ids = new Set(["Hub", "SchemaRegistry", "HubOptions", "HydrationStore", "UIFanout", "createAppRegistry", "registry", "AppOptions", "createApp", "options", "hub"]);
+  for (const m of models) {
+    const stem = fileStem(m.file);
+    const cases = caseMapIdentifiers(m);
+    for (const id of [`register${stem}Schemas`, `register${stem}Handlers`, `${camelCase(stem)}UIProjection`, `${camelCase(stem)}TimelineProjection`, cases.ui, cases.timeline]) {
+      ids.add(id);
+    }
+  }
+  return ids;
+}
+
+/**
+ * The exported identifier of every command's handler stub, keyed by command
+ * name: {@link handlerIdentifier}, plus `Handler` when that would collide
+ * with a name of the app module ({@link appIdentifiers}).
+ */
+export function handlerIdentifiers(models: readonly FileModel[]): Map<string, string> {
+  const reserved = appIdentifiers(models);
+  const out = new Map<string, string>();
+  for (const m of models) {
+    for (const c of m.commands) {
+      const base = handlerIdentifier(c.name);
+      out.set(c.name, reserved.has(base) ? `${base}Handler` : base);
+    }
+  }
+  return out;
+}
+
+/**
+ * Commands whose handler stubs would collide: the same file
+ * (`AddTask` and `add_task` -> `handlers/add-task.ts`) or the same exported
+ * identifier. One diagnostic per collision, at the later command, naming the
+ * earlier one with its `file:line:col`. `display` shows a stub path and a
+ * proto path the way the caller prints files (default: as they are).
+ */
+export function stubNameClashes(
+  models: readonly FileModel[],
+  display: { stub(path: string): string; proto(path: string): string } = { stub: (s) => s, proto: (p) => p },
+): AnnotationDiagnostic[] {
+  const ids = handlerIdentifiers(models);
+  const byPath = new Map<string, CommandModel>();
+  const byId = new Map<string, CommandModel>();
+  const out: AnnotationDiagnostic[] = [];
+  for (const m of models) {
+    for (const c of m.commands) {
+      const path = stubPaths.handler(c.name);
+      const id = ids.get(c.name)!;
+      const prev = byPath.get(path) ?? byId.get(id);
+      if (prev) {
+        const what = byPath.has(path) ? `the handler file ${display.stub(path)}` : `the handler identifier ${id}`;
+        const where = `${display.proto(prev.at.file)}:${prev.at.line}:${prev.at.column}`;
+        out.push({
+          ...c.at,
+          message: `command "${c.name}" and command "${prev.name}" (${where}) both map to ${what}; rename one of them (gen writes nothing until then)`,
+        });
+        continue;
+      }
+      byPath.set(path, c);
+      byId.set(id, c);
+    }
+  }
+  return out;
+}
+
 /** The exported identifiers of a file's projection case maps. */
 export function caseMapIdentifiers(model: FileModel): { ui: string; timeline: string } {
   const base = camelCase(fileStem(model.file));
@@ -38,9 +110,12 @@ export function caseMapIdentifiers(model: FileModel): { ui: string; timeline: st
 
 /** Every stub of `models`, in a stable order. */
 export function stubFiles(models: readonly FileModel[], imports: StubImports): StubFile[] {
+  const clashes = stubNameClashes(models);
+  if (clashes.length) throw new AnnotationError(clashes);
+  const ids = handlerIdentifiers(models);
   const out: StubFile[] = [];
   for (const model of models) {
-    for (const c of model.commands) out.push(handlerStub(model, c.name, imports));
+    for (const c of model.commands) out.push(handlerStub(model, c.name, imports, ids.get(c.name)));
     if (model.events.length) {
       out.push(projectionStub(model, "ui", imports));
       out.push(projectionStub(model, "timeline", imports));
@@ -51,7 +126,7 @@ export function stubFiles(models: readonly FileModel[], imports: StubImports): S
 }
 
 /** The handler stub of one command: compiles, and throws `not_implemented` naming the file to edit. */
-export function handlerStub(model: FileModel, commandName: string, imports: StubImports): StubFile {
+export function handlerStub(model: FileModel, commandName: string, imports: StubImports, identifier = handlerIdentifier(commandName)): StubFile {
   const path = stubPaths.handler(commandName);
   const stem = fileStem(model.file);
   const content = [
@@ -63,7 +138,7 @@ export function handlerStub(model: FileModel, commandName: string, imports: Stub
     ` * \`await publisher.publish("EventName", { ... })\`; never return UI state.`,
     ` * This file is yours: \`sessionstream gen\` never rewrites it.`,
     ` */`,
-    `export const ${handlerIdentifier(commandName)}: ${stem}CommandHandler<${JSON.stringify(commandName)}> = async (command, session, publisher) => {`,
+    `export const ${identifier}: ${stem}CommandHandler<${JSON.stringify(commandName)}> = async (command, session, publisher) => {`,
     `  throw new SessionstreamError("not_implemented", ${JSON.stringify(`not implemented: edit ${imports.displayPath(path)}`)});`,
     `};`,
     ``,
@@ -118,14 +193,15 @@ export function projectionStub(model: FileModel, family: "ui" | "timeline", impo
   return { path, content };
 }
 
-/** One property of the `register<Stem>Handlers(hub, { ... })` call in the app module. */
-export function handlerProperty(commandName: string): string {
-  return `    ${propertyKey(commandName)}: ${handlerIdentifier(commandName)},`;
+/** One property of the `register<Stem>Handlers(hub, { ... })` call in the app module; `local` is the handler's name there. */
+export function handlerProperty(commandName: string, local = handlerIdentifier(commandName)): string {
+  return `    ${propertyKey(commandName)}: ${local},`;
 }
 
-/** The import line of a handler stub in the app module. */
-export function handlerImport(commandName: string, imports: StubImports): string {
-  return `import { ${handlerIdentifier(commandName)} } from ${JSON.stringify(imports.stub(stubPaths.app, stubPaths.handler(commandName)))};`;
+/** The import line of a handler stub in the app module: `identifier` is its export, `local` the name it gets (default the same). */
+export function handlerImport(commandName: string, imports: StubImports, identifier = handlerIdentifier(commandName), local = identifier): string {
+  const binding = local === identifier ? identifier : `${identifier} as ${local}`;
+  return `import { ${binding} } from ${JSON.stringify(imports.stub(stubPaths.app, stubPaths.handler(commandName)))};`;
 }
 
 /**
@@ -152,7 +228,8 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
       lines.push(`import { ${ids.timeline} } from ${JSON.stringify(imports.stub(path, stubPaths.timelineProjection(m.file)))};`);
     }
   }
-  for (const m of models) for (const c of m.commands) lines.push(handlerImport(c.name, imports));
+  const handlerIds = handlerIdentifiers(models);
+  for (const m of models) for (const c of m.commands) lines.push(handlerImport(c.name, imports, handlerIds.get(c.name)));
   lines.push(
     ``,
     `/** Every logical name of the app (commands, events, UI events, timeline entities), from every proto file. */`,
@@ -183,7 +260,7 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
   for (const m of models) {
     const stem = fileStem(m.file);
     if (m.commands.length) {
-      lines.push(`  register${stem}Handlers(hub, {`, ...m.commands.map((c) => handlerProperty(c.name)), `  });`);
+      lines.push(`  register${stem}Handlers(hub, {`, ...m.commands.map((c) => handlerProperty(c.name, handlerIds.get(c.name))), `  });`);
     }
     if (m.events.length) {
       const ids = caseMapIdentifiers(m);

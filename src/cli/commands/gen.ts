@@ -30,7 +30,14 @@ Yours (written once; new commands and events are merged in, nothing removed):
   <stubsDir>/handlers/<command>.ts, <stubsDir>/projections/<file>-ui.ts,
   <stubsDir>/projections/<file>-timeline.ts, <stubsDir>/app.ts
 
-Exit codes: 0 done, 1 --check found stale files, 2 bad protos, annotations or config.
+Generated files in <outDir> that no proto produces any more (a deleted proto) are
+removed, and so are temp files left by an interrupted gen; --check reports both.
+A stub is merged only when the result parses; otherwise gen leaves it unchanged,
+prints what to add by hand and exits 1.
+
+Exit codes: 0 done; 1 --check found stale files, or a stub could not be merged;
+2 bad protos, annotations or config, or two commands mapping to one handler file
+or identifier (nothing written).
 
 Examples:
   $ sessionstream gen
@@ -48,7 +55,7 @@ export function formatGenResult(result: GenResult, check: boolean): { out: strin
   }
   for (const f of result.files) {
     const verb = check && f.status !== "unchanged" ? (f.status === "created" ? "missing" : "stale") : f.status;
-    const extra = f.added?.length ? ` (added ${f.added.join(", ")})` : "";
+    const extra = f.added?.length ? ` (added ${f.added.join(", ")})` : f.reason ? ` (${f.reason})` : "";
     out.push(`${verb.padEnd(9)} ${f.path}${extra}`);
   }
   for (const note of result.notes) err.push(`warning: ${note}`);
@@ -56,7 +63,11 @@ export function formatGenResult(result: GenResult, check: boolean): { out: strin
   if (check) {
     out.push(result.exitCode === 1 ? "generated files are stale: run `sessionstream gen`" : "generated files are up to date");
   } else {
-    out.push(`${count("created")} created, ${count("updated")} updated, ${count("unchanged")} unchanged`);
+    const removed = count("removed") ? `, ${count("removed")} removed` : "";
+    out.push(`${count("created")} created, ${count("updated")} updated${removed}, ${count("unchanged")} unchanged`);
+  }
+  if (result.exitCode === 1 && result.errors.length) {
+    err.push("gen did not finish: the stubs above were left unchanged; add the lines by hand (or fix the file) and run gen again");
   }
   return { out, err };
 }
