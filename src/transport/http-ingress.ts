@@ -4,6 +4,7 @@ import { SessionstreamError, type SessionstreamErrorCode } from "../runtime/erro
 import { validateSessionId } from "../runtime/session.js";
 import { snapshotJson } from "./frame-codec.js";
 import { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
+import { errorDetail, toPublicError } from "./internal-error.js";
 import { resumeSnapshot } from "./resume.js";
 import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
 import type { TransportHub } from "./transport-hub.js";
@@ -29,6 +30,28 @@ export interface CommandIngressOptions {
    * `completed` answers 200, for handlers that finish their work inline.
    */
   readonly respond?: "accepted" | "completed";
+  /**
+   * Receives every internal error: anything thrown that is not a
+   * `SessionstreamError` (a handler's plain `Error`, a driver's `TypeError`),
+   * or one with code `internal`. The client gets 500
+   * `{"error":{"code":"internal","message":"internal error","errorId":...}}`
+   * and never the error's own message; the report carries the same `errorId`.
+   * `SessionstreamError`s of other codes answer their code and message as is.
+   * Default: `console.error` of the id, the request line and the stack.
+   */
+  readonly onError?: (report: IngressErrorReport) => void;
+}
+
+/** An internal error of the ingress, as {@link CommandIngressOptions.onError} receives it. */
+export interface IngressErrorReport {
+  /** The id the 500 answer carries. */
+  readonly errorId: string;
+  /** What was thrown, as thrown. */
+  readonly error: unknown;
+  readonly method: string;
+  readonly path: string;
+  readonly sessionId?: string;
+  readonly commandName?: string;
 }
 
 /**
@@ -72,6 +95,22 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
   const respondMode = options.respond ?? "accepted";
   const cache = new IdempotencyCache<Answer>(options.idempotency);
 
+  /** The answer of a failed request; internal errors are reported with an id and answered without their detail. */
+  function errorAnswer(err: unknown, req: IncomingMessage, context: { sessionId?: string; commandName?: string } = {}): Answer {
+    const { error: e, errorId } = toPublicError(err);
+    if (errorId !== undefined) {
+      const report: IngressErrorReport = { errorId, error: err, method: req.method ?? "", path: (req.url ?? "").split("?")[0]!, ...context };
+      try {
+        if (options.onError) options.onError(report);
+        else console.error(`sessionstream: internal error ${errorId} on ${report.method} ${report.path}: ${errorDetail(err)}`);
+      } catch {
+        // A reporter's bug must not change the answer.
+      }
+    }
+    const body = { code: e.code, message: e.message, ...(errorId !== undefined ? { errorId } : {}) };
+    return { status: STATUS[e.code] ?? 500, body: JSON.stringify({ error: body }) };
+  }
+
   async function handleCommand(req: IncomingMessage, sessionId: string, name: string): Promise<Answer> {
     hub.registry.require("commands", name); // unknown_command (404), naming the registered ones
     if (!hub.handledCommands().includes(name)) {
@@ -92,12 +131,12 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
     const cacheKey = key === undefined ? undefined : `${sessionId}\u0000${name}\u0000${key}`;
     const earlier = cacheKey === undefined ? undefined : cache.get(cacheKey);
     if (earlier) return replayed(await earlier);
-    const answer = run(sessionId, name, text, key);
+    const answer = run(req, sessionId, name, text, key);
     if (cacheKey !== undefined) cache.set(cacheKey, answer, (a) => a.status < 300);
     return answer;
   }
 
-  async function run(sessionId: string, name: string, text: string, key: string | undefined): Promise<Answer> {
+  async function run(req: IncomingMessage, sessionId: string, name: string, text: string, key: string | undefined): Promise<Answer> {
     try {
       let json: JsonValue;
       try {
@@ -113,7 +152,7 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
         ? { status: 202, body: JSON.stringify({ ...body, status: "accepted" }) }
         : { status: 200, body: JSON.stringify({ ...body, status: "completed" }) };
     } catch (err) {
-      return errorAnswer(err);
+      return errorAnswer(err, req, { sessionId, commandName: name });
     }
   }
 
@@ -159,7 +198,7 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
       validateSessionId(sessionId);
       answer = route === "command" ? await handleCommand(req, sessionId, decodeSegment(parts[3]!)) : await handleSnapshot(req, url, sessionId);
     } catch (err) {
-      answer = errorAnswer(err);
+      answer = errorAnswer(err, req);
       if (answer.status === 413) res.setHeader("Connection", "close");
     }
     res.statusCode = answer.status;
@@ -175,11 +214,6 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
 function replayed(answer: Answer): Answer {
   const body = { ...(JSON.parse(answer.body) as object), replayed: true };
   return { ...answer, body: JSON.stringify(body), replayed: true };
-}
-
-function errorAnswer(err: unknown): Answer {
-  const e = SessionstreamError.from(err);
-  return { status: STATUS[e.code] ?? 500, body: JSON.stringify({ error: { code: e.code, message: e.message } }) };
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -6,6 +6,6 @@ export type { TransportObserver, TransportRecord, TransportRecordType } from "./
 export { isOriginAllowed, type Authorize, type AuthorizeAction, type AuthorizeRequest } from "./security.js";
 export { decodeClientFrame, encodeServerFrame, snapshotFrame, type EncodedFrame } from "./frame-codec.js";
 export type { TransportHub } from "./transport-hub.js";
-export { createCommandIngress, type CommandIngress, type CommandIngressOptions } from "./http-ingress.js";
+export { createCommandIngress, type CommandIngress, type CommandIngressOptions, type IngressErrorReport } from "./http-ingress.js";
 export { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
 export { createPayloadDecoder } from "./payload-decoder.js";

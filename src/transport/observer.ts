@@ -19,6 +19,13 @@ export interface TransportRecord {
   /** The stable error code (also sent in the `error` frame, when one was sent). */
   readonly code?: string;
   readonly message?: string;
+  /**
+   * Set for an internal error (a throw that was not a `SessionstreamError`): the
+   * id the client's `error` frame names; `detail` holds what the client does not
+   * see (the original message and stack).
+   */
+  readonly errorId?: string;
+  readonly detail?: string;
   /** The websocket close code, for `disconnected` and for violations that close the socket. */
   readonly closeCode?: number;
   /** How a `subscribed` subscription was satisfied (typed resume; see `ResumeOutcome`). */

@@ -10,6 +10,7 @@ import { Connection } from "./connection.js";
 import { decodeClientFrame, encodeError, encodeServerFrame, encodeSnapshot, encodeUIEvent, type EncodedFrame } from "./frame-codec.js";
 import { CloseCode, resolveLimits, type TransportLimits } from "./limits.js";
 import { notify, type TransportObserver } from "./observer.js";
+import { errorDetail, INTERNAL_ERROR_MESSAGE, toPublicError } from "./internal-error.js";
 import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
 import { resumeSnapshot, type ResumedSnapshot } from "./resume.js";
 import { Subscription } from "./subscription.js";
@@ -147,7 +148,15 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
   }
 
   function sendError(conn: Connection, err: SessionstreamError, sessionId = ""): void {
-    notify(observer, { type: "error", connectionId: conn.id, code: err.code, message: err.message, ...(sessionId ? { sessionId } : {}) });
+    const internal = internalErrors.get(err);
+    notify(observer, {
+      type: "error",
+      connectionId: conn.id,
+      code: err.code,
+      message: err.message,
+      ...(sessionId ? { sessionId } : {}),
+      ...(internal ? { errorId: internal.errorId, detail: errorDetail(internal.cause) } : {}),
+    });
     send(conn, encodeError(err.code, err.message, registry(), sessionId));
   }
 
@@ -202,7 +211,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       return;
     }
     handleFrame(conn, frame).catch(function frameFailed(err: unknown) {
-      sendError(conn, SessionstreamError.from(err, "protocol_error"), sessionOf(err));
+      sendError(conn, publicError(err, "protocol_error"), sessionOf(err));
     });
   }
 
@@ -301,7 +310,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
         conn.subscriptions.delete(sessionId);
         removeFromSession(conn, sessionId);
       }
-      throw withSession(SessionstreamError.from(err, "snapshot_failed"), sessionId);
+      throw withSession(publicError(err, "snapshot_failed"), sessionId);
     }
     // Unsubscribed, resubscribed, overflowed or closed while loading: this hydration is void.
     if (conn.subscriptions.get(sessionId) !== sub || conn.closing) return;
@@ -354,7 +363,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       if (conn.subscriptions.get(sessionId) !== sub || conn.closing) return;
       sub.state = "hydrating";
       hydrate(conn, sub, sub.floor, sub.epoch, true).catch(function resyncFailed(err: unknown) {
-        sendError(conn, SessionstreamError.from(err, "snapshot_failed"), sessionId);
+        sendError(conn, publicError(err, "snapshot_failed"), sessionId);
       });
     });
   }
@@ -503,6 +512,24 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       wss.close();
     },
   };
+}
+
+/** Internal errors sent to clients without their detail: the id and the original error, for the observer. */
+const internalErrors = new WeakMap<SessionstreamError, { readonly errorId: string; readonly cause: unknown }>();
+
+/**
+ * What a client may see of `err`: a `SessionstreamError` as is; anything
+ * else (a store's `TypeError`, a bug) as `code` with "internal error (errorId ...)",
+ * its detail kept for the observer's `error` record under the same id.
+ */
+function publicError(err: unknown, code: SessionstreamError["code"]): SessionstreamError {
+  const { error, errorId } = toPublicError(err, code);
+  if (errorId === undefined) return error;
+  // Not `error` itself: the frame names the id in its message (ErrorFrame has no field for it).
+  // The caller's code (`snapshot_failed` tells the client to retry), also for a store_failed or projection_failed.
+  const masked = new SessionstreamError(code, `${INTERNAL_ERROR_MESSAGE} (errorId ${errorId})`, { cause: err });
+  internalErrors.set(masked, { errorId, cause: err });
+  return masked;
 }
 
 function requireSessionId(sessionId: string, frame: string): string {
