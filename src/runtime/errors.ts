@@ -17,6 +17,7 @@ export type SessionstreamErrorCode =
   | "not_implemented"
   | "projection_failed"
   | "store_failed"
+  | "store_unavailable"
   | "capability_missing"
   | "invalid_json"
   | "closed"
