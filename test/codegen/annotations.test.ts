@@ -133,7 +133,8 @@ describe("plugin options", () => {
         protoFile: c.fileDescriptorSet.file,
       }),
     );
-    expect(res.file.map((f) => f.name)).toEqual(["app/v1/a_sessionstream.ts", "stubs/handlers/go.ts", "stubs/app.ts"]);
-    expect(res.file[1]!.content).toContain('import type { ACommandHandler } from "../../app/v1/a_sessionstream.js";');
+    expect(res.file.map((f) => f.name)).toEqual(["app/v1/a_sessionstream.ts", "app_sessionstream.ts", "stubs/handlers/go.ts", "stubs/app.ts"]);
+    expect(res.file[2]!.content).toContain('import type { ACommandHandler } from "../../app/v1/a_sessionstream.js";');
+    expect(res.file[3]!.content).toContain('import { createAppRegistry } from "../app_sessionstream.js";');
   });
 });
