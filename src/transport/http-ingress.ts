@@ -1,12 +1,12 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { JsonValue } from "@bufbuild/protobuf";
 import { SessionstreamError, type SessionstreamErrorCode } from "../runtime/errors.js";
-import { validateSessionId } from "../runtime/session.js";
 import { snapshotJson } from "./frame-codec.js";
 import { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
 import { errorDetail, toPublicError } from "./internal-error.js";
 import { resumeSnapshot } from "./resume.js";
 import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
+import { validateTransportSessionId } from "./session-id.js";
 import type { TransportHub } from "./transport-hub.js";
 
 /** Options of {@link createCommandIngress}. */
@@ -175,8 +175,11 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
 
   return async function commandIngress(req, res) {
     const url = new URL(req.url ?? "/", "http://localhost");
-    if (!url.pathname.startsWith(prefix + "/")) return false;
-    const parts = url.pathname.slice(prefix.length + 1).split("/");
+    // Routes match the path as sent: `new URL()` folds the dot-segments `.`, `..`, `%2E%2E`, which
+    // would turn a session id into another path; as sent, they are session ids refused below.
+    const rawPath = rawPathOf(req);
+    if (!rawPath.startsWith(prefix + "/")) return false;
+    const parts = rawPath.slice(prefix.length + 1).split("/");
     const route =
       parts.length === 4 && parts[0] === "sessions" && parts[2] === "commands"
         ? "command"
@@ -195,7 +198,7 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
         throw new SessionstreamError("method_not_allowed", `${req.method} is not allowed on ${url.pathname}; use ${method}`);
       }
       const sessionId = decodeSegment(parts[1]!);
-      validateSessionId(sessionId);
+      validateTransportSessionId(sessionId);
       answer = route === "command" ? await handleCommand(req, sessionId, decodeSegment(parts[3]!)) : await handleSnapshot(req, url, sessionId);
     } catch (err) {
       answer = errorAnswer(err, req);
@@ -214,6 +217,18 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
 function replayed(answer: Answer): Answer {
   const body = { ...(JSON.parse(answer.body) as object), replayed: true };
   return { ...answer, body: JSON.stringify(body), replayed: true };
+}
+
+/** The path of the request line as sent (origin-form, or the path of an absolute-form URL), without the query. */
+function rawPathOf(req: IncomingMessage): string {
+  let target = req.url ?? "/";
+  const q = target.search(/[?#]/);
+  if (q !== -1) target = target.slice(0, q);
+  if (!target.startsWith("/")) {
+    const scheme = /^[a-z][a-z0-9+.-]*:\/\/[^/]*/i.exec(target);
+    target = scheme ? target.slice(scheme[0].length) || "/" : "/" + target;
+  }
+  return target;
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

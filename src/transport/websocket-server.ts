@@ -5,13 +5,13 @@ import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { ClientFrame } from "../gen/sessionstream/v1/transport_pb.js";
 import { SessionstreamError } from "../runtime/errors.js";
 import type { UIEvent, UIFanout } from "../runtime/handlers.js";
-import { validateSessionId } from "../runtime/session.js";
 import { Connection } from "./connection.js";
 import { decodeClientFrame, encodeError, encodeServerFrame, encodeSnapshot, encodeUIEvent, type EncodedFrame } from "./frame-codec.js";
 import { CloseCode, resolveLimits, type TransportLimits } from "./limits.js";
 import { notify, type TransportObserver } from "./observer.js";
 import { errorDetail, INTERNAL_ERROR_MESSAGE, toPublicError } from "./internal-error.js";
 import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
+import { validateTransportSessionId } from "./session-id.js";
 import { resumeSnapshot, type ResumedSnapshot } from "./resume.js";
 import { Subscription } from "./subscription.js";
 import type { TransportHub } from "./transport-hub.js";
@@ -535,7 +535,7 @@ function publicError(err: unknown, code: SessionstreamError["code"]): Sessionstr
 function requireSessionId(sessionId: string, frame: string): string {
   if (sessionId === "") throw new SessionstreamError("protocol_error", `${frame} is missing session_id`);
   try {
-    validateSessionId(sessionId);
+    validateTransportSessionId(sessionId);
   } catch (err) {
     throw withSession(SessionstreamError.from(err, "invalid_session_id"), sessionId);
   }

@@ -39,6 +39,10 @@ export async function submitCommand(
   payload: unknown,
   options: SubmitOptions & { headers?: Record<string, string>; backoff?: BackoffOptions; sleep?: (ms: number) => Promise<void> } = {},
 ): Promise<SubmitResult> {
+  if (sessionId === "." || sessionId === "..") {
+    // A dot-segment: the URL would be folded into another path. The server refuses these ids everywhere.
+    throw new SessionstreamError("invalid_session_id", `session id "${sessionId}" is a URL dot-segment, which HTTP clients fold away; use another id`);
+  }
   const key = options.idempotencyKey ?? randomKey();
   const attempts = options.maxAttempts ?? 5;
   const sleep = options.sleep ?? ((ms: number) => new Promise<void>((r) => setTimeout(r, ms)));
