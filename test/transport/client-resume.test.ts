@@ -111,4 +111,52 @@ describe("client typed resume", () => {
     await until(() => view.getSnapshot().ordinal === 6n && fresh.getSnapshot().ordinal === 6n);
     expect(entities(view)).toEqual(entities(fresh));
   });
+
+  it("a view that fell behind is resynced on the same connection and ends in the state of a fresh client", async () => {
+    const hub = new Hub({ registry: chatRegistry() });
+    const chunk = "z".repeat(16 * 1024);
+    // Each event: 8 UI frames of 16 KiB naming the event; the timeline keeps one small entity naming it too.
+    hub.registerUIProjection((ev) => Array.from({ length: 8 }, () => ({ name: "ChatMessageAppended" as const, payload: { messageId: "m", chunk, status: `event ${ev.ordinal}` } })));
+    hub.registerTimelineProjection((ev) => [{ kind: "ChatMessage", id: "m", payload: { messageId: "m", text: `event ${ev.ordinal}` } }]);
+    const mirror: UIReducer = (draft, ev) => draft.set("ChatMessage", "m", { messageId: "m", text: (ev.payload as { status: string }).status });
+    h = await startHarness({ hub: hub as never, server: { slowConsumers: "resync", limits: { maxQueuedBytesPerConnection: 512 * 1024 } } });
+    const pub = hub.publisher("s");
+    await pub.publish("ChatTokensDelta", { messageId: "m", chunk: "" }); // 1
+
+    const sockets: WebSocket[] = [];
+    class RecordingWebSocket extends WebSocket {
+      constructor(url: string) {
+        super(url);
+        sockets.push(this);
+      }
+    }
+    const c = createSessionstreamClient({ url: h.url, WebSocket: RecordingWebSocket as unknown as WebSocketConstructor });
+    clients.push(c);
+    const view = c.subscribe("s", { reduce: mirror });
+    await until(() => view.status === "live");
+    const statuses: string[] = [];
+    c.onStatus((s) => statuses.push(s));
+
+    sockets[0]!.pause(); // the page stops reading (a busy main thread, a slow link)
+    let extra = -1;
+    for (let i = 0; i < 3000 && extra < 20; i++) {
+      await pub.publish("ChatTokensDelta", { messageId: "m", chunk: "" });
+      await new Promise((r) => setImmediate(r));
+      if (extra >= 0 || h.records.some((r) => r.type === "resync")) extra++;
+    }
+    expect(h.records.some((r) => r.type === "resync")).toBe(true);
+    sockets[0]!.resume();
+    await until(() => view.getResume()?.resync === true && view.status === "live", 15_000);
+    const cursor = await hub.cursor("s");
+    expect(view.getResume()).toEqual({ kind: "recovered", from: 1n, snapshotOrdinal: cursor, epoch: 1n, resync: true });
+    // Same connection throughout: no reconnect.
+    expect(statuses).toEqual([]);
+    expect(sockets).toHaveLength(1);
+
+    await pub.publish("ChatTokensDelta", { messageId: "m", chunk: "" });
+    const fresh = client().subscribe("s", { reduce: mirror });
+    await until(() => fresh.status === "live" && view.getSnapshot().ordinal === cursor + 1n);
+    expect(entities(view)).toEqual(entities(fresh));
+    expect((view.get("ChatMessage", "m")!.payload as ChatJson).text).toBe(`event ${cursor + 1n}`);
+  });
 });
