@@ -1,4 +1,3 @@
-import { spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -18,6 +17,8 @@ function open(path: string, tokens?: string[]) {
   return { store, hub: chatHub({ store, registry, ...(tokens ? { tokens } : {}) }) };
 }
 
+// The contract tests (restart, rebuild, kill -9 of a writer or a rebuild) run
+// over every store in store-contract.test.ts; these are SQLite-specific.
 describe("SqliteHydrationStore", () => {
   test("uses WAL and creates parent folders", async () => {
     const { store } = open(freshPath());
@@ -32,53 +33,6 @@ describe("SqliteHydrationStore", () => {
     const hub = chatHub({ store, tokens: ["a"] });
     await hub.submit("s", "ChatStartInference", { prompt: "p" });
     expect((await store.snapshot("s")).entities[0]!.payload.$typeName).toBe("chat.v1.ChatMessageEntity");
-    await store.close();
-  });
-
-  test("restart continues ordinals and returns the identical snapshot", async () => {
-    const path = freshPath();
-    const a = open(path, ["one ", "two"]);
-    await a.hub.submit("s", "ChatStartInference", { prompt: "first" });
-    await a.hub.publisher("other").publish("ChatInferenceStarted", { messageId: "x", prompt: "p" });
-    const before = await a.hub.snapshot("s");
-    await a.hub.close();
-    await a.store.close();
-
-    const b = open(path, ["three"]);
-    expect(await b.hub.cursor("s")).toBe(4n);
-    expect(await b.hub.snapshot("s")).toEqual(before);
-    expect(await b.hub.publisher("s").publish("ChatMessageDeleted", { messageId: "m1" })).toBe(5n);
-    expect(await b.hub.cursor("other")).toBe(1n);
-    expect(await b.store.listSessions()).toEqual([
-      { sessionId: "other", cursor: 1n },
-      { sessionId: "s", cursor: 5n },
-    ]);
-    await b.store.close();
-  });
-
-  test("the event log pages after an ordinal; rebuildTimeline reproduces the snapshot exactly", async () => {
-    const { store, hub } = open(freshPath(), ["a", "b", "c"]);
-    await hub.submit("s", "ChatStartInference", { prompt: "1" });
-    await hub.submit("s", "ChatStartInference", { prompt: "2" });
-    await hub.publisher("s").publish("ChatMessageDeleted", { messageId: "m2" });
-    const page = await store.readEvents("s", 3n, 4);
-    expect(page.map((e) => [e.ordinal, e.name])).toEqual([
-      [4n, "ChatTokensDelta"],
-      [5n, "ChatInferenceFinished"],
-      [6n, "ChatInferenceStarted"],
-      [7n, "ChatTokensDelta"],
-    ]);
-    expect(page[0]!.payload).toMatchObject({ $typeName: "chat.v1.TokensDeltaEvent", chunk: "c" });
-
-    const before = await hub.snapshot("s");
-    expect(await store.timelineEpoch("s")).toBe(1n);
-    expect(before.epoch).toBe(1n);
-    expect(await hub.rebuildTimeline("s")).toEqual({ ...before, epoch: 2n });
-    expect(await store.timelineEpoch("s")).toBe(2n);
-    expect(await store.timelineCursor("s")).toBe(11n);
-    // A delta snapshot carries the tombstone.
-    const delta = await hub.snapshot("s", { changedAfter: 10n });
-    expect(delta.entities.map((e) => [e.id, e.tombstone])).toEqual([["m2", true]]);
     await store.close();
   });
 
@@ -120,79 +74,4 @@ describe("SqliteHydrationStore", () => {
     expect((err as SessionstreamError).code).toBe("store_failed");
     expect((err as Error).message).toMatch(/The database connection is not open/);
   });
-
-  test("a killed writer process loses no acknowledged event", async () => {
-    const path = freshPath();
-    const child = spawn(process.execPath, ["--import", "tsx", join(import.meta.dirname, "../../fixtures/runtime/sqlite-writer.ts"), path], {
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stderr = "";
-    child.stderr.on("data", (d) => (stderr += d));
-    const acked = await new Promise<bigint>((resolve, reject) => {
-      let buf = "";
-      let last = 0n;
-      child.stdout.on("data", (d: Buffer) => {
-        buf += d.toString();
-        const lines = buf.split("\n");
-        buf = lines.pop() ?? "";
-        for (const line of lines) if (line.startsWith("ack ")) last = BigInt(line.slice(4));
-        if (last >= 200n) {
-          child.kill("SIGKILL");
-          resolve(last);
-        }
-      });
-      child.on("exit", () => (last >= 200n ? resolve(last) : reject(new Error(`writer exited early: ${stderr}`))));
-    });
-    await new Promise((r) => child.once("close", r));
-
-    const { store, hub } = open(path);
-    const cursor = await hub.cursor("crash-session");
-    expect(cursor >= acked).toBe(true);
-    const events = await store.readEvents("crash-session", 0n, 1_000_000);
-    expect(events.map((e) => e.ordinal)).toEqual(Array.from({ length: Number(cursor) }, (_, i) => BigInt(i + 1)));
-    // The timeline matches the log: every delta chunk is in the message text.
-    const text = ((await hub.snapshot("crash-session")).entities[0]!.payload as unknown as { text: string }).text;
-    expect(text.split(" ").filter(Boolean)).toHaveLength(Number(cursor) - 1);
-    const beforeRebuild = await hub.snapshot("crash-session");
-    expect(await hub.rebuildTimeline("crash-session")).toEqual({ ...beforeRebuild, epoch: beforeRebuild.epoch! + 1n });
-    await store.close();
-  });
-});
-
-describe("rebuildTimeline survives kill -9", () => {
-  const rebuilder = join(import.meta.dirname, "../../fixtures/runtime/sqlite-rebuilder.ts");
-  function run(args: string[], killAfterMs?: number): Promise<string> {
-    return new Promise((resolve, reject) => {
-      const child = spawn(process.execPath, ["--import", "tsx", rebuilder, ...args], { stdio: ["ignore", "pipe", "pipe"] });
-      let out = "";
-      let err = "";
-      child.stdout.on("data", (d: Buffer) => {
-        out += d.toString();
-        if (killAfterMs !== undefined && out.includes("rebuilding")) setTimeout(() => child.kill("SIGKILL"), killAfterMs);
-      });
-      child.stderr.on("data", (d: Buffer) => (err += d.toString()));
-      child.on("close", (code, signal) => (code === 0 || signal === "SIGKILL" ? resolve(out) : reject(new Error(`rebuilder failed (${code}): ${err}`))));
-    });
-  }
-
-  test("a crash at any moment of a rebuild leaves the old or the fully rebuilt timeline", async () => {
-    const path = freshPath();
-    const events = 3000;
-    await run([path, "seed", String(events)]);
-    const seen = new Set<string>();
-    for (const delay of [5, 20, 50, 100, 1000]) {
-      const out = await run([path, "rebuild"], delay);
-      const { store, hub } = open(path);
-      const snap = await hub.snapshot("s");
-      const text = (snap.entities[0]!.payload as unknown as { text: string }).text;
-      // Old (1 per event) or rebuilt (2 per event), nothing in between, and the cursors agree.
-      expect([String(events), String(2 * events)]).toContain(text);
-      expect(snap.snapshotOrdinal).toBe(BigInt(events));
-      expect(await store.timelineCursor("s")).toBe(BigInt(events));
-      seen.add(`${text}${out.includes("rebuilt") ? " (finished)" : " (killed)"}`);
-      await store.close();
-    }
-    // At least one kill landed mid-rebuild (the old timeline survived it).
-    expect([...seen]).toContain(`${events} (killed)`);
-  }, 120_000);
 });
