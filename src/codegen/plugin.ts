@@ -1,12 +1,12 @@
 // protoc-gen-sessionstream: a protoc plugin value. Runs under protoc and
 // `buf generate` (bin/protoc-gen-sessionstream.js) and in-process from
 // `sessionstream gen` (Plugin.run on a CodeGeneratorRequest).
-import type { Schema } from "@bufbuild/protoplugin";
+import type { Plugin, Schema } from "@bufbuild/protoplugin";
 import { createEcmaScriptPlugin } from "./protoplugin.js";
 import { posix } from "node:path";
 import type { DescFile } from "@bufbuild/protobuf";
 import { AnnotationError, formatPosition, isAnnotated, readAnnotations, type AnnotationDiagnostic, type FileModel } from "./annotations.js";
-import { emitAppFile } from "./emit-app-file.js";
+import { emitAppFile, hoistAppHeader } from "./emit-app-file.js";
 import { emitSchemaFile } from "./emit-schema-file.js";
 import { APP_FILE, assignStems, baseStem, generatedFileName, qualifiedStem, RESERVED_STEMS } from "./names.js";
 import { stubFiles, type StubImports } from "./stub-templates.js";
@@ -52,13 +52,24 @@ export function parseSessionstreamOptions(raw: ReadonlyArray<{ key: string; valu
   return { runtimeImport, stubs };
 }
 
-/** The `protoc-gen-sessionstream` plugin. */
-export const protocGenSessionstream = createEcmaScriptPlugin({
+const plugin = createEcmaScriptPlugin({
   name: "protoc-gen-sessionstream",
   version: PLUGIN_VERSION,
   parseOptions: parseSessionstreamOptions,
   generateTs,
 });
+
+/**
+ * The `protoc-gen-sessionstream` plugin. Its `run` puts the `@generated`
+ * header of the app-level file first, where the per-file files have theirs
+ * (protoplugin writes a header first only for a file generated from one
+ * proto file, and `gen` recognises its files by that leading header).
+ */
+export const protocGenSessionstream: Plugin = {
+  name: plugin.name,
+  version: plugin.version,
+  run: (request) => hoistAppHeader(plugin.run(request)),
+};
 
 function generateTs(schema: Schema<SessionstreamPluginOptions>): void {
   const models = annotatedModels(schema.files, schema.allFiles);
