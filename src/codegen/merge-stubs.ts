@@ -302,7 +302,8 @@ function insertIntoObject(text: string, obj: ObjectLiteralExpression, entries: r
   const oneLine = !text.slice(open, close).includes("\n");
   if (oneLine && entries.every((e) => !e.includes("\n"))) {
     const inline = entries.map((e) => e.trim().replace(/,$/, "")).join(", ");
-    edits.push({ start: content, end: content, text: ` ${inline}${trailingComma ? "," : ""}` });
+    const pad = content === close ? " " : ""; // `{}` -> `{ a: a }`
+    edits.push({ start: content, end: content, text: ` ${inline}${trailingComma ? "," : ""}${pad}` });
     return edits;
   }
 

@@ -157,6 +157,11 @@ describe("merging the handler map of app.ts", () => {
     );
   });
 
+  it("fills an empty one-line map with spaces inside the braces", () => {
+    const r = mergeAppStub(`${APP_HEAD}registerTasksHandlers(hub, {});\n`, tasks, imports);
+    expect(r.content).toContain("registerTasksHandlers(hub, { AddTaskCommand: addTaskCommand, DeleteTaskCommand: deleteTaskCommand });");
+  });
+
   it("puts the import after a comment sharing the last import's line, in the file's line endings and indentation", () => {
     expect(mergeAppStub(APPS["last import has a comment"]!, tasks, imports).content.split("\n").slice(0, 2)).toEqual([
       'import { addTaskCommand } from "./handlers/add-task-command.js"; // first, {x}',
