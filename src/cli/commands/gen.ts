@@ -25,7 +25,8 @@ const HELP = `
 Reads sessionstream.config.json (every key optional):
   { "protoRoots": ["proto"], "outDir": "src/gen", "stubsDir": "src", "importExtension": "js" }
 
-Regenerated (never edit): <outDir>/**/*_pb.ts and *_sessionstream.ts.
+Regenerated (never edit): <outDir>/**/*_pb.ts and *_sessionstream.ts, and
+  <outDir>/app_sessionstream.ts (AppSchema, createAppRegistry: every proto file).
 Yours (written once; new commands and events are merged in, nothing removed):
   <stubsDir>/handlers/<command>.ts, <stubsDir>/projections/<file>-ui.ts,
   <stubsDir>/projections/<file>-timeline.ts, <stubsDir>/app.ts
