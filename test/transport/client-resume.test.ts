@@ -3,7 +3,8 @@
 // says how each subscription was satisfied.
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
-import { Hub } from "../../src/index.js";
+import { Hub, MemoryHydrationStore, type HydrationStore } from "../../src/index.js";
+import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
 import {
   createSessionstreamClient,
   type ClientEntity,
@@ -32,8 +33,8 @@ function client(): SessionstreamClient {
 }
 
 /** A chat hub whose timeline projection can be "fixed" (chunks upper-cased) before a rebuild. */
-function rebuildableHub() {
-  const hub = new Hub({ registry: chatRegistry() });
+function rebuildableHub(store: HydrationStore) {
+  const hub = new Hub({ registry: chatRegistry(), store });
   const projection = { shout: false };
   hub.registerUIProjection((ev) => {
     if (ev.name === "ChatInferenceStarted") return [{ name: "ChatMessageStarted", payload: { messageId: ev.payload.messageId } }];
@@ -67,8 +68,11 @@ function texts(view: SessionView): Record<string, string | undefined> {
 }
 
 describe("client typed resume", () => {
-  it("a delta resume across a rebuild with a changed projection ends in the state of a fresh client", async () => {
-    const { hub, projection } = rebuildableHub();
+  it.each([
+    ["memory", () => new MemoryHydrationStore()],
+    ["sqlite", () => new SqliteHydrationStore({ path: ":memory:", registry: chatRegistry() })],
+  ] as const)("a delta resume across a rebuild with a changed projection ends in the state of a fresh client (%s store)", async (_name, store) => {
+    const { hub, projection } = rebuildableHub(store());
     h = await startHarness({ hub: hub as never });
     const pub = hub.publisher("s");
     await pub.publish("ChatInferenceStarted", { messageId: "m1" }); // 1
