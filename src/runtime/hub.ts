@@ -320,12 +320,18 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     try {
       await this.store.apply({ sessionId, ordinal, event: stored, entities });
     } catch (err) {
+      // An unreachable store keeps its own code: the caller may retry later.
       const error = new SessionstreamError(
-        "store_failed",
+        err instanceof SessionstreamError && err.code === "store_unavailable" ? "store_unavailable" : "store_failed",
         `store write failed for event "${name}" (ordinal ${ordinal}) in session "${sessionId}": ${messageOf(err)}`,
         { cause: err },
       );
       this.#report("store", sessionId, error, { ordinal, eventName: name });
+      // The write may have committed before the failure was seen (a lost
+      // connection), or another writer took the ordinal: the next event
+      // reloads the cursor and timeline from the store.
+      this.#states.delete(sessionId);
+      this.#resolvedStates.delete(sessionId);
       throw error;
     }
     state.cursor = ordinal;
