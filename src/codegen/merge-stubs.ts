@@ -178,7 +178,14 @@ function objectKeys(obj: ObjectLiteralExpression): Set<string> {
   for (const p of obj.getProperties()) {
     if (Node.isPropertyAssignment(p) || Node.isMethodDeclaration(p) || Node.isShorthandPropertyAssignment(p)) {
       const nameNode = p.getNameNode();
-      keys.add(Node.isStringLiteral(nameNode) ? nameNode.getLiteralValue() : nameNode.getText());
+      if (Node.isComputedPropertyName(nameNode)) {
+        // `[ChatEventNames.ChatInferenceStarted]` or `["ChatInferenceStarted"]`.
+        const e = nameNode.getExpression();
+        if (Node.isStringLiteral(e) || Node.isNoSubstitutionTemplateLiteral(e)) keys.add(e.getLiteralValue());
+        else if (Node.isPropertyAccessExpression(e)) keys.add(e.getName());
+        continue;
+      }
+      keys.add(Node.isStringLiteral(nameNode) || Node.isNumericLiteral(nameNode) ? String(nameNode.getLiteralValue()) : nameNode.getText());
     }
   }
   return keys;

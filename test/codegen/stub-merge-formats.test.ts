@@ -40,6 +40,8 @@ const CASE_MAPS: Record<string, string> = {
   "comment line with a comma after the last case": `${DECL} {\n  TaskAdded: (e) => []\n  // later: TaskDeleted, maybe }\n};\n`,
   "method with braces and commas in its body": `${DECL} {\n  TaskAdded(event) {\n    const s = "}, {";\n    return [];\n  }\n};\n`,
   "quoted key, comment with a brace": `${DECL} {\n  "TaskAdded": null // }, {\n};\n`,
+  "computed key": `${DECL} {\n  [TasksEventNames.TaskAdded]: null\n};\n`,
+  "computed string key": `${DECL} {\n  ["TaskAdded"]: null\n};\n`,
   "one-line object": `${DECL} { TaskAdded: (e) => [] };\n`,
   "one-line object with trailing comma and comment": `${DECL} { TaskAdded: null, /* x, y } */ };\n`,
   "empty one-line object": `${DECL} {};\n`,

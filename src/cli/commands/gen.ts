@@ -68,7 +68,11 @@ export function formatGenResult(result: GenResult, check: boolean): { out: strin
     out.push(`${count("created")} created, ${count("updated")} updated${removed}, ${count("unchanged")} unchanged`);
   }
   if (result.exitCode === 1 && result.errors.length) {
-    err.push("gen did not finish: the stubs above were left unchanged; add the lines by hand (or fix the file) and run gen again");
+    err.push(
+      check
+        ? "gen cannot merge the stubs above: add the lines by hand (or fix the file), then run gen"
+        : "gen did not finish: the stubs above were left unchanged; add the lines by hand (or fix the file) and run gen again",
+    );
   }
   return { out, err };
 }
