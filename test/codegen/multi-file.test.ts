@@ -3,11 +3,12 @@
 // every file's handlers and case maps against it. Golden files (review the
 // diff; UPDATE_GOLDEN=1 rewrites them) and compile tests: valid usage
 // compiles, each wrong form fails on its marked line.
+import { execFileSync } from "node:child_process";
 import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGen, type GenResult } from "../../src/codegen/gen.js";
-import { FIXTURES, makeProject, readTree, removeProject, typecheck, type Diag } from "./helpers.js";
+import { FIXTURES, makeProject, readTree, REPO, removeProject, typecheck, type Diag } from "./helpers.js";
 
 const GOLDEN = join(FIXTURES, "split/golden");
 let dir: string;
@@ -18,6 +19,7 @@ beforeAll(async () => {
   dir = makeProject("split");
   result = await runGen({ projectDir: dir });
   for (const f of ["valid-usage.ts", "invalid-usage.ts"]) copyFileSync(join(FIXTURES, "split/type-tests", f), join(dir, "src", f));
+  copyFileSync(join(FIXTURES, "split/app/run-split.ts"), join(dir, "src/run-split.ts"));
   diags = typecheck(dir);
 }, 90_000);
 afterAll(() => removeProject(dir));
@@ -58,7 +60,7 @@ describe("gen on an app split over three proto files", () => {
   });
 
   it("matches the golden files (everything but protoc-gen-es output and the type tests)", () => {
-    const ours = [...readTree(dir, "src")].filter(([path]) => !path.endsWith("_pb.ts") && !path.endsWith("-usage.ts"));
+    const ours = [...readTree(dir, "src")].filter(([path]) => !path.endsWith("_pb.ts") && !path.endsWith("-usage.ts") && !path.endsWith("run-split.ts"));
     if (process.env.UPDATE_GOLDEN) {
       for (const [path, text] of ours) {
         const target = join(GOLDEN, path.replace(/^src\//, ""));
@@ -95,4 +97,13 @@ describe("gen on an app split over three proto files", () => {
     expect(messages[9]).toMatch(/payload: ItemView; \}\[\]' is not assignable/);
     expect(messages[10]).toContain("CaseResult<never>");
   });
+
+  it("runs: registerAppHandlers and the case maps of events.proto drive views.proto's UI events and entities", () => {
+    const out = execFileSync(join(REPO, "node_modules/.bin/tsx"), ["src/run-split.ts"], { cwd: dir, encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+    expect(JSON.parse(out)).toEqual({
+      snapshotOrdinal: "3",
+      entities: [{ kind: "Item", id: "eggs", payload: { id: "eggs", title: "Eggs" } }],
+      live: ["ItemShown", "ItemShown", "ItemHidden"],
+    });
+  }, 60_000);
 });
