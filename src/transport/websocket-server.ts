@@ -63,6 +63,15 @@ export interface SessionstreamWebSocketServer extends UIFanout {
   /** Listens to `upgrade` on an HTTP server; returns a function that stops listening. */
   attach(server: HttpServer): () => void;
   stats(): TransportStats;
+  /**
+   * Tells the server that the session's timeline was rebuilt (its epoch
+   * changed). Each live subscription of a client that opted in
+   * (`resume=delta`) gets a `reset` snapshot, then `subscribed`, on its
+   * connection, so it does not keep the old timeline until it resubscribes.
+   * Reference clients are left alone (they get the new timeline on their next
+   * subscribe). Call it after `hub.rebuildTimeline(sessionId)`.
+   */
+  timelineRebuilt(sessionId: string): void;
   /** Detaches from the hub and closes every socket (1001). */
   close(): Promise<void>;
 }
@@ -381,6 +390,20 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     );
   }
 
+  function timelineRebuilt(sessionId: string): void {
+    const targets = bySession.get(sessionId);
+    if (!targets) return;
+    for (const conn of targets) {
+      const sub = conn.subscriptions.get(sessionId);
+      // A hydrating or resyncing subscription resumes in its epoch anyway: a changed one answers `reset`.
+      if (!sub || !conn.deltaSnapshots || conn.closing || sub.state !== "live") continue;
+      sub.state = "hydrating";
+      hydrate(conn, sub, sub.floor, sub.epoch, false).catch(function resetFailed(err: unknown) {
+        sendError(conn, SessionstreamError.from(err, "snapshot_failed"), sessionId);
+      });
+    }
+  }
+
   function publishUI(sessionId: string, ordinal: bigint, uiEvents: readonly UIEvent[]): void {
     const targets = bySession.get(sessionId);
     if (!targets || targets.size === 0 || uiEvents.length === 0) return;
@@ -463,12 +486,14 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     rejectUpgrade(socket, 503, "Service Unavailable");
   }
 
-  const detach = options.attachToHub === false ? () => {} : hub.attachFanout({ publishUI });
+  // `timelineRebuilt` rides along for a hub that tells its fanouts about rebuilds.
+  const detach = options.attachToHub === false ? () => {} : hub.attachFanout({ publishUI, timelineRebuilt } as UIFanout);
 
   return {
     path,
     limits,
     publishUI,
+    timelineRebuilt,
     handleUpgrade,
     attach(server) {
       const listener = (req: IncomingMessage, socket: Duplex, head: Buffer) => {

@@ -84,4 +84,31 @@ describe("typed resume with epochs (websocket)", () => {
     expect(c.frames.at(-1)!.json).toEqual({ subscribed: { sessionId: "s", sinceSnapshotOrdinal: "3" } });
     c.close();
   });
+
+  it("timelineRebuilt sends live opted-in subscribers a reset snapshot on their connection; reference clients see nothing", async () => {
+    h = await startHarness();
+    await h.hub.submit("s", "ChatStartInference", { prompt: "one" }); // m1: 1..5
+    const delta = await connect(h.url + "?resume=delta");
+    const reference = await connect(h.url);
+    await resubscribe(delta, {});
+    await resubscribe(reference, {});
+    const before = [delta.frames.length, reference.frames.length] as const;
+
+    await h.hub.rebuildTimeline("s");
+    h.ws.timelineRebuilt("s");
+    await delta.next((r) => r.frame.frame.case === "subscribed", before[0]);
+    const reset = delta.frames.slice(before[0]).map((r) => r.json);
+    expect(reset).toHaveLength(2);
+    expect(reset[0]).toMatchObject({ snapshot: { snapshotOrdinal: "5", epoch: "2", resume: "RESUME_KIND_RESET", entities: [{ id: "m1" }] } });
+    expect(reset[0]!.snapshot).not.toHaveProperty("changedAfterOrdinal");
+
+    // Live again: the next event reaches both, and the reference client got nothing else.
+    await h.hub.publisher("s").publish("ChatTokensDelta", { messageId: "m1", chunk: "!" });
+    await delta.next((r) => r.frame.frame.case === "uiEvent", before[0]);
+    await reference.next((r) => r.frame.frame.case === "uiEvent", before[1]);
+    expect(reference.cases().slice(before[1])).toEqual(["uiEvent"]);
+    delta.close();
+    reference.close();
+  });
 });
+
