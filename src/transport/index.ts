@@ -4,7 +4,8 @@ export { createWebSocketServer, type SessionstreamWebSocketServer, type Transpor
 export { CloseCode, DEFAULT_TRANSPORT_LIMITS, resolveLimits, type TransportLimits } from "./limits.js";
 export type { TransportObserver, TransportRecord, TransportRecordType } from "./observer.js";
 export { isOriginAllowed, type Authorize, type AuthorizeAction, type AuthorizeRequest } from "./security.js";
-export { decodeClientFrame, encodeServerFrame, snapshotFrame, type EncodedFrame } from "./frame-codec.js";
+export { decodeClientFrame, encodeServerFrame, snapshotFrame, type EncodedFrame, type SnapshotExtension } from "./frame-codec.js";
+export { resumeSnapshot, type ResumedSnapshot, type ResumeOutcome } from "./resume.js";
 export type { TransportHub } from "./transport-hub.js";
 export { createCommandIngress, type CommandIngress, type CommandIngressOptions, type IngressErrorReport } from "./http-ingress.js";
 export { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
