@@ -1,13 +1,13 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { isIP, type AddressInfo } from "node:net";
 import { resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { AppSchema } from "../runtime/app-schema.js";
 import { SessionstreamError } from "../runtime/errors.js";
 import type { Hub } from "../runtime/hub.js";
-import { createCommandIngress, createWebSocketServer, type SessionstreamWebSocketServer } from "../transport/index.js";
+import { createCommandIngress, createWebSocketServer, hostRefusal, isHostAllowed, type SessionstreamWebSocketServer } from "../transport/index.js";
 import { AppHost, type AppStatus, type DevStoreKind } from "./app-host.js";
 import { INSPECTOR_PREFIX, InspectorApi, sendError, sendJson } from "./inspector-api.js";
 import { describeSchema } from "./schema-description.js";
@@ -28,6 +28,12 @@ export interface DevServerOptions {
   readonly host?: string;
   /** Default 4400; 0 picks a free port. */
   readonly port?: number;
+  /**
+   * Host names the server answers besides `localhost`, `*.localhost` and IP
+   * addresses (DNS rebinding protection, as in Vite); `host` is added when it
+   * is a name. Default: none.
+   */
+  readonly allowedHosts?: readonly string[];
   /** Default `"sqlite"` (under `.sessionstream/`). */
   readonly store?: DevStoreKind;
   /** The static page folder served at `/`. Default `<cwd>/public`. */
@@ -81,6 +87,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const cwd = resolve(options.cwd);
   const log = options.log ?? ((line: string) => console.log(line));
   const publicDir = resolve(cwd, options.publicDir ?? "public");
+  const allowedHosts = devAllowedHosts(options);
   let transport: Transport | undefined;
 
   const inspector = new InspectorApi(
@@ -92,8 +99,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     appPath: resolve(cwd, options.appPath ?? "src/app.ts"),
     store: options.store ?? "sqlite",
     onLoaded: (hub) => {
-      const ws = createWebSocketServer({ hub, path: "/ws" });
-      transport = { ws, ingress: createCommandIngress({ hub, prefix: "/api" }) };
+      const ws = createWebSocketServer({ hub, path: "/ws", ...(allowedHosts ? { allowedHosts } : {}) });
+      transport = { ws, ingress: createCommandIngress({ hub, prefix: "/api", ...(allowedHosts ? { allowedHosts } : {}) }) };
       return async () => {
         transport = undefined;
         await ws.close();
@@ -118,6 +125,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Every endpoint (page, inspector, API): a rebound name must not read the developer's sessions.
+    if (!isHostAllowed(req, allowedHosts)) return void sendError(res, 403, "forbidden", hostRefusal(req));
     const url = new URL(req.url ?? "/", "http://localhost");
     const path = url.pathname;
     if (path === "/api/schema" && req.method === "GET") {
@@ -151,6 +160,10 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   }
 
   server.on("upgrade", function onUpgrade(req, socket, head) {
+    if (!isHostAllowed(req, allowedHosts)) {
+      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+      return;
+    }
     if (!transport || !transport.ws.handleUpgrade(req, socket, head)) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
     }
@@ -273,5 +286,14 @@ function contentHash(file: string): string {
 /** The inspector's URL for a dev server URL. */
 export function inspectorUrl(baseUrl: string): string {
   return `${baseUrl}${INSPECTOR_PREFIX}/inspector/`;
+}
+
+
+/** `allowedHosts` plus `host` when it is a name (`--host mybox.local`), so the page answers on the name it was started with. */
+function devAllowedHosts(options: DevServerOptions): readonly string[] | undefined {
+  const hosts = [...(options.allowedHosts ?? [])];
+  const name = options.host;
+  if (name !== undefined && isIP(name) === 0 && name !== "localhost" && !hosts.includes(name)) hosts.push(name);
+  return hosts.length > 0 ? hosts : undefined;
 }
 

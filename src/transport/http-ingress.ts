@@ -5,7 +5,7 @@ import { snapshotJson } from "./frame-codec.js";
 import { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
 import { errorDetail, toPublicError } from "./internal-error.js";
 import { resumeSnapshot } from "./resume.js";
-import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
+import { hostRefusal, isAuthorized, isHostAllowed, isOriginAllowed, type Authorize } from "./security.js";
 import { validateTransportSessionId } from "./session-id.js";
 import type { TransportHub } from "./transport-hub.js";
 
@@ -18,6 +18,13 @@ export interface CommandIngressOptions {
   readonly authorize?: Authorize;
   /** Exact origins allowed besides same-origin and non-browser clients; `"*"` must be explicit. Default: none. */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Host names answered besides `localhost`, `*.localhost` and IP addresses when a
+   * request arrives on a loopback address (DNS rebinding protection; see `isHostAllowed`):
+   * `"app.example"`, `".app.example"` (with subdomains), or `"*"` (any). Non-empty, it
+   * applies on every address. Default: none.
+   */
+  readonly allowedHosts?: readonly string[];
   /** Largest accepted request body. Default 1 MiB. */
   readonly maxBodyBytes?: number;
   /** The `Idempotency-Key` window. Defaults: 10 minutes, 10000 keys. */
@@ -189,8 +196,9 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
     if (!route) return false;
     let answer: Answer;
     try {
+      if (!isHostAllowed(req, options.allowedHosts)) throw new SessionstreamError("forbidden", hostRefusal(req));
       if (!isOriginAllowed(req, options.allowedOrigins)) {
-        throw new SessionstreamError("forbidden", `origin ${req.headers.origin} is not allowed`);
+        throw new SessionstreamError("forbidden", `origin ${req.headers.origin} is not allowed: same-origin only (scheme, host and port), or list it in allowedOrigins`);
       }
       const method = route === "command" ? "POST" : "GET";
       if (req.method !== method && !(route === "snapshot" && req.method === "HEAD")) {

@@ -3,7 +3,7 @@
 export { createWebSocketServer, type SessionstreamWebSocketServer, type TransportStats, type WebSocketServerOptions } from "./websocket-server.js";
 export { CloseCode, DEFAULT_TRANSPORT_LIMITS, resolveLimits, type TransportLimits } from "./limits.js";
 export type { TransportObserver, TransportRecord, TransportRecordType } from "./observer.js";
-export { isOriginAllowed, type Authorize, type AuthorizeAction, type AuthorizeRequest } from "./security.js";
+export { hostRefusal, isHostAllowed, isLoopbackAddress, isOriginAllowed, type Authorize, type AuthorizeAction, type AuthorizeRequest } from "./security.js";
 export { decodeClientFrame, encodeServerFrame, snapshotFrame, type EncodedFrame, type SnapshotExtension } from "./frame-codec.js";
 export { resumeSnapshot, type ResumedSnapshot, type ResumeOutcome } from "./resume.js";
 export type { TransportHub } from "./transport-hub.js";

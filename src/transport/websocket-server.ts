@@ -10,7 +10,7 @@ import { decodeClientFrame, encodeError, encodeServerFrame, encodeSnapshot, enco
 import { CloseCode, resolveLimits, type TransportLimits } from "./limits.js";
 import { notify, type TransportObserver } from "./observer.js";
 import { errorDetail, INTERNAL_ERROR_MESSAGE, toPublicError } from "./internal-error.js";
-import { isAuthorized, isOriginAllowed, type Authorize } from "./security.js";
+import { hostRefusal, isAuthorized, isHostAllowed, isOriginAllowed, type Authorize } from "./security.js";
 import { validateTransportSessionId } from "./session-id.js";
 import { resumeSnapshot, type ResumedSnapshot } from "./resume.js";
 import { Subscription } from "./subscription.js";
@@ -25,6 +25,13 @@ export interface WebSocketServerOptions {
   readonly authorize?: Authorize;
   /** Exact origins allowed besides same-origin and non-browser clients; `"*"` must be explicit. Default: none. */
   readonly allowedOrigins?: readonly string[];
+  /**
+   * Host names answered besides `localhost`, `*.localhost` and IP addresses when a
+   * request arrives on a loopback address (DNS rebinding protection; see `isHostAllowed`):
+   * `"app.example"`, `".app.example"` (with subdomains), or `"*"` (any). Non-empty, it
+   * applies on every address. Default: none.
+   */
+  readonly allowedHosts?: readonly string[];
   /** Limits; see {@link TransportLimits} for each default. */
   readonly limits?: Partial<TransportLimits>;
   /** Receives connection, subscription and error records. */
@@ -463,7 +470,10 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
   function handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean {
     if (pathOf(request) !== path) return false;
     if (closed) return rejectUpgrade(socket, 503, "Service Unavailable"), true;
-    if (!isOriginAllowed(request, options.allowedOrigins)) return rejectUpgrade(socket, 403, "Forbidden"), true;
+    if (!isHostAllowed(request, options.allowedHosts)) return refuseUpgrade(socket, hostRefusal(request)), true;
+    if (!isOriginAllowed(request, options.allowedOrigins)) {
+      return refuseUpgrade(socket, `origin ${request.headers.origin} is not allowed: same-origin only, or list it in allowedOrigins`), true;
+    }
     // Upgrades still waiting for `authorize` count too: concurrent upgrades cannot pass the limit.
     if (connections.size + pendingUpgrades >= limits.maxConnections) return refuseOverLimit(socket), true;
     const connectionId = randomUUID();
@@ -479,6 +489,12 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       socket.destroy();
     });
     return true;
+  }
+
+  /** Refuses an upgrade with HTTP 403 and a `forbidden` JSON body naming the problem. */
+  function refuseUpgrade(socket: Duplex, message: string): void {
+    notify(observer, { type: "refused", connectionId: "", code: "forbidden", message });
+    rejectUpgrade(socket, 403, "Forbidden", JSON.stringify({ error: { code: "forbidden", message } }));
   }
 
   function refuseOverLimit(socket: Duplex): void {
@@ -593,6 +609,7 @@ function wantsDelta(request: IncomingMessage): boolean {
   return new URL(request.url ?? "/", "http://localhost").searchParams.get("resume") === "delta";
 }
 
-function rejectUpgrade(socket: Duplex, status: number, text: string): void {
-  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+function rejectUpgrade(socket: Duplex, status: number, text: string, body = ""): void {
+  const type = body === "" ? "" : "Content-Type: application/json; charset=utf-8\r\n";
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\n${type}Content-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
 }

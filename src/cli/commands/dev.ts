@@ -13,6 +13,8 @@ interface DevFlags {
   public: string;
   watch: boolean;
   cwd: string;
+  /** `--allowed-host`, repeatable. */
+  allowedHost?: string[];
 }
 
 /** Starts the dev server and prints where everything is; resolves with the running server. */
@@ -37,6 +39,7 @@ export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> =
     store: flags.store,
     publicDir: flags.public,
     watch: flags.watch,
+    ...(flags.allowedHost && flags.allowedHost.length > 0 ? { allowedHosts: flags.allowedHost } : {}),
     ...extra,
   });
   const status = server.status();
@@ -73,6 +76,11 @@ export function devCommand(): Command {
     .option("--public <dir>", "static page folder served at /", "public")
     .option("--no-watch", "do not watch protos and sources")
     .option("--cwd <dir>", "the app's folder", ".")
+    .option(
+      "--allowed-host <name>",
+      "also answer this Host name (repeatable; \".example.com\" with subdomains); localhost and IP addresses always work",
+      (value: string, previous: string[] = []) => [...previous, value],
+    )
     .addHelpText(
       "after",
       `
