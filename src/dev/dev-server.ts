@@ -296,4 +296,3 @@ function devAllowedHosts(options: DevServerOptions): readonly string[] | undefin
   if (name !== undefined && isIP(name) === 0 && name !== "localhost" && !hosts.includes(name)) hosts.push(name);
   return hosts.length > 0 ? hosts : undefined;
 }
-
