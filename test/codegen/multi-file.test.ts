@@ -4,7 +4,7 @@
 // diff; UPDATE_GOLDEN=1 rewrites them) and compile tests: valid usage
 // compiles, each wrong form fails on its marked line.
 import { execFileSync } from "node:child_process";
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { copyFileSync, mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGen, type GenResult } from "../../src/codegen/gen.js";
@@ -106,4 +106,13 @@ describe("gen on an app split over three proto files", () => {
       live: ["ItemShown", "ItemShown", "ItemHidden"],
     });
   }, 60_000);
+
+  // Last: it deletes the fixture's protos.
+  it("gen --check reports the app-level file as stale once no annotated proto is left", async () => {
+    rmSync(join(dir, "proto/shop"), { recursive: true });
+    writeFileSync(join(dir, "proto/plain.proto"), 'syntax = "proto3";\npackage plain;\nmessage P { string a = 1; }\n');
+    const check = await runGen({ projectDir: dir, check: true });
+    expect(check.exitCode).toBe(1);
+    expect(check.files.find((f) => f.path === "src/gen/app_sessionstream.ts")).toMatchObject({ status: "removed", kind: "generated" });
+  });
 });
