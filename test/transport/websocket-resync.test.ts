@@ -81,7 +81,6 @@ describe("slow consumers", () => {
     const cursor = await hub.cursor("s");
 
     slow.ws.resume();
-    const resyncAt = slow.frames.length;
     const snap = await slow.next((r) => r.frame.frame.case === "snapshot" && r.frame.frame.value.resync, 2, 15_000);
     const at = slow.frames.indexOf(snap);
     expect(at).toBeGreaterThanOrEqual(0);
@@ -93,14 +92,12 @@ describe("slow consumers", () => {
     // Fewer UI frames than published reached the slow client: the rest were dropped, not queued.
     const uiFrames = slow.frames.filter((f) => f.frame.frame.case === "uiEvent").length;
     expect(uiFrames).toBeLessThan(Number(cursor) * 8);
-    expect(resyncAt).toBeGreaterThan(0);
     expect(h!.records.filter((r) => r.type === "subscribed" && r.code === "resync")).toHaveLength(1);
 
     // Live again on the same connection: the next event arrives, nothing older.
     await hub.publisher("s").publish("ChatTokensDelta", { messageId: "m", chunk: "" });
-    const next = await slow.next((r) => r.frame.frame.case === "uiEvent" && r.frame.frame.value.eventOrdinal === cursor + 1n, at);
+    await slow.next((r) => r.frame.frame.case === "uiEvent" && r.frame.frame.value.eventOrdinal === cursor + 1n, at);
     expect(slow.frames.slice(at).filter((r) => r.frame.frame.case === "uiEvent" && r.frame.frame.value.eventOrdinal <= cursor)).toEqual([]);
-    expect(next).toBeDefined();
     expect(slow.closeCode).toBeUndefined();
     await until(() => fast.frames.some((r) => r.frame.frame.case === "uiEvent" && r.frame.frame.value.eventOrdinal === cursor + 1n));
     expect(fast.frames.some((f) => f.frame.frame.case === "snapshot" && f.frame.frame.value.resync)).toBe(false);
