@@ -236,7 +236,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     if (!hasEventLog(store) || (!hasTimelineReplace(store) && !hasTimelineReset(store))) {
       throw new SessionstreamError(
         "capability_missing",
-        "rebuildTimeline needs a store with an event log and timeline replace (MemoryHydrationStore or SqliteHydrationStore)",
+        "rebuildTimeline needs a store with an event log and timeline replace (MemoryHydrationStore, SqliteHydrationStore or PostgresHydrationStore)",
       );
     }
     await this.#queue.run(sessionId, async () => {
