@@ -83,10 +83,11 @@ export function initProject(options: InitOptions): InitResult {
     const checkout = dependency.slice("file:".length);
     // npm 11 asks about the `prepare` script of a non-registry dependency on every install.
     // Declined on purpose: the checkout builds itself (`npm ci` there), and an app install
-    // should not rebuild another repository.
+    // should not rebuild another repository. npm matches a directory dependency by its
+    // spec, not by its name: the key is `file:<path>`.
     const pkgFile = join(dir, "package.json");
     const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { allowScripts?: Record<string, boolean> };
-    pkg.allowScripts = { ...pkg.allowScripts, sessionstream: false };
+    pkg.allowScripts = { ...pkg.allowScripts, [dependency]: false };
     writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
     if (!existsSync(join(checkout, "dist", "cli", "main.js"))) {
       notes.push(`${checkout} is not built (no dist/): run \`npm ci\` (or \`npm run build\`) there before \`npm install\` here`);

@@ -163,6 +163,28 @@ describe("dev loop", () => {
     }
   });
 
+  test("a reload evaluates the user's modules afresh and dependencies once (no per-reload copy of node_modules)", async () => {
+    const dir = project("deps-once");
+    mkdirSync(join(dir, "node_modules/counted-dep"), { recursive: true });
+    writeFileSync(join(dir, "node_modules/counted-dep/package.json"), JSON.stringify({ name: "counted-dep", type: "module", exports: "./index.js" }));
+    writeFileSync(join(dir, "node_modules/counted-dep/index.js"), "globalThis.__ssDepEvals = (globalThis.__ssDepEvals ?? 0) + 1;\nexport const dep = 1;\n");
+    mkdirSync(join(dir, "src/gen"), { recursive: true });
+    writeFileSync(join(dir, "src/gen/version.ts"), 'export const VERSION = "v1";\n');
+    writeFileSync(join(dir, "src/counted.ts"), 'import "counted-dep";\n(globalThis as any).__ssUserEvals = ((globalThis as any).__ssUserEvals ?? 0) + 1;\nexport const counted = 1;\n');
+    writeFileSync(join(dir, "src/app.ts"), app("deps").replace('import { VERSION } from "./gen/version.js";', 'import { VERSION } from "./gen/version.js";\nimport "./counted.js";'));
+    const server = await startDevServer({ cwd: dir, port: 0, store: "memory", watch: false, log: () => {} });
+    const g = globalThis as { __ssDepEvals?: number; __ssUserEvals?: number };
+    try {
+      expect(server.status()).toMatchObject({ state: "ready", loadCount: 1 });
+      for (let i = 0; i < 3; i++) await server.reload();
+      expect(server.status()).toMatchObject({ state: "ready", loadCount: 4 });
+      expect(g.__ssUserEvals).toBe(4);
+      expect(g.__ssDepEvals).toBe(1);
+    } finally {
+      await server.close();
+    }
+  });
+
   test("a busy port is reported before gen runs or the app loads", async () => {
     const dir = project("busy");
     const blocker = createServer();
