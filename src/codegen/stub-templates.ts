@@ -69,7 +69,7 @@ export function handlerIdentifiers(models: readonly FileModel[]): Map<string, st
 /**
  * Commands whose handler stubs would collide: the same file
  * (`AddTask` and `add_task` -> `handlers/add-task.ts`) or the same exported
- * identifier. One diagnostic per collision, at the later command, naming the
+ * identifier; and proto files whose projection stubs would share a file. One diagnostic per collision, at the later command, naming the
  * earlier one with its `file:line:col`. `display` shows a stub path and a
  * proto path the way the caller prints files (default: as they are).
  */
@@ -98,6 +98,23 @@ export function stubNameClashes(
       byPath.set(path, c);
       byId.set(id, c);
     }
+  }
+  // Distinct stems can still share a kebab-case file name (`ABTest`, `AbTest` -> `ab-test`).
+  const byProjection = new Map<string, FileModel>();
+  for (const m of models) {
+    if (!m.events.length) continue;
+    const path = stubPaths.uiProjection(m.file);
+    const prev = byProjection.get(path);
+    if (prev) {
+      out.push({
+        file: `${m.file.name}.proto`,
+        line: 1,
+        column: 1,
+        message: `this file and ${display.proto(`${prev.file.name}.proto`)} both map to the projection stubs ${display.stub(path)} and ${display.stub(stubPaths.timelineProjection(m.file))}; rename one of the files (gen writes nothing until then)`,
+      });
+      continue;
+    }
+    byProjection.set(path, m);
   }
   return out;
 }

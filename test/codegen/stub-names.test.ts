@@ -1,7 +1,8 @@
 // Handler names never collide: commands named like app.ts's own identifiers
 // (Hub, Registry, CreateApp, ...) get suffixed handlers and the app compiles;
 // two commands mapping to one handler file are refused with exit 2, naming
-// both, and nothing is written.
+// both, and nothing is written; so are two proto files whose projection stubs
+// would share a file (stems ABTest and AbTest -> projections/ab-test-ui.ts).
 import type { DescFile } from "@bufbuild/protobuf";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
@@ -67,8 +68,8 @@ describe("commands named like the app module's own identifiers", () => {
   }, 60_000);
 });
 
-describe("two commands mapping to one handler file", () => {
-  it("exit 2 naming both commands and where they are; nothing is written", async () => {
+describe("two commands mapping to one handler file, two protos to one projection stub", () => {
+  it("exit 2 naming both sources and where they are; nothing is written", async () => {
     const dir = makeProject("handler-clash");
     dirs.push(dir);
     const io = captureIO();
@@ -76,6 +77,7 @@ describe("two commands mapping to one handler file", () => {
     expect(io.exitCode).toBe(2);
     expect(io.stderr).toEqual([
       'proto/todo/v1/todo.proto:15:10: command "add_task" and command "AddTask" (proto/todo/v1/todo.proto:10:10) both map to the handler file src/handlers/add-task.ts; rename one of them (gen writes nothing until then)',
+      "proto/ab/v1/ab_test.proto:1:1: this file and proto/ab/v1/a_b_test.proto both map to the projection stubs src/projections/ab-test-ui.ts and src/projections/ab-test-timeline.ts; rename one of the files (gen writes nothing until then)",
       "nothing was written",
     ]);
     expect(existsSync(join(dir, "src"))).toBe(false);
