@@ -4,6 +4,7 @@ import { SessionstreamError, type SessionstreamErrorCode } from "../runtime/erro
 import { snapshotJson } from "./frame-codec.js";
 import { IdempotencyCache, type IdempotencyOptions } from "./idempotency.js";
 import { errorDetail, toPublicError } from "./internal-error.js";
+import { canonicalizeIntegerStrings } from "./protojson-numbers.js";
 import { resumeSnapshot } from "./resume.js";
 import { hostRefusal, isAuthorized, isHostAllowed, isOriginAllowed, type Authorize } from "./security.js";
 import { validateTransportSessionId } from "./session-id.js";
@@ -150,6 +151,12 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
         json = JSON.parse(text === "" ? "{}" : text) as JsonValue;
       } catch (err) {
         throw new SessionstreamError("invalid_json", `request body is not JSON: ${(err as Error).message}`);
+      }
+      try {
+        // Integer strings as protojson (the Go reference) reads them: "0x10", "+7", "007" are errors.
+        canonicalizeIntegerStrings(hub.registry.require("commands", name), json);
+      } catch (err) {
+        throw new SessionstreamError("invalid_json", `invalid JSON for command "${name}": ${(err as Error).message}`, { cause: err });
       }
       const payload = hub.registry.fromJson("commands", name, json);
       const submitted = hub.submit(sessionId, name as never, payload as never);

@@ -29,7 +29,7 @@ const INTEGER_TYPES: ReadonlySet<ScalarType> = new Set([
  * naming the field and the value. Values of other shapes are left for the
  * protobuf parser to judge.
  */
-export function canonicalizeIntegerStrings(desc: DescMessage, json: unknown, path = desc.name): void {
+export function canonicalizeIntegerStrings(desc: DescMessage, json: unknown, path = desc.typeName): void {
   if (typeof json !== "object" || json === null || Array.isArray(json)) return;
   const record = json as Record<string, unknown>;
   for (const field of desc.fields) {

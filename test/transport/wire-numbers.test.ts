@@ -53,3 +53,42 @@ describe("integer strings on the wire", () => {
     c.close();
   });
 });
+
+describe("integer strings in HTTP command bodies", () => {
+  it('answers 400 invalid_json naming the field for "0x10", and reads "16" and 16', async () => {
+    const { Hub, SchemaRegistry } = await import("../../src/index.js");
+    const { TypeSchema } = await import("@bufbuild/protobuf/wkt");
+    const { createServer } = await import("node:http");
+    const { createCommandIngress } = await import("../../src/transport/index.js");
+    // google.protobuf.Type: a message with an int32 nested in a repeated field (fields[].number).
+    const registry = new SchemaRegistry().registerCommand("Define", TypeSchema);
+    const hub = new Hub({ registry });
+    const numbers: number[] = [];
+    hub.registerCommand("Define", async (cmd) => {
+      numbers.push(cmd.payload.fields[0]!.number);
+    });
+    const ingress = createCommandIngress({ hub });
+    const server = createServer((req, res) => void ingress(req, res));
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    try {
+      const port = (server.address() as { port: number }).port;
+      const post = (number: unknown) =>
+        fetch(`http://127.0.0.1:${port}/api/sessions/s/commands/Define`, {
+          method: "POST",
+          headers: { "content-type": "application/json" },
+          body: JSON.stringify({ name: "t", fields: [{ name: "f", number }] }),
+        });
+      for (const bad of ["0x10", "+16", "016", " 16"]) {
+        const res = await post(bad);
+        expect(res.status, bad).toBe(400);
+        expect(await res.json()).toMatchObject({ error: { code: "invalid_json", message: expect.stringContaining("google.protobuf.Type.fields[0].number") } });
+      }
+      expect((await post("16")).status).toBe(202);
+      expect((await post(16)).status).toBe(202);
+      expect(numbers).toEqual([16, 16]);
+    } finally {
+      server.closeAllConnections();
+      await new Promise<void>((r) => server.close(() => r()));
+    }
+  });
+});
