@@ -63,6 +63,7 @@ export {
 export { MemoryHydrationStore, type MemoryHydrationStoreOptions } from "./store/memory/memory-store.js";
 export type {
   AnyAppSchema,
+  AppCovers,
   CaseResult,
   CommandHandlerMap,
   DeclaredEntity,

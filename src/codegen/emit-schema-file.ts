@@ -60,6 +60,10 @@ export function emitSchemaFile(schema: Schema<object>, model: FileModel, options
   f.print("}");
   f.print();
 
+  f.print(f.jsDoc(`Fails to compile, with the fix in the message, when the app-level \`AppSchema\` was generated without ${proto}.`));
+  f.print("true satisfies ", rt("AppCovers"), "<", app(), ", ", appSchema, ">;");
+  f.print();
+
   emitRegistration(f, model, stem, proto, rt);
   if (model.commands.length) emitHandlers(f, model, stem, proto, rt, app);
   if (model.entities.length) emitEntityHelpers(f, model, stem, proto, rt);

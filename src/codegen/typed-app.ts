@@ -17,6 +17,22 @@ export type AnyAppSchema = AppSchema;
  */
 export type MergeAppSchemas<A extends AppSchema, B extends AppSchema> = { [F in Family]: A[F] & B[F] };
 
+/** The names of family `K` in file schema `F` that app schema `A` lacks. */
+type MissingNames<A extends AppSchema, F extends AppSchema, K extends Family> = Exclude<keyof F[K], keyof A[K]>;
+
+/**
+ * `true` when app schema `A` holds every name of file schema `F`; otherwise
+ * a message naming the fix. Each generated `<file>_sessionstream.ts` checks
+ * `true satisfies AppCovers<AppSchema, FileSchema>`, so an app-level file
+ * generated without that proto file (e.g. `buf generate` running the plugin
+ * once per directory) fails to compile with this message.
+ */
+export type AppCovers<A extends AppSchema, F extends AppSchema> = [
+  MissingNames<A, F, "commands"> | MissingNames<A, F, "events"> | MissingNames<A, F, "uiEvents"> | MissingNames<A, F, "entities">,
+] extends [never]
+  ? true
+  : "app_sessionstream.ts was generated without this proto file: generate every annotated file in one run (sessionstream gen, or strategy: all for protoc-gen-sessionstream in buf.gen.yaml)";
+
 /** The handlers of the commands `Names` of app `S`, one per name (a missing one is a compile error). */
 export type CommandHandlerMap<S extends AppSchema, Names extends string> = {
   readonly [N in Names]: CommandHandler<S, N & NamesOf<S["commands"]>>;

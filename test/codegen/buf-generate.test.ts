@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { bundledBufPath } from "../../src/codegen/compile-protos.js";
 import { runGen } from "../../src/codegen/gen.js";
-import { makeProject, readTree, REPO, removeProject } from "./helpers.js";
+import { makeProject, readTree, REPO, removeProject, typecheck } from "./helpers.js";
 
 let dir: string;
 
@@ -29,6 +29,15 @@ beforeAll(() => {
 }, 30_000);
 afterAll(() => removeProject(dir));
 
+function bufGenerate(): void {
+  execFileSync(bundledBufPath(), ["generate"], {
+    cwd: dir,
+    stdio: "pipe",
+    // As `npx buf generate` or an npm script runs it.
+    env: { ...process.env, PATH: `${join(dir, "node_modules/.bin")}:${process.env["PATH"] ?? ""}` },
+  });
+}
+
 it("buf generate with the README's buf.yaml and buf.gen.yaml writes what gen writes", async () => {
   expect((await runGen({ projectDir: dir })).exitCode).toBe(0);
   const fromGen = readTree(dir, "src/gen");
@@ -36,12 +45,7 @@ it("buf generate with the README's buf.yaml and buf.gen.yaml writes what gen wri
 
   writeFileSync(join(dir, "buf.yaml"), readmeBlock("buf.yaml"));
   writeFileSync(join(dir, "buf.gen.yaml"), readmeBlock("buf.gen.yaml"));
-  execFileSync(bundledBufPath(), ["generate"], {
-    cwd: dir,
-    stdio: "pipe",
-    // As `npx buf generate` or an npm script runs it.
-    env: { ...process.env, PATH: `${join(dir, "node_modules/.bin")}:${process.env["PATH"] ?? ""}` },
-  });
+  bufGenerate();
 
   const fromBuf = readTree(dir, "src/gen");
   expect([...fromBuf.keys()].sort()).toEqual([
@@ -53,4 +57,16 @@ it("buf generate with the README's buf.yaml and buf.gen.yaml writes what gen wri
     "src/gen/tasks/v1/tasks_sessionstream.ts",
   ]);
   expect(fromBuf).toEqual(fromGen);
+}, 60_000);
+
+it("without strategy: all, the generated code fails to compile with a message naming the fix", () => {
+  // buf's default runs the plugin once per directory: the last run's app-level file misses the other directory.
+  const yaml = readmeBlock("buf.gen.yaml");
+  expect(yaml).toContain("    strategy: all\n");
+  rmSync(join(dir, "src/gen"), { recursive: true, force: true });
+  writeFileSync(join(dir, "buf.gen.yaml"), yaml.replace("    strategy: all\n", ""));
+  bufGenerate();
+  const guide = typecheck(dir).filter((d) => d.message.includes("app_sessionstream.ts was generated without this proto file"));
+  expect(guide.length).toBe(1);
+  expect(guide[0]!.message).toContain("strategy: all for protoc-gen-sessionstream in buf.gen.yaml");
 }, 60_000);
