@@ -18,6 +18,7 @@ export type SessionstreamErrorCode =
   | "projection_failed"
   | "store_failed"
   | "store_unavailable"
+  | "bus_unavailable"
   | "capability_missing"
   | "invalid_json"
   | "closed"
