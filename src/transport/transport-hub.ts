@@ -1,4 +1,4 @@
-import type { JsonValue, Message, Registry } from "@bufbuild/protobuf";
+import type { DescMessage, JsonValue, Message, Registry } from "@bufbuild/protobuf";
 import type { Family } from "../runtime/app-schema.js";
 import type { UIFanout } from "../runtime/handlers.js";
 import type { Snapshot, SnapshotOptions } from "../runtime/timeline.js";
@@ -13,7 +13,7 @@ export interface TransportHub {
     readonly typeRegistry: Registry;
     lookup(family: Family, name: string): unknown;
     /** Throws `unknown_<family>` naming the registered names. */
-    require(family: Family, name: string): unknown;
+    require(family: Family, name: string): DescMessage;
     fromJson(family: Family, name: string, json: JsonValue): Message;
   };
   attachFanout(fanout: UIFanout): () => void;
