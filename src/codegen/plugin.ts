@@ -74,7 +74,7 @@ export const protocGenSessionstream: Plugin = {
 function generateTs(schema: Schema<SessionstreamPluginOptions>): void {
   const models = annotatedModels(schema.files, schema.allFiles);
   for (const model of models) emitSchemaFile(schema, model, { runtimeImport: schema.options.runtimeImport });
-  if (models.length) emitAppFile(schema, models, { runtimeImport: schema.options.runtimeImport });
+  if (models.length) emitAppFile(schema, models, { runtimeImport: schema.options.runtimeImport }, PLUGIN_VERSION);
   const stubsDir = schema.options.stubs;
   if (stubsDir !== undefined && models.length) {
     const ext = schema.options.importExtension;
