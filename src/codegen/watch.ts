@@ -1,5 +1,6 @@
 // `gen --watch`: regenerate when a .proto file under a proto root changes.
-import { watch, type FSWatcher } from "node:fs";
+import { relative } from "node:path";
+import { watchProject } from "../dev/watcher.js";
 import { loadConfig } from "./config.js";
 import { runGen, type GenOptions, type GenResult } from "./gen.js";
 
@@ -28,7 +29,6 @@ export function watchGen(options: WatchGenOptions, onResult: (result: GenResult)
     ...(options.configFile !== undefined ? { configFile: options.configFile } : {}),
   };
   let running: Promise<void> = Promise.resolve();
-  let timer: NodeJS.Timeout | undefined;
   let closed = false;
   const schedule = () => {
     running = running.then(async () => {
@@ -36,18 +36,22 @@ export function watchGen(options: WatchGenOptions, onResult: (result: GenResult)
       onResult(await runGen(genOptions));
     });
   };
-  const onChange = (_event: string, file: string | Buffer | null) => {
-    if (file !== null && !String(file).endsWith(".proto")) return;
-    clearTimeout(timer);
-    timer = setTimeout(schedule, options.debounceMs ?? 100);
-  };
-  const watchers: FSWatcher[] = config.protoRoots.map((root) => watch(root, { recursive: true }, onChange));
+  // One watch per folder (the dev watcher): a recursive fs.watch on Linux goes blind for a
+  // file after it is saved through a temp file and a rename, as many editors do.
+  const stopWatching = watchProject({
+    cwd: config.projectDir,
+    protoRoots: config.protoRoots.map((root) => relative(config.projectDir, root) || "."),
+    sourceRoots: [],
+    debounceMs: options.debounceMs ?? 100,
+    onChange: (batch) => {
+      if (batch.protos.length > 0) schedule();
+    },
+  });
   schedule();
   return {
     close() {
       closed = true;
-      clearTimeout(timer);
-      for (const w of watchers) w.close();
+      stopWatching();
     },
     idle: () => running,
   };

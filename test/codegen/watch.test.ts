@@ -1,5 +1,5 @@
 // `gen --watch`: a proto change triggers a regeneration.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, expect, it, vi } from "vitest";
 import type { GenResult } from "../../src/codegen/gen.js";
@@ -25,3 +25,22 @@ it("regenerates after a .proto file changes", async () => {
   expect(readFileSync(join(dir, "src/gen/chat/v1/chat_sessionstream.ts"), "utf8")).toContain('PingCommand: "PingCommand"');
   expect(readFileSync(join(dir, "src/handlers/ping-command.ts"), "utf8")).toContain("not implemented: edit src/handlers/ping-command.ts");
 }, 60_000);
+
+it("regenerates after every save written through a temp file and a rename, not only the first", async () => {
+  const results: GenResult[] = [];
+  const w = watchGen({ projectDir: dir, debounceMs: 50 }, (r) => results.push(r));
+  const proto = join(dir, "proto/chat/v1/chat.proto");
+  try {
+    await w.idle();
+    for (let i = 1; i <= 3; i++) {
+      const runs = results.length;
+      writeFileSync(`${proto}.tmp`, `${readFileSync(proto, "utf8")}\nmessage Ping${i}Command {\n  option (sessionstream.v1.command) = {};\n}\n`);
+      renameSync(`${proto}.tmp`, proto);
+      await vi.waitFor(() => expect(results.length).toBeGreaterThan(runs), { timeout: 20_000, interval: 100 });
+      await w.idle();
+      expect(readFileSync(join(dir, "src/gen/chat/v1/chat_sessionstream.ts"), "utf8")).toContain(`Ping${i}Command: "Ping${i}Command"`);
+    }
+  } finally {
+    w.close();
+  }
+}, 90_000);
