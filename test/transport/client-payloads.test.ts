@@ -1,8 +1,20 @@
 // Well-known-type payloads through the browser client, and frames the client
 // cannot handle: reported to onError, never thrown out of the socket handler,
 // never leaving a view in `hydrating`.
-import { create, isMessage } from "@bufbuild/protobuf";
-import { StringValueSchema, TimestampSchema, type Timestamp } from "@bufbuild/protobuf/wkt";
+import { create, createRegistry, equals, isMessage, type JsonValue, type Message } from "@bufbuild/protobuf";
+import {
+  anyPack,
+  AnySchema,
+  DurationSchema,
+  EmptySchema,
+  ListValueSchema,
+  StringValueSchema,
+  StructSchema,
+  TimestampSchema,
+  UInt64ValueSchema,
+  ValueSchema,
+  type Timestamp,
+} from "@bufbuild/protobuf/wkt";
 import { afterEach, describe, expect, it } from "vitest";
 import WebSocket from "ws";
 import { createPayloadDecoder, Hub, SchemaRegistry, type SessionstreamError } from "../../src/index.js";
@@ -13,6 +25,7 @@ import {
   type SessionstreamClient,
   type WebSocketConstructor,
 } from "../../src/transport/client/index.js";
+import { encodeUIEvent } from "../../src/transport/frame-codec.js";
 import { startHarness, until, type Harness } from "./helpers.js";
 
 /** An app whose every payload is a well-known type: a StringValue UI event and a Timestamp entity. */
@@ -59,6 +72,27 @@ describe("createPayloadDecoder", () => {
     expect(isMessage(s, StringValueSchema) && s.value).toBe("hi");
     const t = decoder.decode("google.protobuf.Timestamp", { value: "2023-11-14T22:13:21.005Z" }) as Timestamp;
     expect(isMessage(t, TimestampSchema) && [t.seconds, t.nanos]).toEqual([1_700_000_001n, 5_000_000]);
+  });
+
+  it("decodes every well-known type the server writes (each through the server's own Any JSON)", () => {
+    const registry = createRegistry(DurationSchema, EmptySchema, StructSchema, ValueSchema, ListValueSchema, UInt64ValueSchema, AnySchema, StringValueSchema);
+    const decoder = createPayloadDecoder(registry);
+    const cases: Message[] = [
+      create(DurationSchema, { seconds: 3n, nanos: 1000 }),
+      create(EmptySchema),
+      create(StructSchema, { fields: { a: create(ValueSchema, { kind: { case: "numberValue", value: 1 } }) } }),
+      create(UInt64ValueSchema, { value: 18446744073709551615n }),
+      anyPack(StringValueSchema, create(StringValueSchema, { value: "inner" })),
+    ];
+    for (const message of cases) {
+      // The server's frame JSON for the payload, as the client's wire decoder splits it.
+      const frame = JSON.parse(encodeUIEvent("s", 1n, "n", message, registry).data.toString()) as { uiEvent: { payload: Record<string, JsonValue> } };
+      const { ["@type"]: typeUrl, ...json } = frame.uiEvent.payload;
+      const typeName = String(typeUrl).slice(String(typeUrl).lastIndexOf("/") + 1);
+      const decoded = decoder.decode(typeName, json as never) as Message;
+      const schema = registry.getMessage(typeName)!;
+      expect(equals(schema, decoded, message, { registry, unpackAny: true }), typeName).toBe(true);
+    }
   });
 
   it("gives typed well-known-type entities and UI events to a client, snapshot and live", async () => {
