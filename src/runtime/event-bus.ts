@@ -1,5 +1,7 @@
 import type { Message } from "@bufbuild/protobuf";
 import { SessionstreamError } from "./errors.js";
+import type { AppliedEvent } from "./handlers.js";
+import type { SchemaRegistry } from "./registry.js";
 
 /** An event accepted by a publisher but not yet ordered: ordinals are assigned at consumption. */
 export interface PendingEvent {
@@ -7,6 +9,56 @@ export interface PendingEvent {
   readonly sessionId: string;
   readonly name: string;
   readonly payload: Message;
+  /**
+   * Idempotency key set by a bus that may deliver an event twice (after a
+   * crash): the hub applies an event id at most once per session when the
+   * store has the {@link import("../store/hydration-store.js").EventIdStore} capability.
+   */
+  readonly eventId?: string;
+}
+
+/** What the hub did with an event a cluster bus handed it (see {@link ClusterHubLink.apply}). */
+export interface ClusterApplyResult {
+  /** The event with its ordinal, its UI events and its entity changes. */
+  readonly applied: AppliedEvent;
+  /**
+   * True when the store already had this event id (a redelivery): nothing was
+   * projected or written again, `applied` carries the stored ordinal and no
+   * UI events or entities.
+   */
+  readonly duplicate: boolean;
+}
+
+/**
+ * What a hub offers a {@link ClusterEventBus}: its registry (to encode and
+ * decode payloads on the wire), the apply path with details (for the
+ * "applied" notice other nodes read), and the path for events another
+ * process applied (fanned out to this process's subscribers).
+ */
+export interface ClusterHubLink {
+  readonly registry: SchemaRegistry<any>;
+  /** Orders and applies an event like the plain consumer, resolving with what was applied. */
+  apply(event: PendingEvent): Promise<ClusterApplyResult>;
+  /**
+   * An event another process applied: the hub drops its cached state of the
+   * session if it is behind, then hands the UI events to its fanouts and the
+   * event to its observers. Call it in ordinal order per session.
+   */
+  deliverRemote(applied: AppliedEvent): void;
+}
+
+/**
+ * Capability of a bus that connects several processes (e.g. `sessionstream/bus/redis`).
+ * The hub calls `attachHub` instead of `consume` when the bus has it.
+ */
+export interface ClusterEventBus extends EventBus {
+  /** Installs the hub. Returns a function that removes it. */
+  attachHub(link: ClusterHubLink): () => void;
+}
+
+/** True when `bus` carries events between processes and wants the {@link ClusterHubLink}. */
+export function isClusterEventBus(bus: EventBus): bus is ClusterEventBus {
+  return typeof (bus as Partial<ClusterEventBus>).attachHub === "function";
 }
 
 /** Applies a pending event (assigns its ordinal, projects, stores, fans out) and returns the ordinal. */

@@ -1,6 +1,7 @@
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
 import {
   hasErrorRecords,
+  hasEventIds,
   hasEventLog,
   hasTimelineReplace,
   hasTimelineReset,
@@ -9,7 +10,7 @@ import {
   type StoredEvent,
 } from "../store/hydration-store.js";
 import type { AppSchema, EmptyAppSchema, NamesOf, PayloadInputOf } from "./app-schema.js";
-import { InProcessEventBus, type EventBus, type PendingEvent } from "./event-bus.js";
+import { InProcessEventBus, isClusterEventBus, type ClusterApplyResult, type EventBus, type PendingEvent } from "./event-bus.js";
 import { SessionstreamError, type RuntimeErrorKind, type RuntimeErrorReport } from "./errors.js";
 import type {
   AppliedEvent,
@@ -67,7 +68,12 @@ interface SessionState {
   readonly timeline: TimelineState;
 }
 
-type StoreRead = "snapshot" | "cursor" | "session state" | "event log";
+type StoreRead = "snapshot" | "cursor" | "session state" | "event log" | "event id";
+
+/** Where `#applyInOrder` leaves the details a cluster bus needs (an out-parameter keeps the local path free of extra awaits). */
+interface ApplyDetails {
+  result?: ClusterApplyResult;
+}
 
 /**
  * Routes commands to handlers, orders and applies the events they publish,
@@ -117,7 +123,14 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.#maxSessionIdLength = options.maxSessionIdLength ?? DEFAULT_MAX_SESSION_ID_LENGTH;
     this.#rebuildPageSize = options.rebuildPageSize ?? 500;
     if (options.fanout) this.#fanouts.add(options.fanout);
-    this.#detachBus = this.#bus.consume((event) => this.#applyEvent(event));
+    const bus = this.#bus;
+    this.#detachBus = isClusterEventBus(bus)
+      ? bus.attachHub({
+          registry: this.registry,
+          apply: (event) => this.#applyForCluster(event),
+          deliverRemote: (applied) => this.#deliverRemote(applied),
+        })
+      : bus.consume((event) => this.#applyEvent(event));
   }
 
   /** Registers the handler of a command. Throws `handler_already_registered` on a second registration. */
@@ -304,10 +317,48 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     return this.#queue.run(pending.sessionId, () => this.#applyInOrder(pending));
   }
 
+  /** The cluster bus's consumer: like `#applyEvent`, resolving with what was applied for its "applied" notice. */
+  async #applyForCluster(pending: PendingEvent): Promise<ClusterApplyResult> {
+    const details: ApplyDetails = {};
+    await this.#queue.run(pending.sessionId, () => this.#applyInOrder(pending, details));
+    return details.result!;
+  }
+
+  /**
+   * An event another process applied: a cached state behind it is dropped
+   * (the next event here reloads it from the store), then the UI events go
+   * to this process's fanouts and the event to its observers.
+   */
+  #deliverRemote(applied: AppliedEvent): void {
+    const { sessionId, ordinal } = applied.event;
+    const cached = this.#resolvedStates.get(sessionId);
+    if (cached && cached.cursor < ordinal) this.#dropState(sessionId);
+    this.#deliver(sessionId, ordinal, applied);
+  }
+
+  #dropState(sessionId: string): void {
+    this.#states.delete(sessionId);
+    this.#resolvedStates.delete(sessionId);
+  }
+
   // Runs inside the session's queue. Awaits only what is really asynchronous:
   // cached state and synchronous projections cost no extra microtasks.
-  async #applyInOrder({ sessionId, name, payload }: PendingEvent): Promise<bigint> {
-    const state = this.#cachedState(sessionId) ?? (await this.#state(sessionId));
+  async #applyInOrder({ sessionId, name, payload, eventId }: PendingEvent, details?: ApplyDetails): Promise<bigint> {
+    let state = this.#cachedState(sessionId) ?? (await this.#state(sessionId));
+    const store = this.store;
+    // An event from a cluster bus: applied at most once per id, and never
+    // projected on a cached view another node has moved past.
+    if (eventId !== undefined && hasEventIds(store)) {
+      const found = await this.#read(sessionId, "event id", () => store.lookupEvent(sessionId, eventId));
+      if (found.ordinal !== undefined) {
+        if (found.cursor !== state.cursor) this.#dropState(sessionId);
+        return this.#duplicate(sessionId, name, payload, found.ordinal, details);
+      }
+      if (found.cursor !== state.cursor) {
+        this.#dropState(sessionId);
+        state = await this.#state(sessionId);
+      }
+    }
     const session = this.#sessions.peek(sessionId) ?? (await this.#sessions.get(sessionId));
     const ordinal = state.cursor + 1n;
     const event: BackendEventEnvelope = { name, sessionId, ordinal, payload };
@@ -316,10 +367,18 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     if (uiEvents instanceof Promise) uiEvents = await uiEvents;
     let entities = this.#projections.projectTimeline(event, session, state.timeline);
     if (entities instanceof Promise) entities = await entities;
-    const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: Date.now() };
+    const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: Date.now(), ...(eventId !== undefined ? { eventId } : {}) };
     try {
       await this.store.apply({ sessionId, ordinal, event: stored, entities });
     } catch (err) {
+      // With event ids the store can say whether the event landed after all
+      // (the commit raced a lost connection, or another node applied it).
+      const landed = eventId !== undefined && hasEventIds(store) ? await store.lookupEvent(sessionId, eventId).catch(() => undefined) : undefined;
+      if (landed?.ordinal !== undefined && landed.ordinal !== ordinal) {
+        this.#dropState(sessionId);
+        return this.#duplicate(sessionId, name, payload, landed.ordinal, details);
+      }
+      if (landed?.ordinal === ordinal) return this.#applied(state, { event, uiEvents, entities }, details);
       // An unreachable store keeps its own code: the caller may retry later.
       const error = new SessionstreamError(
         err instanceof SessionstreamError && err.code === "store_unavailable" ? "store_unavailable" : "store_failed",
@@ -330,13 +389,24 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       // The write may have committed before the failure was seen (a lost
       // connection), or another writer took the ordinal: the next event
       // reloads the cursor and timeline from the store.
-      this.#states.delete(sessionId);
-      this.#resolvedStates.delete(sessionId);
+      this.#dropState(sessionId);
       throw error;
     }
+    return this.#applied(state, { event, uiEvents, entities }, details);
+  }
+
+  #applied(state: SessionState, applied: AppliedEvent, details: ApplyDetails | undefined): bigint {
+    const { sessionId, ordinal } = applied.event;
     state.cursor = ordinal;
-    state.timeline.apply(ordinal, entities);
-    this.#deliver(sessionId, ordinal, { event, uiEvents, entities });
+    state.timeline.apply(ordinal, applied.entities);
+    this.#deliver(sessionId, ordinal, applied);
+    if (details) details.result = { applied, duplicate: false };
+    return ordinal;
+  }
+
+  /** A redelivered event the store already has: nothing is projected, written or fanned out again. */
+  #duplicate(sessionId: string, name: string, payload: PendingEvent["payload"], ordinal: bigint, details: ApplyDetails | undefined): bigint {
+    if (details) details.result = { applied: { event: { sessionId, name, ordinal, payload }, uiEvents: [], entities: [] }, duplicate: true };
     return ordinal;
   }
 

@@ -10,6 +10,8 @@ export interface StoredEvent {
   readonly payload: Message;
   /** Milliseconds since the epoch when the event was applied. */
   readonly appliedAt: number;
+  /** The bus's idempotency key ({@link import("../runtime/event-bus.js").PendingEvent.eventId}), kept by an {@link EventIdStore}. */
+  readonly eventId?: string;
 }
 
 /**
@@ -100,6 +102,26 @@ export interface SessionListStore {
   listSessions(): Promise<Array<{ sessionId: string; cursor: bigint }>>;
 }
 
+/** What {@link EventIdStore.lookupEvent} reads, in one consistent read. */
+export interface EventLookup {
+  /** The session cursor (0n for a new session). */
+  readonly cursor: bigint;
+  /** The ordinal of the event with that id, when it is already applied. */
+  readonly ordinal: bigint | undefined;
+}
+
+/**
+ * Capability: the store keeps each event's id (`StoredEvent.eventId`),
+ * refuses a second event with the same id in a session, and answers whether
+ * an id is applied together with the durable cursor. A hub on a cluster bus
+ * uses it before projecting: a redelivered event is not applied again, and a
+ * cached cursor behind the store's (another node applied meanwhile) is
+ * reloaded.
+ */
+export interface EventIdStore {
+  lookupEvent(sessionId: string, eventId: string): Promise<EventLookup>;
+}
+
 /** Capability: the store decodes payloads with a registry the hub hands it. */
 export interface RegistryBoundStore {
   bindRegistry(registry: SchemaRegistry<any>): void;
@@ -122,6 +144,9 @@ export function hasErrorRecords(store: HydrationStore): store is HydrationStore 
 }
 export function hasSessionList(store: HydrationStore): store is HydrationStore & SessionListStore {
   return typeof (store as Partial<SessionListStore>).listSessions === "function";
+}
+export function hasEventIds(store: HydrationStore): store is HydrationStore & EventIdStore {
+  return typeof (store as Partial<EventIdStore>).lookupEvent === "function";
 }
 export function isRegistryBound(store: HydrationStore): store is HydrationStore & RegistryBoundStore {
   return typeof (store as Partial<RegistryBoundStore>).bindRegistry === "function";

@@ -5,7 +5,7 @@ import { createServer, connect, type Server, type Socket } from "node:net";
 import pg from "pg";
 import { afterAll, describe, expect, test } from "vitest";
 import { SessionstreamError, type TimelineEntity } from "../../src/index.js";
-import { PostgresHydrationStore, SCHEMA_VERSION, type PostgresHydrationStoreOptions } from "../../src/store/postgres/index.js";
+import { MIGRATIONS, PostgresHydrationStore, SCHEMA_VERSION, type PostgresHydrationStoreOptions } from "../../src/store/postgres/index.js";
 import { ChatMessageEntitySchema, TokensDeltaEventSchema } from "../../fixtures/runtime/gen/chat/v1/chat_pb.js";
 import { chatHub, chatRegistry } from "../helpers/chat-app.js";
 import { adminQuery, dropSchemas, freshSchema, PG_URL, postgresUnavailable } from "../helpers/postgres.js";
@@ -89,7 +89,7 @@ describe.skipIf(pgSkip !== undefined)("PostgresHydrationStore", () => {
     expect(results.filter((r) => r.from === 0)).toEqual([{ from: 0, to: SCHEMA_VERSION }]);
     expect(results.filter((r) => r.from === SCHEMA_VERSION)).toHaveLength(7);
     const rows = await adminQuery<{ version: number }>(`SELECT version FROM "${s}".ss_migrations ORDER BY version`);
-    expect(rows.map((r) => r.version)).toEqual([SCHEMA_VERSION]);
+    expect(rows.map((r) => r.version)).toEqual(MIGRATIONS.map((m) => m.version));
     // They all work on the one schema.
     await stores[0]!.apply({ sessionId: "s", ordinal: 1n, event: event(1n), entities: [] });
     expect(await stores[7]!.cursor("s")).toBe(1n);

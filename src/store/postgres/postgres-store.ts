@@ -7,7 +7,9 @@ import type {
   ApplyBatch,
   ErrorRecord,
   ErrorRecordStore,
+  EventIdStore,
   EventLogStore,
+  EventLookup,
   HydrationStore,
   ProjectionCursorStore,
   RegistryBoundStore,
@@ -98,7 +100,8 @@ export class PostgresHydrationStore
     TimelineReplaceStore,
     ErrorRecordStore,
     SessionListStore,
-    RegistryBoundStore
+    RegistryBoundStore,
+    EventIdStore
 {
   /** The PostgreSQL schema holding the tables. */
   readonly schema: string;
@@ -225,12 +228,24 @@ export class PostgresHydrationStore
       payload,
       event.appliedAt,
       ...columns,
+      event.eventId ?? null,
     ]);
     if (res.rows[0]!.inserted > 0) return;
-    // The ordinal is taken: a redelivery of the same event is a no-op, anything else is a conflict.
-    const existing = await this.#query<{ name: string; type_name: string; payload: Uint8Array }>("selectEvent", "apply", [sessionId, ordinal]);
+    // The ordinal (or the event id) is taken: a redelivery of the same event
+    // is a no-op, anything else is a conflict.
+    const existing = await this.#query<{ name: string; type_name: string; payload: Uint8Array; event_id: string | null }>("selectEvent", "apply", [
+      sessionId,
+      ordinal,
+    ]);
     const row = existing.rows[0];
-    if (row && row.name === event.name && row.type_name === typeName && Buffer.from(payload).equals(row.payload)) return;
+    const eventId = event.eventId ?? null;
+    if (row && row.event_id === eventId && row.name === event.name && row.type_name === typeName && Buffer.from(payload).equals(row.payload)) return;
+    if (eventId !== null && row?.event_id !== eventId) {
+      const { ordinal: taken } = await this.lookupEvent(sessionId, eventId);
+      if (taken !== undefined) {
+        throw new SessionstreamError("store_failed", `session "${sessionId}" already has event id "${eventId}" at ordinal ${taken}, not ${ordinal}`);
+      }
+    }
     throw new SessionstreamError(
       "store_failed",
       `session "${sessionId}" already has a different event at ordinal ${ordinal} ("${row?.name}", not "${event.name}"): two writers assigned the same ordinal`,
@@ -262,6 +277,12 @@ export class PostgresHydrationStore
   async cursor(sessionId: string): Promise<bigint> {
     const res = await this.#query<{ cursor: string }>("selectCursor", "cursor read", [sessionId]);
     return BigInt(res.rows[0]?.cursor ?? 0);
+  }
+
+  async lookupEvent(sessionId: string, eventId: string): Promise<EventLookup> {
+    const res = await this.#query<{ cursor: string | null; ordinal: string | null }>("lookupEvent", "event id lookup", [sessionId, eventId]);
+    const row = res.rows[0];
+    return { cursor: BigInt(row?.cursor ?? 0), ordinal: row?.ordinal == null ? undefined : BigInt(row.ordinal) };
   }
 
   async readEvents(sessionId: string, after: bigint, limit = this.#pageSize): Promise<StoredEvent[]> {

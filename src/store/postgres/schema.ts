@@ -60,6 +60,14 @@ CREATE TABLE ${s}.ss_errors (
 CREATE INDEX ss_errors_session ON ${s}.ss_errors (session_id, id);
 `,
   },
+  {
+    version: 2,
+    name: "event ids (idempotency keys of a cluster bus)",
+    sql: (s) => `
+ALTER TABLE ${s}.ss_events ADD COLUMN event_id text COLLATE "C";
+CREATE UNIQUE INDEX ss_events_event_id ON ${s}.ss_events (session_id, event_id) WHERE event_id IS NOT NULL;
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */

@@ -16,16 +16,16 @@ function entityUpsert(s: string, unnest: string, where = ""): string {
 const SNAPSHOT_COLUMNS = "s.cursor, s.epoch, e.kind, e.id, e.created_ordinal, e.last_event_ordinal, e.tombstone, e.type_name, e.payload";
 
 export function buildStatements(s: string) {
-  // Numbering of apply: $1 session, $2 ordinal, $3..$6 event, $7..$13 entity columns.
+  // Numbering of apply: $1 session, $2 ordinal, $3..$6 event, $7..$13 entity columns, $14 event id.
   const applyUnnest = ENTITY_UNNEST.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + 4}`);
   return {
     // One statement is one transaction. Data-modifying CTEs all run; when the
-    // event row already exists (a redelivery) `ev` is empty and nothing else
-    // is written.
+    // event row already exists (a redelivery: its ordinal or its event id is
+    // taken) `ev` is empty and nothing else is written.
     apply: `WITH ev AS (
-        INSERT INTO ${s}.ss_events (session_id, ordinal, name, type_name, payload, applied_at)
-        VALUES ($1, $2, $3, $4, $5, $6)
-        ON CONFLICT (session_id, ordinal) DO NOTHING
+        INSERT INTO ${s}.ss_events (session_id, ordinal, name, type_name, payload, applied_at, event_id)
+        VALUES ($1, $2, $3, $4, $5, $6, $14::text)
+        ON CONFLICT DO NOTHING
         RETURNING ordinal
       ), ses AS (
         INSERT INTO ${s}.ss_sessions (session_id, cursor, timeline_cursor)
@@ -44,7 +44,9 @@ export function buildStatements(s: string) {
         ${entityUpsert(s, ENTITY_UNNEST)}
       )
       SELECT 1`,
-    selectEvent: `SELECT name, type_name, payload FROM ${s}.ss_events WHERE session_id = $1 AND ordinal = $2`,
+    selectEvent: `SELECT name, type_name, payload, event_id FROM ${s}.ss_events WHERE session_id = $1 AND ordinal = $2`,
+    lookupEvent: `SELECT (SELECT cursor FROM ${s}.ss_sessions WHERE session_id = $1) AS cursor,
+      (SELECT ordinal FROM ${s}.ss_events WHERE session_id = $1 AND event_id = $2) AS ordinal`,
     fullSnapshot: `SELECT ${SNAPSHOT_COLUMNS}
       FROM (SELECT $1::text COLLATE "C" AS sid) q
       LEFT JOIN ${s}.ss_sessions s ON s.session_id = q.sid
