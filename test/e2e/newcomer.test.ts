@@ -2,7 +2,7 @@
 // checkout, `npm install`, `gen`, the app's own tests, `dev` on a free port
 // driven by a websocket client, HTTP commands and headless Chromium, a syntax
 // error fixed while `dev` runs, and a restart that keeps the conversation.
-import { spawn, execFileSync, type ChildProcess } from "node:child_process";
+import { spawn, execFileSync, spawnSync, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -36,7 +36,8 @@ class DevProcess {
     this.child.stderr!.on("data", (d) => (this.output += d));
   }
   async ready(): Promise<this> {
-    this.url = await until(() => /app {8}(http:\/\/127\.0\.0\.1:\d+)\//.exec(this.output)?.[1], `dev to start:\n${this.output}`);
+    // Generous: dev may run gen first (TypeScript, buf), and CI machines are shared.
+    this.url = await until(() => /app {8}(http:\/\/127\.0\.0\.1:\d+)\//.exec(this.output)?.[1], `dev to start:\n${this.output}`, 90_000);
     return this;
   }
   async stop(): Promise<number | null> {
@@ -63,10 +64,13 @@ async function snapshotTexts(base: string, session: string): Promise<Array<[stri
 }
 
 let dev: DevProcess | undefined;
+let installOutput = "";
 
 beforeAll(() => {
   run(process.execPath, [join(repo, "bin/sessionstream.js"), "init", app, "--sessionstream", repo], root);
-  run(npm, ["install", "--no-audit", "--no-fund"], app);
+  const install = spawnSync(npm, ["install", "--no-audit", "--no-fund"], { cwd: app, encoding: "utf8", timeout: 300_000, env: { ...process.env, CI: "true", NO_COLOR: "1" } });
+  installOutput = `${install.stdout}\n${install.stderr}`;
+  if (install.status !== 0) throw new Error(`npm install failed:\n${installOutput}`);
   run(join(app, "node_modules/.bin/sessionstream"), ["gen"], app);
 }, 600_000);
 
@@ -83,13 +87,22 @@ describe("newcomer run", () => {
     expect(run(join(app, "node_modules/.bin/sessionstream"), ["gen", "--check"], app)).toContain("up to date");
   });
 
+  test("npm install of the app prints no allowScripts warning (the local checkout's prepare is declined)", () => {
+    expect(installOutput).not.toMatch(/install-scripts|allowScripts/);
+    expect(execFileSync(npm, ["install-scripts", "ls"], { cwd: app, encoding: "utf8" })).toContain("No packages with unreviewed install scripts");
+  });
+
   test("the app's own tests pass", () => {
     const out = run(npm, ["test"], app);
     expect(out).toMatch(/Tests\s+2 passed/);
   }, 120_000);
 
   test("dev: websocket hello, snapshot, subscribed and streamed UI frames; restart keeps the conversation", async () => {
+    // dev before gen: it runs gen itself and says so.
+    rmSync(join(app, "src/gen"), { recursive: true, force: true });
     dev = await new DevProcess().ready();
+    expect(dev.output).toMatch(/generated code was missing or stale: ran gen \(\d+ files written\)/);
+    expect(existsSync(join(app, "src/gen/chat/v1/chat_sessionstream.ts"))).toBe(true);
     expect(dev.output).toContain("inspector  http://127.0.0.1:");
     expect(dev.output).toMatch(/store {6}.*\.sessionstream\/dev\.sqlite/);
     expect(dev.output).toContain("registered 2 commands: ChatStartInference, ChatStopInference");
@@ -121,8 +134,10 @@ describe("newcomer run", () => {
     expect(await dev.stop()).toBe(0);
     expect(dev.output).toContain("stopping: closing sockets and the store");
     dev = await new DevProcess().ready();
+    // Up to date now: gen writes nothing and dev does not mention it.
+    expect(dev.output).not.toContain("ran gen");
     expect(await snapshotTexts(dev.url, "newcomer")).toEqual(before);
-  }, 90_000);
+  }, 240_000);
 
   test("dev: a syntax error is reported and recovered from without restarting dev", async () => {
     const file = join(app, "src/projections/chat-ui.ts");
@@ -203,6 +218,59 @@ describe("newcomer run", () => {
         ["user", "Explain ordinals", "finished"],
         ["assistant", text, "finished"],
       ]);
+      await page.close();
+    }, 60_000);
+
+    test("changing the URL hash switches the chat to that session; no 404s on page load", async () => {
+      const page = await browser.newPage();
+      const notFound: string[] = [];
+      page.on("response", (r) => {
+        if (r.status() >= 400) notFound.push(`${r.status()} ${r.url()}`);
+      });
+      await command(dev!.url, "hash-a", "ChatStartInference", { prompt: "question in A" });
+      await command(dev!.url, "hash-b", "ChatStartInference", { prompt: "question in B" });
+      await page.goto(`${dev!.url}/#hash-a`);
+      const firstUser = page.locator('#messages li[data-role="user"]').first();
+      await page.waitForFunction(() => document.querySelector('#messages li[data-role="user"]')?.textContent === "question in A");
+      await page.evaluate(() => (location.hash = "#hash-b"));
+      await page.waitForFunction(() => document.querySelector('#messages li[data-role="user"]')?.textContent === "question in B");
+      expect(await page.locator('#messages li[data-role="user"]').count()).toBe(1);
+      // Back to A, and a prompt sent now goes to A.
+      await page.goBack();
+      await page.waitForFunction(() => document.querySelector('#messages li[data-role="user"]')?.textContent === "question in A");
+      await page.getByTestId("prompt").fill("second in A");
+      await page.getByTestId("send").click();
+      await page.waitForFunction(() => Array.from(document.querySelectorAll('#messages li[data-role="user"]')).some((li) => li.textContent === "second in A"));
+      expect((await snapshotTexts(dev!.url, "hash-a")).filter(([role]) => role === "user").map(([, text]) => text)).toEqual(["question in A", "second in A"]);
+      expect(await firstUser.textContent()).toBe("question in A");
+      await page.reload();
+      await firstUser.waitFor();
+      expect(notFound).toEqual([]);
+      await page.close();
+    }, 60_000);
+
+    test("the inspector's command result wraps long values instead of overflowing", async () => {
+      const page = await browser.newPage();
+      await page.goto(`${dev!.url}/__sessionstream/inspector/`);
+      // A long unbroken session id: the 202 answer echoes it.
+      const session = `wide-${"w".repeat(240)}`;
+      await page.getByTestId("session-input").fill(session);
+      await page.getByTestId("session-input").press("Enter");
+      const body = page.getByTestId("command-body-ChatStartInference");
+      await body.waitFor();
+      await body.fill(JSON.stringify({ prompt: "wide" }));
+      await page.getByTestId("command-send-ChatStartInference").click();
+      await page.getByTestId("command-result").getByText("HTTP 202").waitFor();
+      const sizes = await page.getByTestId("command-result").evaluate((el) => ({
+        text: el.textContent!.length,
+        scroll: el.scrollWidth,
+        client: el.clientWidth,
+        parentScroll: el.parentElement!.scrollWidth,
+        parentClient: el.parentElement!.clientWidth,
+      }));
+      expect(sizes.text).toBeGreaterThan(240);
+      expect(sizes.scroll).toBeLessThanOrEqual(sizes.client);
+      expect(sizes.parentScroll).toBeLessThanOrEqual(sizes.parentClient);
       await page.close();
     }, 60_000);
 
