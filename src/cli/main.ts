@@ -7,13 +7,14 @@ import { genCommand } from "./commands/gen.js";
 import { devCommand } from "./commands/dev.js";
 import { initCommand } from "./commands/init.js";
 import { schemaVetCommand } from "./commands/schema-vet.js";
+import { startCommand } from "./commands/start.js";
 
 const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as { version: string };
 
 /** Builds the program with every verb; exported for in-process tests. */
 export function createProgram(): Command {
   const program = new Command("sessionstream")
-    .description("Session-scoped streaming apps from annotated .proto files: init, gen, schema-vet, dev.")
+    .description("Session-scoped streaming apps from annotated .proto files: init, gen, schema-vet, dev, start.")
     .version(pkg.version, "-v, --version")
     .showHelpAfterError("(run with --help for usage)");
   for (const verb of verbs()) program.addCommand(verb.version(pkg.version, "-v, --version"));
@@ -24,6 +25,7 @@ function verbs(): Command[] {
   return [
     initCommand(),
     devCommand(),
+    startCommand(),
     // Each verb module appends itself here.
     schemaVetCommand(),
     genCommand(),

@@ -3,15 +3,20 @@ import * as nodeModule from "node:module";
 import { relative } from "node:path";
 import { pathToFileURL } from "node:url";
 import { register } from "tsx/esm/api";
-import { SessionstreamError } from "../runtime/errors.js";
+import { SessionstreamError, type RuntimeErrorReport } from "../runtime/errors.js";
+import type { EventBus } from "../runtime/event-bus.js";
 import type { Hub } from "../runtime/hub.js";
 import type { AppSchema } from "../runtime/app-schema.js";
 import type { HydrationStore } from "../store/hydration-store.js";
 
-/** What `dev` hands the user's app factory. */
+/** What `dev` and `start` hand the user's app factory. */
 export interface AppFactoryOptions {
-  /** The store `dev` opened (SQLite under `.sessionstream/` unless `--store memory`). */
+  /** The store opened from `--store` (default SQLite under `.sessionstream/`). */
   readonly store: HydrationStore;
+  /** The event bus opened from `--bus` (Redis Streams, several nodes); absent on a single node. Pass it to `new Hub({ bus })`. */
+  readonly bus?: EventBus;
+  /** Where runtime errors go (`start` writes them as JSON log lines); pass it to `new Hub({ onError })`. */
+  readonly onError?: (report: RuntimeErrorReport) => void;
 }
 
 /**

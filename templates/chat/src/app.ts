@@ -1,4 +1,4 @@
-import { Hub, SchemaRegistry, type HubOptions, type HydrationStore, type UIFanout } from "sessionstream";
+import { Hub, SchemaRegistry, type EventBus, type HubOptions, type HydrationStore, type RuntimeErrorReport, type UIFanout } from "sessionstream";
 import { createAppRegistry } from "./gen/app_sessionstream.js";
 import { registerChatHandlers, chatUIProjection, chatTimelineProjection } from "./gen/chat/v1/chat_sessionstream.js";
 import { chatUICases } from "./projections/chat-ui.js";
@@ -9,14 +9,18 @@ import { chatStopInference } from "./handlers/chat-stop-inference.js";
 /** Every logical name of the app (commands, events, UI events, timeline entities), from every proto file. */
 export const registry = createAppRegistry();
 
-/** What `sessionstream dev` and tests may pass to {@link createApp}. */
+/** What `sessionstream dev`, `sessionstream start` and tests may pass to {@link createApp}. */
 export interface AppOptions {
-  /** Default: in-memory. `dev` passes a SQLite store under .sessionstream/. */
+  /** Default: in-memory. `dev` and `start` pass the store of `--store` (SQLite under .sessionstream/ by default). */
   readonly store?: HydrationStore;
+  /** Default: in-process. `dev` and `start` pass the Redis Streams bus of `--bus` when several nodes share the sessions. */
+  readonly bus?: EventBus;
+  /** Receives runtime errors (`start` writes them as JSON log lines). Default: `console.error`. */
+  readonly onError?: (report: RuntimeErrorReport) => void;
   /** Receives live UI events (`dev` passes its websocket server). */
   readonly fanout?: UIFanout;
-  /** Any other hub option (error policy, onError, ...). */
-  readonly hubOptions?: Partial<Omit<HubOptions<typeof registry extends SchemaRegistry<infer S> ? S : never>, "registry" | "store" | "fanout">>;
+  /** Any other hub option (error policy, session metadata, ...). */
+  readonly hubOptions?: Partial<Omit<HubOptions<typeof registry extends SchemaRegistry<infer S> ? S : never>, "registry" | "store" | "fanout" | "bus" | "onError">>;
 }
 
 /**
@@ -29,6 +33,8 @@ export function createApp(options: AppOptions = {}) {
     ...options.hubOptions,
     ...(options.store ? { store: options.store } : {}),
     ...(options.fanout ? { fanout: options.fanout } : {}),
+    ...(options.bus ? { bus: options.bus } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
   });
   registerChatHandlers(hub, {
     ChatStartInference: chatStartInference,
