@@ -405,7 +405,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       // A hydrating or resyncing subscription resumes in its epoch anyway: a changed one answers `reset`.
       if (!sub || !conn.deltaSnapshots || conn.closing || sub.state !== "live") continue;
       sub.state = "hydrating";
-      hydrate(conn, sub, sub.floor, sub.epoch, false).catch(function resetFailed(err: unknown) {
+      // A store without epochs cannot tell a reset: the subscription then gets a full snapshot.
+      hydrate(conn, sub, sub.epoch === 0n ? 0n : sub.floor, sub.epoch, false).catch(function resetFailed(err: unknown) {
         sendError(conn, SessionstreamError.from(err, "snapshot_failed"), sessionId);
       });
     }
