@@ -47,6 +47,11 @@ interface Waiter {
 
 type XReadReply = Array<[string, Array<[string, string[]]>]> | null;
 
+/** `XREAD` with its argument list (the typed overloads do not take a spread of several streams). */
+function xread(redis: Redis, args: Array<string | number>): Promise<XReadReply> {
+  return (redis.xread as unknown as (...a: Array<string | number>) => Promise<XReadReply>).apply(redis, args);
+}
+
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 /**
@@ -314,7 +319,7 @@ export class RedisEventBus implements ClusterEventBus {
       "applied-notice tail",
       async () => {
         lastId ??= this.#tailFrom;
-        const reply = (await this.#tail.call("XREAD", "COUNT", 1000, "BLOCK", this.#readBlockMs, "STREAMS", this.#keys.applied, lastId)) as XReadReply;
+        const reply = await xread(this.#tail, ["COUNT", 1000, "BLOCK", this.#readBlockMs, "STREAMS", this.#keys.applied, lastId]);
         for (const [, entries] of reply ?? []) {
           for (const [id, fields] of entries) {
             lastId = id;
@@ -344,7 +349,7 @@ export class RedisEventBus implements ClusterEventBus {
           return;
         }
         const args = ["COUNT", this.#readBatch, "BLOCK", this.#readBlockMs, "STREAMS", ...owned.map(([p]) => this.#keys.stream(p)), ...owned.map(([, o]) => o.lastId)];
-        const reply = (await this.#reader.call("XREAD", ...args)) as XReadReply;
+        const reply = await xread(this.#reader, args);
         if (reply) await this.#applyBatch(reply);
       },
       200,
