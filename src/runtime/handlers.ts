@@ -76,6 +76,11 @@ export type TimelineProjection<S extends AppSchema> = (
 /** Receives each applied event's UI events, in ordinal order per session (e.g. the websocket server). */
 export interface UIFanout {
   publishUI(sessionId: string, ordinal: bigint, uiEvents: readonly UIEvent[]): void | Promise<void>;
+  /**
+   * Called after `rebuildTimeline` swapped in a rebuilt timeline (a new
+   * epoch), so live subscribers can be sent a reset snapshot. Optional.
+   */
+  timelineRebuilt?(sessionId: string): void;
 }
 
 /** What observers (the dev inspector, tests) see after each applied event. */

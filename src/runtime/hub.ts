@@ -288,6 +288,13 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         throw error;
       }
       state.timeline.replaceWith(rebuilt);
+      for (const fanout of this.#fanouts) {
+        try {
+          fanout.timelineRebuilt?.(sessionId);
+        } catch (err) {
+          this.#report("fanout", sessionId, err, {});
+        }
+      }
     });
     return this.snapshot(sessionId);
   }

@@ -85,7 +85,7 @@ describe("typed resume with epochs (websocket)", () => {
     c.close();
   });
 
-  it("timelineRebuilt sends live opted-in subscribers a reset snapshot on their connection; reference clients see nothing", async () => {
+  it("a rebuild sends live opted-in subscribers a reset snapshot on their connection (the hub calls the fanout's timelineRebuilt); reference clients see nothing", async () => {
     h = await startHarness();
     await h.hub.submit("s", "ChatStartInference", { prompt: "one" }); // m1: 1..5
     const delta = await connect(h.url + "?resume=delta");
@@ -95,7 +95,6 @@ describe("typed resume with epochs (websocket)", () => {
     const before = [delta.frames.length, reference.frames.length] as const;
 
     await h.hub.rebuildTimeline("s");
-    h.ws.timelineRebuilt("s");
     await delta.next((r) => r.frame.frame.case === "subscribed", before[0]);
     const reset = delta.frames.slice(before[0]).map((r) => r.json);
     expect(reset).toHaveLength(2);
