@@ -1,5 +1,5 @@
 import { readdirSync, statSync, watch, type FSWatcher } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { dirname, join, relative, sep } from "node:path";
 
 /** What changed, by kind, after debouncing. */
 export interface ChangeBatch {
@@ -131,14 +131,51 @@ export function watchProject(options: WatchOptions): () => void {
     record(abs, kind);
   };
 
-  for (const root of options.protoRoots) watchTree(join(options.cwd, root), "proto");
-  for (const root of options.sourceRoots) watchTree(join(options.cwd, root), "source");
+  /** A root that does not exist yet: watch its nearest existing ancestor until it appears. */
+  const pending = new Map<string, FSWatcher>();
+  const awaitRoot = (root: string, kind: "proto" | "source") => {
+    if (closed || pending.has(`${kind}\0${root}`)) return;
+    let ancestor = dirname(root);
+    while (!isDir(ancestor) && dirname(ancestor) !== ancestor) ancestor = dirname(ancestor);
+    let watcher: FSWatcher;
+    try {
+      // On any change there: watch the root if it exists now, else wait again on the nearest ancestor.
+      watcher = watch(ancestor, () => {
+        watcher.close();
+        pending.delete(`${kind}\0${root}`);
+        startRoot(root, kind, true);
+      });
+    } catch {
+      return;
+    }
+    watcher.on("error", () => watcher.close());
+    pending.set(`${kind}\0${root}`, watcher);
+  };
+  const startRoot = (root: string, kind: "proto" | "source", late: boolean) => {
+    if (!isDir(root)) return awaitRoot(root, kind);
+    const before = new Set(dirs.keys());
+    watchTree(root, kind);
+    if (late) for (const key of dirs.keys()) if (!before.has(key)) for (const f of filesIn(key.slice(key.indexOf("\0") + 1))) record(f, kind);
+  };
+
+  for (const root of options.protoRoots) startRoot(join(options.cwd, root), "proto", false);
+  for (const root of options.sourceRoots) startRoot(join(options.cwd, root), "source", false);
   return () => {
     closed = true;
     clearTimeout(timer);
     for (const { watcher } of dirs.values()) watcher.close();
+    for (const watcher of pending.values()) watcher.close();
     dirs.clear();
+    pending.clear();
   };
+}
+
+function isDir(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function filesIn(dir: string): string[] {

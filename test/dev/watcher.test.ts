@@ -105,3 +105,21 @@ describe("watchProject", () => {
     expect(batches).toEqual([]);
   });
 });
+
+describe("watchProject, roots that appear later", () => {
+  test("a proto root created after the start (nested) is watched once it exists", async () => {
+    const cwd = join(root, "late-root");
+    mkdirSync(join(cwd, "src"), { recursive: true });
+    const batches: ChangeBatch[] = [];
+    stop = watchProject({ cwd, protoRoots: ["schema/proto"], sourceRoots: ["src"], debounceMs: 30, onChange: (b) => batches.push(b) });
+    mkdirSync(join(cwd, "schema"));
+    await new Promise((r) => setTimeout(r, 100));
+    mkdirSync(join(cwd, "schema/proto/chat"), { recursive: true });
+    writeFileSync(join(cwd, "schema/proto/chat/chat.proto"), 'syntax = "proto3";\n');
+    expect((await nextBatch(batches, "the first proto in a new root")).protos).toEqual(["schema/proto/chat/chat.proto"]);
+    for (let i = 1; i <= 2; i++) {
+      atomicSave(join(cwd, "schema/proto/chat/chat.proto"), `syntax = "proto3";\n// ${i}\n`);
+      expect(await nextBatch(batches, `save ${i} in the new root`)).toEqual({ protos: ["schema/proto/chat/chat.proto"], sources: [] });
+    }
+  });
+});
