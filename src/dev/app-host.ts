@@ -1,10 +1,12 @@
 import { join } from "node:path";
 import type { AppSchema } from "../runtime/app-schema.js";
+import type { EventBus } from "../runtime/event-bus.js";
 import type { AppliedEvent } from "../runtime/handlers.js";
 import type { Hub } from "../runtime/hub.js";
 import type { HydrationStore } from "../store/hydration-store.js";
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
 import { SqliteHydrationStore } from "../store/sqlite/sqlite-store.js";
+import { openBus, openStore, type BusSpec, type StoreSpec } from "../server/backends.js";
 import { createAppHub, loadAppFactory } from "./app-loader.js";
 
 /** Which store `dev` runs the app on. */
@@ -25,7 +27,10 @@ export interface AppStatus {
 export interface AppHostOptions {
   readonly cwd: string;
   readonly appPath: string;
-  readonly store: DevStoreKind;
+  /** A `StoreSpec` (from `--store`) may name another SQLite file or a PostgreSQL server (opened once, shared by every generation). */
+  readonly store: DevStoreKind | StoreSpec;
+  /** The Redis Streams bus of `--bus`: each generation gets a fresh one (its hub closes it). Default: in-process. */
+  readonly bus?: BusSpec;
   /** SQLite file. Default `<cwd>/.sessionstream/dev.sqlite`. */
   readonly storePath?: string;
   /** Called after each successful load with the new hub (wire transports here); returns a disposer. */
@@ -51,13 +56,16 @@ export class AppHost {
   readonly storePath: string;
   readonly #options: AppHostOptions;
   readonly #memoryStore = new MemoryHydrationStore();
+  /** The PostgreSQL store, opened at the first load and kept across generations. */
+  #sharedStore: HydrationStore | undefined;
   #current: Generation | undefined;
   #status: AppStatus = { state: "loading", loadCount: 0, commands: [], events: [] };
   #chain: Promise<void> = Promise.resolve();
 
   constructor(options: AppHostOptions) {
     this.#options = options;
-    this.storePath = options.storePath ?? join(options.cwd, ".sessionstream", "dev.sqlite");
+    const spec = options.store;
+    this.storePath = typeof spec === "object" && spec.kind === "sqlite" ? spec.path : (options.storePath ?? join(options.cwd, ".sessionstream", "dev.sqlite"));
   }
 
   get hub(): Hub<AppSchema> | undefined {
@@ -74,6 +82,17 @@ export class AppHost {
     return this.#chain;
   }
 
+  /**
+   * Connects to a PostgreSQL store and checks that the bus's Redis answers,
+   * so that `dev` fails at start with their URL and the fix rather than
+   * serving an app that cannot load. Nothing to do for SQLite and memory.
+   */
+  async connect(): Promise<void> {
+    const spec = this.#options.store;
+    if (typeof spec === "object" && spec.kind === "postgres") this.#sharedStore ??= await openStore(spec);
+    if (this.#options.bus) await (await openBus(this.#options.bus)).close?.();
+  }
+
   /** Reports an error that happened outside loading (a failing `gen`) without touching the running app. */
   fail(message: string): void {
     this.#setStatus({ ...this.#status, state: "error", error: message });
@@ -82,6 +101,8 @@ export class AppHost {
   async close(): Promise<void> {
     await this.#chain;
     await this.#stop();
+    await this.#sharedStore?.close?.();
+    this.#sharedStore = undefined;
   }
 
   async #reload(): Promise<void> {
@@ -95,9 +116,12 @@ export class AppHost {
       return;
     }
     await this.#stop();
-    const store = this.#openStore();
+    let store: HydrationStore | undefined;
+    let bus: EventBus | undefined;
     try {
-      const hub = await createAppHub(factory, { store }, appPath);
+      store = await this.#openStore();
+      bus = this.#options.bus ? await openBus(this.#options.bus) : undefined;
+      const hub = await createAppHub(factory, { store, ...(bus ? { bus } : {}) }, appPath);
       const stopObserving = hub.observe(this.#options.onEvent);
       const disposeTransport = this.#options.onLoaded(hub);
       this.#current = {
@@ -115,7 +139,8 @@ export class AppHost {
         events: hub.registry.names("events"),
       });
     } catch (err) {
-      if (store !== this.#memoryStore) await store.close?.();
+      await bus?.close?.().catch(() => {});
+      if (store && !this.#isShared(store)) await store.close?.();
       this.#setStatus({ ...this.#status, state: "error", error: `createApp failed: ${(err as Error).stack ?? err}` });
     }
   }
@@ -126,12 +151,21 @@ export class AppHost {
     this.#current = undefined;
     await gen.dispose();
     await gen.hub.close();
-    if (gen.store !== this.#memoryStore) await gen.store.close?.();
+    if (!this.#isShared(gen.store)) await gen.store.close?.();
   }
 
-  #openStore(): HydrationStore {
+  async #openStore(): Promise<HydrationStore> {
+    const spec = this.#options.store;
+    const kind = typeof spec === "object" ? spec.kind : spec;
     // The memory store outlives generations so dev state survives reloads in memory mode too.
-    return this.#options.store === "memory" ? this.#memoryStore : new SqliteHydrationStore({ path: this.storePath });
+    if (kind === "memory") return this.#memoryStore;
+    if (typeof spec === "object" && spec.kind === "postgres") return (this.#sharedStore ??= await openStore(spec));
+    return new SqliteHydrationStore({ path: this.storePath });
+  }
+
+  /** Stores that outlive a generation (memory, PostgreSQL): closed only by `close()`. */
+  #isShared(store: HydrationStore): boolean {
+    return store === this.#memoryStore || store === this.#sharedStore;
   }
 
   #setStatus(status: AppStatus): void {

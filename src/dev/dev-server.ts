@@ -1,22 +1,18 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import { isIP, type AddressInfo } from "node:net";
+import { createServer, type Server } from "node:http";
+import { isIP } from "node:net";
 import { resolve } from "node:path";
-import { fileURLToPath } from "node:url";
 import type { AppSchema } from "../runtime/app-schema.js";
-import { SessionstreamError } from "../runtime/errors.js";
 import type { Hub } from "../runtime/hub.js";
-import { createCommandIngress, createWebSocketServer, hostRefusal, isHostAllowed, type SessionstreamWebSocketServer } from "../transport/index.js";
+import { createAppRequestListener, createAppTransport, inspectorRoute, routeUpgrades, type AppTransport } from "../server/app-routes.js";
+import { describeStore, type BusSpec, type StoreSpec } from "../server/backends.js";
+import { listen, serverUrl } from "../server/listen.js";
 import { AppHost, type AppStatus, type DevStoreKind } from "./app-host.js";
-import { INSPECTOR_PREFIX, InspectorApi, sendError, sendJson } from "./inspector-api.js";
-import { describeSchema } from "./schema-description.js";
-import { serveStatic } from "./static-files.js";
+import { InspectorApi } from "./inspector-api.js";
 import { watchProject, type ChangeBatch } from "./watcher.js";
 
-/** The package's inspector assets and browser client, resolved from this file (src/dev or dist/dev). */
-const INSPECTOR_ASSETS = fileURLToPath(new URL("../../assets/inspector", import.meta.url));
-const PACKAGE_DIST = fileURLToPath(new URL("../../dist", import.meta.url));
+export { inspectorUrl } from "../server/app-routes.js";
 
 /** Options of {@link startDevServer}. */
 export interface DevServerOptions {
@@ -34,8 +30,10 @@ export interface DevServerOptions {
    * is a name. Default: none.
    */
   readonly allowedHosts?: readonly string[];
-  /** Default `"sqlite"` (under `.sessionstream/`). */
-  readonly store?: DevStoreKind;
+  /** Default `"sqlite"` (under `.sessionstream/`); a `StoreSpec` from `--store` (e.g. PostgreSQL, shared by every reload). */
+  readonly store?: DevStoreKind | StoreSpec;
+  /** The event bus of `--bus` (Redis Streams): a fresh bus per reload. Default: in-process. */
+  readonly bus?: BusSpec;
   /** The static page folder served at `/`. Default `<cwd>/public`. */
   readonly publicDir?: string;
   /** Watch protos and sources and reload. Default true. */
@@ -73,11 +71,6 @@ export interface DevServer {
   close(): Promise<void>;
 }
 
-interface Transport {
-  readonly ws: SessionstreamWebSocketServer;
-  readonly ingress: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
-}
-
 /**
  * `sessionstream dev`: one HTTP server with the websocket endpoint `/ws`,
  * command ingress and snapshots under `/api`, the schema at `/api/schema`,
@@ -88,7 +81,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const log = options.log ?? ((line: string) => console.log(line));
   const publicDir = resolve(cwd, options.publicDir ?? "public");
   const allowedHosts = devAllowedHosts(options);
-  let transport: Transport | undefined;
+  let transport: AppTransport | undefined;
 
   const inspector = new InspectorApi(
     () => host.hub,
@@ -98,12 +91,13 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     cwd,
     appPath: resolve(cwd, options.appPath ?? "src/app.ts"),
     store: options.store ?? "sqlite",
+    ...(options.bus ? { bus: options.bus } : {}),
     onLoaded: (hub) => {
-      const ws = createWebSocketServer({ hub, path: "/ws", ...(allowedHosts ? { allowedHosts } : {}) });
-      transport = { ws, ingress: createCommandIngress({ hub, prefix: "/api", ...(allowedHosts ? { allowedHosts } : {}) }) };
+      const loaded = createAppTransport(hub, { allowedHosts });
+      transport = loaded;
       return async () => {
         transport = undefined;
-        await ws.close();
+        await loaded.ws.close();
       };
     },
     onStatus: (status) => {
@@ -117,64 +111,28 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     },
   });
 
-  const server: Server = createServer((req, res) => {
-    handle(req, res).catch((err) => {
-      if (!res.headersSent) sendError(res, 500, "internal", (err as Error).message);
-      else res.destroy();
-    });
-  });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    // Every endpoint (page, inspector, API): a rebound name must not read the developer's sessions.
-    if (!isHostAllowed(req, allowedHosts)) return void sendError(res, 403, "forbidden", hostRefusal(req));
-    const url = new URL(req.url ?? "/", "http://localhost");
-    const path = url.pathname;
-    if (path === "/api/schema" && req.method === "GET") {
-      const hub = host.hub;
-      if (!hub) return void sendError(res, 503, "app_not_loaded", host.status.error ?? "the app is not loaded");
-      return void sendJson(res, 200, describeSchema(hub.registry));
-    }
-    if (path.startsWith("/api/")) {
-      if (!transport) return void sendError(res, 503, "app_not_loaded", host.status.error ?? "the app is not loaded");
-      if (await transport.ingress(req, res)) return;
-      return void sendError(res, 404, "not_found", `no endpoint ${req.method} ${path}`);
-    }
-    if (path === `${INSPECTOR_PREFIX}/inspector` || path === INSPECTOR_PREFIX || path === `${INSPECTOR_PREFIX}/`) {
-      res.writeHead(302, { location: `${INSPECTOR_PREFIX}/inspector/` }).end();
-      return;
-    }
-    if (path.startsWith(`${INSPECTOR_PREFIX}/inspector/`)) {
-      if (serveStatic(req, res, INSPECTOR_ASSETS, path.slice(`${INSPECTOR_PREFIX}/inspector`.length))) return;
-    } else if (path.startsWith(`${INSPECTOR_PREFIX}/dist/`)) {
-      if (serveStatic(req, res, PACKAGE_DIST, path.slice(`${INSPECTOR_PREFIX}/dist`.length))) return;
-    } else if (await inspector.handle(req, res, path, url.searchParams)) {
-      return;
-    } else if (serveStatic(req, res, publicDir, path)) {
-      return;
-    } else if (path === "/favicon.ico") {
-      // Browsers ask on every page load; an app without an icon should not see a 404 each time.
-      res.writeHead(204, { "cache-control": "max-age=3600" }).end();
-      return;
-    }
-    sendError(res, 404, "not_found", `nothing at ${path}`);
-  }
-
-  server.on("upgrade", function onUpgrade(req, socket, head) {
-    if (!isHostAllowed(req, allowedHosts)) {
-      socket.end("HTTP/1.1 403 Forbidden\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
-      return;
-    }
-    if (!transport || !transport.ws.handleUpgrade(req, socket, head)) {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
-    }
-  });
+  const server: Server = createServer(
+    createAppRequestListener({
+      hub: () => host.hub,
+      transport: () => transport,
+      unavailable: () => ({ code: "app_not_loaded", message: host.status.error ?? "the app is not loaded" }),
+      allowedHosts,
+      publicDir,
+      routes: [inspectorRoute(inspector)],
+    }),
+  );
+  routeUpgrades(server, () => transport, allowedHosts);
 
   // The port first: a busy port is reported before gen runs, the store opens or the app loads.
   // Until the app is loaded, /api answers 503 app_not_loaded.
   await listen(server, options.port ?? 4400, options.host ?? "127.0.0.1");
-  const address = server.address() as AddressInfo;
-  const hostName = address.family === "IPv6" ? `[${address.address}]` : address.address;
-  const url = `http://${hostName}:${address.port}`;
+  const url = serverUrl(server);
+  try {
+    await host.connect();
+  } catch (err) {
+    await new Promise<void>((done) => server.close(() => done()));
+    throw err;
+  }
 
   if (options.regenerate && options.genAtStart !== false) {
     // `dev` before `gen` (or after a proto edit while dev was stopped): bring generated code up to date first.
@@ -233,7 +191,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   let closing: Promise<void> | undefined;
   return {
     url,
-    storePath: options.store === "memory" ? "(memory)" : host.storePath,
+    storePath: storeLabel(options.store, host.storePath),
     status: () => host.status,
     hub: () => host.hub,
     reload: () => host.reload(),
@@ -249,28 +207,6 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   };
 }
 
-/** Binds the server; a busy port is an error that says what to do instead. */
-async function listen(server: Server, port: number, host: string): Promise<void> {
-  await new Promise<void>((ready, fail) => {
-    const onError = (err: NodeJS.ErrnoException) => {
-      if (err.code === "EADDRINUSE") {
-        fail(new SessionstreamError("invalid_argument", `port ${port} is in use; try --port 0 (a free port) or stop what is listening there`, { cause: err }));
-      } else if (err.code === "EACCES") {
-        fail(new SessionstreamError("invalid_argument", `no permission to listen on ${host}:${port}; try a port above 1023, or --port 0`, { cause: err }));
-      } else if (err.code === "EADDRNOTAVAIL" || err.code === "ENOTFOUND") {
-        fail(new SessionstreamError("invalid_argument", `cannot listen on host ${host}: not an address of this machine; try --host 127.0.0.1`, { cause: err }));
-      } else {
-        fail(err);
-      }
-    };
-    server.once("error", onError);
-    server.listen(port, host, () => {
-      server.off("error", onError);
-      ready();
-    });
-  });
-}
-
 /** How long after `gen` a change event of a file it wrote may be its own write arriving late. */
 const GEN_ECHO_MS = 3000;
 
@@ -283,11 +219,6 @@ function contentHash(file: string): string {
   }
 }
 
-/** The inspector's URL for a dev server URL. */
-export function inspectorUrl(baseUrl: string): string {
-  return `${baseUrl}${INSPECTOR_PREFIX}/inspector/`;
-}
-
 
 /** `allowedHosts` plus `host` when it is a name (`--host mybox.local`), so the page answers on the name it was started with. */
 function devAllowedHosts(options: DevServerOptions): readonly string[] | undefined {
@@ -295,4 +226,10 @@ function devAllowedHosts(options: DevServerOptions): readonly string[] | undefin
   const name = options.host;
   if (name !== undefined && isIP(name) === 0 && name !== "localhost" && !hosts.includes(name)) hosts.push(name);
   return hosts.length > 0 ? hosts : undefined;
+}
+
+/** Where dev keeps state, for the banner (passwords redacted). */
+function storeLabel(store: DevServerOptions["store"], sqlitePath: string): string {
+  if (store === "memory" || (typeof store === "object" && store.kind === "memory")) return "(memory)";
+  return typeof store === "object" && store.kind === "postgres" ? describeStore(store) : sqlitePath;
 }

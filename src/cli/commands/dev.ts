@@ -1,6 +1,7 @@
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 import { join, relative, resolve } from "node:path";
 import { loadConfig } from "../../codegen/config.js";
+import { describeBus, parseBusSpec, parseStoreSpec, STORE_SYNTAX } from "../../server/backends.js";
 // The dev server and the codegen pipeline load only when the verb runs.
 import type { DevServer, DevServerOptions } from "../../dev/dev-server.js";
 import { failWith } from "../report.js";
@@ -8,7 +9,10 @@ import { failWith } from "../report.js";
 interface DevFlags {
   host: string;
   port: number;
-  store: "sqlite" | "memory";
+  /** sqlite, sqlite:<file>, memory or a postgres:// URL. */
+  store: string;
+  /** A redis:// URL. */
+  bus?: string;
   app: string;
   public: string;
   watch: boolean;
@@ -36,7 +40,8 @@ export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> =
     appPath: flags.app,
     host: flags.host,
     port: flags.port,
-    store: flags.store,
+    store: parseStoreSpec(flags.store, cwd, ".sessionstream/dev.sqlite"),
+    ...(flags.bus ? { bus: parseBusSpec(flags.bus) } : {}),
     publicDir: flags.public,
     watch: flags.watch,
     ...(flags.allowedHost && flags.allowedHost.length > 0 ? { allowedHosts: flags.allowedHost } : {}),
@@ -51,6 +56,7 @@ export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> =
       `  websocket  ${server.url.replace(/^http/, "ws")}/ws`,
       `  commands   POST ${server.url}/api/sessions/:sessionId/commands/:name`,
       `  store      ${server.storePath}`,
+      ...(flags.bus ? [`  bus        ${describeBus(parseBusSpec(flags.bus))}`] : []),
       `  registered ${status.commands.length} commands: ${status.commands.join(", ") || "-"}`,
       `             ${status.events.length} events: ${status.events.join(", ") || "-"}`,
       flags.watch ? "  watching   protos and src/ (Ctrl-C to stop)" : "  (Ctrl-C to stop)",
@@ -71,7 +77,8 @@ export function devCommand(): Command {
     .description("Run the app: websocket /ws, command ingress /api, the app's public/ page and an inspector, reloading on change.")
     .option("--host <host>", "interface to bind (use 0.0.0.0 to expose on the network)", "127.0.0.1")
     .option("--port <port>", "port (0 picks a free one)", port, 4400)
-    .option("--store <kind>", "sqlite (under .sessionstream/) or memory", "sqlite")
+    .addOption(new Option("--store <store>", `${STORE_SYNTAX} (default sqlite under .sessionstream/)`).env("SESSIONSTREAM_STORE").default("sqlite"))
+    .addOption(new Option("--bus <url>", "redis://host:6379: share sessions with other nodes (sessionstream start) on one postgres:// store").env("SESSIONSTREAM_BUS"))
     .option("--app <file>", "the app module exporting createApp({ store })", "src/app.ts")
     .option("--public <dir>", "static page folder served at /", "public")
     .option("--no-watch", "do not watch protos and sources")
@@ -89,7 +96,12 @@ Examples:
   $ npx sessionstream dev --port 0 --store memory`,
     )
     .action(async function devAction(flags: DevFlags) {
-      if (flags.store !== "sqlite" && flags.store !== "memory") return failWith(`--store must be sqlite or memory, got "${flags.store}"`, 2);
+      try {
+        parseStoreSpec(flags.store, flags.cwd, ".sessionstream/dev.sqlite");
+        if (flags.bus) parseBusSpec(flags.bus);
+      } catch (err) {
+        return failWith(err, 2);
+      }
       // Detached work of a reloaded app may reject after its hub closed: log it, never crash dev.
       process.on("unhandledRejection", function logRejection(reason) {
         console.error(`[sessionstream dev] unhandled rejection: ${reason instanceof Error ? reason.message : String(reason)}`);
