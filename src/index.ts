@@ -9,7 +9,16 @@ export type {
   WithName,
 } from "./runtime/app-schema.js";
 export { SessionstreamError, type RuntimeErrorKind, type RuntimeErrorReport, type SessionstreamErrorCode } from "./runtime/errors.js";
-export { InProcessEventBus, type EventBus, type EventConsumer, type PendingEvent } from "./runtime/event-bus.js";
+export {
+  InProcessEventBus,
+  isClusterEventBus,
+  type ClusterApplyResult,
+  type ClusterEventBus,
+  type ClusterHubLink,
+  type EventBus,
+  type EventConsumer,
+  type PendingEvent,
+} from "./runtime/event-bus.js";
 export type {
   AppliedEvent,
   BackendEvent,
@@ -44,6 +53,7 @@ export {
 } from "./runtime/timeline.js";
 export {
   hasErrorRecords,
+  hasEventIds,
   hasEventLog,
   hasProjectionCursor,
   hasSessionList,
@@ -52,7 +62,9 @@ export {
   type ApplyBatch,
   type ErrorRecord,
   type ErrorRecordStore,
+  type EventIdStore,
   type EventLogStore,
+  type EventLookup,
   type HydrationStore,
   type ProjectionCursorStore,
   type RegistryBoundStore,
