@@ -90,7 +90,7 @@ export class AppHost {
   async connect(): Promise<void> {
     const spec = this.#options.store;
     if (typeof spec === "object" && spec.kind === "postgres") this.#sharedStore ??= await openStore(spec);
-    if (this.#options.bus) await (await openBus(this.#options.bus)).close?.();
+    if (this.#options.bus) await (await openBus(this.#options.bus)).close();
   }
 
   /** Reports an error that happened outside loading (a failing `gen`) without touching the running app. */
@@ -120,7 +120,8 @@ export class AppHost {
     let bus: EventBus | undefined;
     try {
       store = await this.#openStore();
-      bus = this.#options.bus ? await openBus(this.#options.bus) : undefined;
+      // Its readiness probe never connects in dev: the hub closing the bus is all the cleanup.
+      bus = this.#options.bus ? (await openBus(this.#options.bus)).bus : undefined;
       const hub = await createAppHub(factory, { store, ...(bus ? { bus } : {}) }, appPath);
       const stopObserving = hub.observe(this.#options.onEvent);
       const disposeTransport = this.#options.onLoaded(hub);

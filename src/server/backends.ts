@@ -6,6 +6,7 @@ import { SessionstreamError } from "../runtime/errors.js";
 import type { EventBus } from "../runtime/event-bus.js";
 import type { HydrationStore } from "../store/hydration-store.js";
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
+import { redactConnectionString } from "../store/postgres/pg-errors.js";
 import { SqliteHydrationStore } from "../store/sqlite/sqlite-store.js";
 
 /** Which store an app runs on. */
@@ -72,16 +73,7 @@ function searchPathOf(options: string | null): string | undefined {
 }
 
 /** A URL with its password (and any `*pass*` parameter) replaced by `***`. */
-export function redactUrl(value: string): string {
-  try {
-    const url = new URL(value);
-    if (url.password) url.password = "***";
-    for (const key of [...url.searchParams.keys()]) if (/pass/i.test(key)) url.searchParams.set(key, "***");
-    return url.toString();
-  } catch {
-    return value.replace(/\/\/([^:/@]*):[^@/]*@/, "//$1:***@");
-  }
-}
+export const redactUrl = redactConnectionString;
 
 /** What a store spec names, for logs and banners (passwords redacted). */
 export function describeStore(spec: StoreSpec): string {
@@ -118,17 +110,39 @@ export async function openStore(spec: StoreSpec): Promise<HydrationStore> {
 /** The module of the Redis bus, loaded only when `--bus` asks for it. */
 const REDIS_BUS_MODULE = "../bus/redis/index.js";
 
-/** The shape `sessionstream/bus/redis` is expected to export. */
+/** The options of `sessionstream/bus/redis` that `--bus` sets. */
+interface RedisBusOptions {
+  readonly url: string;
+  readonly prefix?: string;
+  readonly partitions?: number;
+  readonly onError?: (error: SessionstreamError) => void;
+}
+
+/** The shape `sessionstream/bus/redis` exports. */
 interface RedisBusModule {
-  createRedisEventBus(options: { readonly url: string }): EventBus | Promise<EventBus>;
+  createRedisEventBus(options: RedisBusOptions): EventBus & { ready?(): Promise<void> };
+}
+
+/** An open bus and a live check of its server for `/readyz`. */
+export interface BusHandle {
+  readonly bus: EventBus;
+  /** Resolves when Redis answers now (a `PING` on a connection of its own). */
+  probe(): Promise<void>;
+  /** Closes the bus (idempotent) and the probe's connection. */
+  close(): Promise<void>;
 }
 
 /**
  * Opens the Redis Streams bus (`sessionstream/bus/redis`, loaded on demand)
- * and checks that Redis answers within `timeoutMs`. Rejects with
- * `bus_unavailable`-style messages naming the URL (password redacted) and the fix.
+ * and connects now. The URL's `prefix` and `partitions` parameters set the
+ * bus's key prefix and partition count (every node of a system must agree).
+ * Rejects with `bus_unavailable` naming the URL (password redacted) and the
+ * fix when Redis cannot be reached.
  */
-export async function openBus(spec: BusSpec, timeoutMs = 5000): Promise<EventBus> {
+export async function openBus(
+  spec: BusSpec,
+  options: { readonly onError?: (error: SessionstreamError) => void; readonly timeoutMs?: number } = {},
+): Promise<BusHandle> {
   let mod: Partial<RedisBusModule>;
   try {
     mod = (await import(REDIS_BUS_MODULE)) as Partial<RedisBusModule>;
@@ -147,33 +161,58 @@ export async function openBus(spec: BusSpec, timeoutMs = 5000): Promise<EventBus
   if (typeof mod.createRedisEventBus !== "function") {
     throw new SessionstreamError("invalid_argument", "sessionstream/bus/redis does not export createRedisEventBus: this build of sessionstream is incomplete");
   }
-  let bus: EventBus | undefined;
-  try {
-    bus = await mod.createRedisEventBus({ url: spec.url });
-    await withTimeout(probeBus(bus), timeoutMs, `no answer within ${timeoutMs} ms`);
-    return bus;
-  } catch (err) {
-    await bus?.close?.().catch(() => {});
-    throw new SessionstreamError(
-      "bus_unavailable",
-      `cannot connect to Redis at ${redactUrl(spec.url)}: ${messageOf(err)}. ` +
-        "Check that Redis is running and reachable there (`redis-cli -u <url> ping`), or pass the right URL with --bus or SESSIONSTREAM_BUS.",
-      { cause: err },
-    );
+  const url = new URL(spec.url);
+  const prefix = url.searchParams.get("prefix") ?? undefined;
+  const partitions = url.searchParams.get("partitions");
+  url.searchParams.delete("prefix");
+  url.searchParams.delete("partitions");
+  if (partitions !== null && !/^[1-9]\d*$/.test(partitions)) {
+    throw new SessionstreamError("invalid_argument", `--bus: partitions must be a positive integer, got "${partitions}"`);
   }
-}
-
-/** A bus that can say whether its server answers (the Redis bus). */
-interface ProbedBus {
-  ping?(): Promise<unknown>;
-  ready?(): Promise<unknown>;
-}
-
-/** Resolves when the bus's server answers; a bus without a probe (in-process) is always reachable. */
-export async function probeBus(bus: EventBus): Promise<void> {
-  const b = bus as EventBus & ProbedBus;
-  if (typeof b.ping === "function") await b.ping();
-  else if (typeof b.ready === "function") await b.ready();
+  const bus = mod.createRedisEventBus({
+    url: url.toString(),
+    ...(prefix ? { prefix } : {}),
+    ...(partitions ? { partitions: Number(partitions) } : {}),
+    ...(options.onError ? { onError: options.onError } : {}),
+  });
+  const timeoutMs = options.timeoutMs ?? 10_000;
+  try {
+    await withTimeout(bus.ready?.() ?? Promise.resolve(), timeoutMs, `no answer within ${timeoutMs} ms`);
+  } catch (err) {
+    await bus.close?.().catch(() => {});
+    const message =
+      err instanceof SessionstreamError
+        ? err.message
+        : `cannot connect to Redis at ${redactUrl(spec.url)}: ${messageOf(err)}; check it with \`redis-cli -u <url> ping\``;
+    throw new SessionstreamError(err instanceof SessionstreamError ? err.code : "bus_unavailable", `${message} (the bus URL comes from --bus or SESSIONSTREAM_BUS)`, {
+      cause: err,
+    });
+  }
+  const { Redis } = await import("ioredis");
+  const pinger = new Redis(url.toString(), {
+    lazyConnect: true,
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    connectionName: "sessionstream:readyz",
+    retryStrategy: (times) => Math.min(100 * times, 1000),
+  });
+  pinger.on("error", () => {});
+  return {
+    bus,
+    probe: async () => {
+      try {
+        if (pinger.status === "wait") await pinger.connect();
+        await pinger.ping();
+      } catch (err) {
+        throw new SessionstreamError("bus_unavailable", `Redis at ${redactUrl(spec.url)} does not answer: ${messageOf(err)}`, { cause: err });
+      }
+    },
+    close: async () => {
+      await bus.close?.().catch(() => {});
+      pinger.disconnect();
+    },
+  };
 }
 
 /** A store that can say whether its server answers. */

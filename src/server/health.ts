@@ -1,17 +1,16 @@
 // `GET /healthz` (liveness: the process answers) and `GET /readyz`
 // (readiness: the store and the bus answer, and the server is not draining).
-import type { EventBus } from "../runtime/event-bus.js";
 import { SessionstreamError } from "../runtime/errors.js";
 import type { HydrationStore } from "../store/hydration-store.js";
 import { sendJson } from "../dev/inspector-api.js";
 import type { Route } from "./app-routes.js";
-import { probeBus, probeStore, withTimeout } from "./backends.js";
+import { probeStore, withTimeout } from "./backends.js";
 
 /** Options of {@link healthRoutes}. */
 export interface HealthOptions {
   readonly store: HydrationStore;
-  /** Absent: the in-process bus, always ready. */
-  readonly bus: EventBus | undefined;
+  /** Checks the bus's server now; absent for the in-process bus (always ready). */
+  readonly probeBus: (() => Promise<void>) | undefined;
   /** True once shutdown began: `/readyz` answers 503 so load balancers stop routing here. */
   readonly draining: () => boolean;
   /** Longest wait of one probe. */
@@ -42,7 +41,7 @@ export function healthRoutes(options: HealthOptions): Route {
     if (options.draining()) return sendJson(res, 503, { status: "shutting_down" });
     const [store, bus] = await Promise.all([
       probe(() => probeStore(options.store), options.timeoutMs, "store_unavailable"),
-      options.bus ? probe(() => probeBus(options.bus!), options.timeoutMs, "bus_unavailable") : Promise.resolve<ProbeResult>({ ok: true }),
+      options.probeBus ? probe(options.probeBus, options.timeoutMs, "bus_unavailable") : Promise.resolve<ProbeResult>({ ok: true }),
     ]);
     const ok = store.ok && bus.ok;
     return sendJson(res, ok ? 200 : 503, { status: ok ? "ready" : "unavailable", store, bus });

@@ -11,7 +11,7 @@ import type { HydrationStore } from "../store/hydration-store.js";
 import { createAppHub, loadAppFactory } from "../dev/app-loader.js";
 import { InspectorApi } from "../dev/inspector-api.js";
 import { createAppRequestListener, createAppTransport, inspectorRoute, routeUpgrades, type AppTransport, type Route } from "./app-routes.js";
-import { describeBus, describeStore, openBus, openStore, type BusSpec, type StoreSpec } from "./backends.js";
+import { describeBus, describeStore, openBus, openStore, type BusHandle, type BusSpec, type StoreSpec } from "./backends.js";
 import { healthRoutes } from "./health.js";
 import { logIngressError, logRuntimeError, logTransportRecord, type Logger } from "./json-log.js";
 import { listen, serverUrl } from "./listen.js";
@@ -82,18 +82,19 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
   };
   let store: HydrationStore;
   let bus: EventBus | undefined;
+  let busHandle: BusHandle | undefined;
   let hub: Hub<AppSchema>;
   try {
     const factory = await loadAppFactory(appPath, cwd);
     store = await openStore(options.store);
-    const opened = store;
-    cleanup.push(async () => opened.close?.());
+    const openedStore = store;
+    cleanup.push(async () => openedStore.close?.());
     let consumed = () => true;
     if (options.bus) {
-      bus = await openBus(options.bus);
-      const openedBus = bus;
-      cleanup.push(async () => openedBus.close?.());
-      ({ bus, consumed } = watchConsume(bus));
+      const opened = await openBus(options.bus, { onError: (e) => log.error(e.message, { code: e.code, component: "bus" }) });
+      busHandle = opened;
+      cleanup.push(() => opened.close());
+      ({ bus, consumed } = watchConsume(opened.bus));
     }
     hub = await createAppHub(factory, { store, ...(bus ? { bus } : {}), onError: logRuntimeError(log) }, appPath);
     const openedHub = hub;
@@ -136,7 +137,7 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
     unavailable: () => ({ code: "unavailable", message: "the server is shutting down; retry on another node" }),
     allowedHosts,
     publicDir: resolve(cwd, options.publicDir ?? "public"),
-    before: [healthRoutes({ store, bus, draining: () => draining, timeoutMs: options.probeTimeoutMs ?? 2000 })],
+    before: [healthRoutes({ store, probeBus: busHandle?.probe, draining: () => draining, timeoutMs: options.probeTimeoutMs ?? 2000 })],
     routes,
   });
   const server: Server = createServer(function onRequest(req: IncomingMessage, res: ServerResponse) {
@@ -188,7 +189,7 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
     await step("in-flight requests", () => Promise.all([...inFlight]));
     await step("in-flight publishes", () => hub.close());
     await step("websockets", () => transport.ws.close());
-    if (bus) await step("bus", async () => bus.close?.());
+    if (busHandle) await step("bus", () => busHandle.close());
     await step("store", async () => store.close?.());
     server.closeAllConnections();
     await within(serverClosed, 1000);
@@ -208,13 +209,14 @@ function watchConsume(bus: EventBus): { bus: EventBus; consumed: () => boolean }
   let consumed = false;
   const watched = new Proxy(bus, {
     get(target, key) {
-      if (key === "consume") {
-        return (consumer: Parameters<EventBus["consume"]>[0]) => {
+      const value: unknown = Reflect.get(target, key, target);
+      // `consume`, or `attachHub` for a bus that links several processes (the Redis bus).
+      if ((key === "consume" || key === "attachHub") && typeof value === "function") {
+        return (...args: unknown[]) => {
           consumed = true;
-          return target.consume(consumer);
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
         };
       }
-      const value: unknown = Reflect.get(target, key, target);
       return typeof value === "function" ? value.bind(target) : value;
     },
   });
