@@ -126,12 +126,15 @@ export class RedisEventBus implements ClusterEventBus {
     this.nodeId = options.nodeId ?? `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
     this.#onError = options.onError ?? ((e) => console.error(`[sessionstream] bus error (${e.code}): ${e.message}`));
     this.#keys = new BusKeys(this.prefix);
-    const client = (role: string) => {
+    const connectTimeout = options.connectTimeoutMs ?? 5000;
+    const client = (role: string, blocking: boolean) => {
       const redis = new Redis(url, {
         lazyConnect: true,
         enableOfflineQueue: false,
         maxRetriesPerRequest: 0,
-        connectTimeout: options.connectTimeoutMs ?? 5000,
+        connectTimeout,
+        // A server that vanished without closing the socket must not hang a loop (or close()) for ever.
+        commandTimeout: blocking ? this.#readBlockMs + connectTimeout : connectTimeout,
         connectionName: `sessionstream:${role}:${this.nodeId}`.replace(/\s/g, "_"),
         // Reconnect for ever, quickly: the bus recovers by itself when Redis is back.
         retryStrategy: (times) => Math.min(50 * times, 500),
@@ -139,9 +142,9 @@ export class RedisEventBus implements ClusterEventBus {
       redis.on("error", (err: unknown) => this.#lastErrors.set(redis, err));
       return redis;
     };
-    this.#cmd = client("cmd");
-    this.#tail = client("tail");
-    this.#reader = client("reader");
+    this.#cmd = client("cmd", false);
+    this.#tail = client("tail", true);
+    this.#reader = client("reader", true);
     this.#reader.on("ready", () => {
       this.#reader.client("ID").then(
         (id) => (this.#readerId = Number(id)),
@@ -267,6 +270,9 @@ export class RedisEventBus implements ClusterEventBus {
     if (this.#closed) return;
     this.#closed = true;
     this.#kickReader();
+    // Ends blocked reads now; an in-flight batch still posts its notices and checkpoint on the command connection.
+    this.#tail.disconnect();
+    this.#reader.disconnect();
     await Promise.allSettled(this.#loops);
     if (this.#isReady) await this.#leases.releaseAll().catch(() => {});
     for (const eventId of [...this.#pending.keys()]) this.#settle(eventId, closedError());
