@@ -114,7 +114,7 @@ export function createAppRequestListener(options: AppRoutesOptions): (req: Incom
   };
 }
 
-/** Hands websocket upgrades to the current transport (Host checked first); anything else is refused. */
+/** Hands websocket upgrades to the current transport (Host checked first): 503 without one, 404 off its path. */
 export function routeUpgrades(server: Server, transport: () => AppTransport | undefined, allowedHosts: readonly string[] | undefined): void {
   server.on("upgrade", function onUpgrade(req, socket, head) {
     if (!isHostAllowed(req, allowedHosts)) {
@@ -122,9 +122,9 @@ export function routeUpgrades(server: Server, transport: () => AppTransport | un
       return;
     }
     const current = transport();
-    if (!current || !current.ws.handleUpgrade(req, socket, head)) {
-      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
-    }
+    // No transport: the app is not loaded (dev) or the server is shutting down (start).
+    if (!current) socket.end("HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+    else if (!current.ws.handleUpgrade(req, socket, head)) socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
   });
 }
 
