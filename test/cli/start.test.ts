@@ -196,6 +196,23 @@ describe("sessionstream start", () => {
     }
   }, 240_000);
 
+  test("the shutdown is bounded by --shutdown-timeout: a request that never finishes is cut, exit 1", async () => {
+    const p = await new StartProcess(app.dir, ["--store", "memory", "--shutdown-timeout", "1500"]).ready();
+    const hanging = command(p.url, "h1", "ChatStartInference", { prompt: "hang" }).catch((err: unknown) => err);
+    await until(async () => (await getJson(`${p.url}/api/sessions/h1/snapshot`)).status === 200 && true, "the server to answer");
+    await new Promise((r) => setTimeout(r, 300));
+    const started = Date.now();
+    const exit = await p.stop("SIGTERM");
+    const took = Date.now() - started;
+    expect(exit).toEqual({ code: 1, signal: null });
+    expect(took).toBeGreaterThanOrEqual(1400);
+    expect(took).toBeLessThan(10_000);
+    expect(p.lines().find((l) => l.msg === "shutting down")).toMatchObject({ inFlightRequests: 1, timeoutMs: 1500 });
+    expect(p.lines().find((l) => l.level === "warn" && l["step"] === "in-flight requests")).toBeDefined();
+    expect(p.lines().at(-1)).toMatchObject({ msg: "stopped (cut short by the shutdown timeout)", clean: false });
+    expect(await hanging).toBeInstanceOf(Error);
+  }, 120_000);
+
   test("an unreachable store or bus at start: a JSON error line naming the URL (password redacted) and the fix, exit 1", async () => {
     const port = await closedPort();
     const store = await runStartToExit(app.dir, ["--store", `postgres://app:sekret@127.0.0.1:${port}/db`]);
