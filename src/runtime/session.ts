@@ -32,6 +32,14 @@ export function validateSessionId(sessionId: unknown, maxLength = DEFAULT_MAX_SE
   if (CONTROL_CHARS.test(sessionId)) {
     throw new SessionstreamError("invalid_session_id", "session id must not contain control characters");
   }
+  // URL dot-segments: `new URL()`, browsers and `fetch` fold them away, so they
+  // could never be reached over HTTP; refused everywhere for one rule.
+  if (sessionId === "." || sessionId === "..") {
+    throw new SessionstreamError(
+      "invalid_session_id",
+      `session id "${sessionId}" is a URL dot-segment, which HTTP clients fold away; use another id (e.g. "${sessionId === "." ? "dot" : "dotdot"}")`,
+    );
+  }
 }
 
 /** Options of {@link SessionTable}. */

@@ -175,11 +175,11 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
       throw new SessionstreamError("forbidden", `snapshot of session "${sessionId}" is not allowed`);
     }
     const sinceText = url.searchParams.get("since") ?? "0";
-    if (!/^\d{1,20}$/.test(sinceText)) throw new SessionstreamError("invalid_argument", `since must be an unsigned integer, got "${sinceText}"`);
+    if (!/^(0|[1-9]\d{0,19})$/.test(sinceText)) throw new SessionstreamError("invalid_argument", `since must be an unsigned integer, got "${sinceText}"`);
     const since = BigInt(sinceText);
     // Typed resume (an extension): `epoch` is the timeline epoch of the state resumed from `since`.
     const epochText = url.searchParams.get("epoch") ?? "0";
-    if (!/^\d{1,20}$/.test(epochText)) throw new SessionstreamError("invalid_argument", `epoch must be an unsigned integer, got "${epochText}"`);
+    if (!/^(0|[1-9]\d{0,19})$/.test(epochText)) throw new SessionstreamError("invalid_argument", `epoch must be an unsigned integer, got "${epochText}"`);
     const resumed = await resumeSnapshot(hub, sessionId, since, BigInt(epochText));
     // The extension fields only for a request that names a resume point or an epoch; a plain GET gets the reference body.
     const typed = url.searchParams.has("since") || url.searchParams.has("epoch");

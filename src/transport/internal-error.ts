@@ -34,7 +34,14 @@ export function toPublicError(err: unknown, code: SessionstreamErrorCode = "inte
  * Codes whose messages carry another component's own message (a driver's, a
  * projection's, a bug's): the code is kept, the message is not sent.
  */
-const DETAIL_CODES: ReadonlySet<SessionstreamErrorCode> = new Set(["internal", "store_failed", "projection_failed"]);
+const DETAIL_CODES: ReadonlySet<SessionstreamErrorCode> = new Set([
+  "internal",
+  "store_failed",
+  "projection_failed",
+  // Connection errors name hosts, users and databases.
+  "store_unavailable",
+  "bus_unavailable",
+]);
 
 /** The detail of an internal error for a log line: its stack (or message), and the cause chain. */
 export function errorDetail(err: unknown): string {

@@ -1,4 +1,3 @@
-import { SessionstreamError } from "../runtime/errors.js";
 import { validateSessionId } from "../runtime/session.js";
 
 /**
@@ -12,13 +11,7 @@ export function isDotSegment(sessionId: string): boolean {
   return sessionId === "." || sessionId === "..";
 }
 
-/** The runtime's session id rules plus {@link isDotSegment}; throws `invalid_session_id`. */
+/** The runtime's session id rules (which refuse {@link isDotSegment} ids too); throws `invalid_session_id`. */
 export function validateTransportSessionId(sessionId: string): void {
   validateSessionId(sessionId);
-  if (isDotSegment(sessionId)) {
-    throw new SessionstreamError(
-      "invalid_session_id",
-      `session id "${sessionId}" is a URL dot-segment, which HTTP clients fold away; use another id (e.g. "${sessionId === "." ? "dot" : "dotdot"}")`,
-    );
-  }
 }

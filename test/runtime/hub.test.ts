@@ -131,6 +131,8 @@ describe("Hub: validation errors", () => {
     ["", "session id must be a non-empty string"],
     ["x".repeat(257), "session id of 257 characters exceeds maxSessionIdLength 256"],
     ["bad\nid", "session id must not contain control characters"],
+    [".", 'session id "." is a URL dot-segment, which HTTP clients fold away; use another id (e.g. "dot")'],
+    ["..", 'session id ".." is a URL dot-segment, which HTTP clients fold away; use another id (e.g. "dotdot")'],
   ])("session id %#", async (id, message) => {
     const err = await rejection(hub.submit(id, "ChatStartInference", { prompt: "x" }));
     expect(err.code).toBe("invalid_session_id");

@@ -82,6 +82,14 @@ describe("HTTP error bodies", () => {
     expect(body.error).toMatchObject({ code: "internal", message: "internal error" });
   });
 
+  it("store_unavailable keeps its code but not the connection details", async () => {
+    const post = await start({ onError: () => {} }, throwingHub(new SessionstreamError("store_unavailable", `cannot reach postgres://app@db.internal:5432/prod: ${SECRET}`)));
+    const body = (await (await post("ChatStopInference")).json()) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe("store_unavailable");
+    expect(body.error.message).toBe("internal error");
+    expect(JSON.stringify(body)).not.toContain("db.internal");
+  });
+
   it("store_failed and projection_failed keep their code but not the driver's or projection's message", async () => {
     const post = await start({ onError: () => {} }, throwingHub(new SessionstreamError("store_failed", `store write failed: ${SECRET}`)));
     const res = await post("ChatStopInference");

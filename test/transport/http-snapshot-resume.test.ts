@@ -59,5 +59,9 @@ describe("HTTP snapshot typed resume", () => {
     expect([again.resume, again.epoch, again.entities.length]).toEqual([ResumeKind.RECOVERED, 2n, 0]);
 
     expect((await t.get("?since=5&epoch=x")).json).toMatchObject({ error: { code: "invalid_argument" } });
+    // Like the wire's integer strings: no leading zeros, signs or spaces.
+    for (const bad of ["?since=005", "?since=%2B5", "?since=%205", "?since=5&epoch=01"]) {
+      expect((await t.get(bad)).json, bad).toMatchObject({ error: { code: "invalid_argument" } });
+    }
   });
 });
