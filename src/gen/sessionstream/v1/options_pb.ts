@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sessionstream/v1/options.proto.
  */
 export const file_sessionstream_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zZXNzaW9uc3RyZWFtL3YxL29wdGlvbnMucHJvdG8SEHNlc3Npb25zdHJlYW0udjEiHgoOQ29tbWFuZE9wdGlvbnMSDAoEbmFtZRgBIAEoCSJKCgxFdmVudE9wdGlvbnMSDAoEbmFtZRgBIAEoCRIRCgl1aV9ldmVudHMYAiADKAkSGQoRdGltZWxpbmVfZW50aXRpZXMYAyADKAkiHwoOVUlFdmVudE9wdGlvbnMSDQoFbmFtZXMYASADKAkiNwoVVGltZWxpbmVFbnRpdHlPcHRpb25zEgwKBGtpbmQYASABKAkSEAoIaWRfZmllbGQYAiABKAk6XQoHY29tbWFuZBIfLmdvb2dsZS5wcm90b2J1Zi5NZXNzYWdlT3B0aW9ucxj1kwMgASgLMiAuc2Vzc2lvbnN0cmVhbS52MS5Db21tYW5kT3B0aW9uc1IHY29tbWFuZDpXCgVldmVudBIfLmdvb2dsZS5wcm90b2J1Zi5NZXNzYWdlT3B0aW9ucxj2kwMgASgLMh4uc2Vzc2lvbnN0cmVhbS52MS5FdmVudE9wdGlvbnNSBWV2ZW50Ol4KCHVpX2V2ZW50Eh8uZ29vZ2xlLnByb3RvYnVmLk1lc3NhZ2VPcHRpb25zGPeTAyABKAsyIC5zZXNzaW9uc3RyZWFtLnYxLlVJRXZlbnRPcHRpb25zUgd1aUV2ZW50OnMKD3RpbWVsaW5lX2VudGl0eRIfLmdvb2dsZS5wcm90b2J1Zi5NZXNzYWdlT3B0aW9ucxj4kwMgASgLMicuc2Vzc2lvbnN0cmVhbS52MS5UaW1lbGluZUVudGl0eU9wdGlvbnNSDnRpbWVsaW5lRW50aXR5YgZwcm90bzM", [file_google_protobuf_descriptor]);
+  fileDesc("Ch5zZXNzaW9uc3RyZWFtL3YxL29wdGlvbnMucHJvdG8SEHNlc3Npb25zdHJlYW0udjEiHgoOQ29tbWFuZE9wdGlvbnMSDAoEbmFtZRgBIAEoCSJhCgxFdmVudE9wdGlvbnMSDAoEbmFtZRgBIAEoCRIRCgl1aV9ldmVudHMYAiADKAkSGQoRdGltZWxpbmVfZW50aXRpZXMYAyADKAkSFQoNcmV0aXJlZF9uYW1lcxgEIAMoCSIfCg5VSUV2ZW50T3B0aW9ucxINCgVuYW1lcxgBIAMoCSJOChVUaW1lbGluZUVudGl0eU9wdGlvbnMSDAoEa2luZBgBIAEoCRIQCghpZF9maWVsZBgCIAEoCRIVCg1yZXRpcmVkX2tpbmRzGAMgAygJOl0KB2NvbW1hbmQSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY9ZMDIAEoCzIgLnNlc3Npb25zdHJlYW0udjEuQ29tbWFuZE9wdGlvbnNSB2NvbW1hbmQ6VwoFZXZlbnQSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY9pMDIAEoCzIeLnNlc3Npb25zdHJlYW0udjEuRXZlbnRPcHRpb25zUgVldmVudDpeCgh1aV9ldmVudBIfLmdvb2dsZS5wcm90b2J1Zi5NZXNzYWdlT3B0aW9ucxj3kwMgASgLMiAuc2Vzc2lvbnN0cmVhbS52MS5VSUV2ZW50T3B0aW9uc1IHdWlFdmVudDpzCg90aW1lbGluZV9lbnRpdHkSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY+JMDIAEoCzInLnNlc3Npb25zdHJlYW0udjEuVGltZWxpbmVFbnRpdHlPcHRpb25zUg50aW1lbGluZUVudGl0eWIGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * Marks a message as a command payload.
@@ -65,6 +65,16 @@ export type EventOptions = Message<"sessionstream.v1.EventOptions"> & {
    * @generated from field: repeated string timeline_entities = 3;
    */
   timelineEntities: string[];
+
+  /**
+   * Former logical names of this event that stores may still hold. Rows stored
+   * under a retired name decode with this message, so removing or renaming an
+   * event name is not a breaking change once the old name is listed here
+   * (`sessionstream schema-vet --against` and `--store` accept it).
+   *
+   * @generated from field: repeated string retired_names = 4;
+   */
+  retiredNames: string[];
 };
 
 /**
@@ -114,6 +124,14 @@ export type TimelineEntityOptions = Message<"sessionstream.v1.TimelineEntityOpti
    * @generated from field: string id_field = 2;
    */
   idField: string;
+
+  /**
+   * Former kinds of this entity that stores may still hold; their rows decode
+   * with this message (see `retired_names` on EventOptions).
+   *
+   * @generated from field: repeated string retired_kinds = 3;
+   */
+  retiredKinds: string[];
 };
 
 /**
