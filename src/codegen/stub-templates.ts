@@ -38,7 +38,7 @@ export function handlerIdentifier(commandName: string): string {
  * Keep in sync with {@link appStub} (a test parses the app module and checks).
  */
 export function appIdentifiers(models: readonly FileModel[]): Set<string> {
-  const ids = new Set(["Hub", "SchemaRegistry", "HubOptions", "HydrationStore", "UIFanout", "createAppRegistry", "registry", "AppOptions", "createApp", "options", "hub"]);
+  const ids = new Set(["Hub", "SchemaRegistry", "EventBus", "HubOptions", "HydrationStore", "RuntimeErrorReport", "UIFanout", "createAppRegistry", "registry", "AppOptions", "createApp", "options", "hub", "report"]);
   for (const m of models) {
     const stem = fileStem(m.file);
     const cases = caseMapIdentifiers(m);
@@ -228,7 +228,7 @@ export function handlerImport(commandName: string, imports: StubImports, identif
 export function appStub(models: readonly FileModel[], imports: StubImports): StubFile {
   const path = stubPaths.app;
   const lines: string[] = [
-    `import { Hub, SchemaRegistry, type HubOptions, type HydrationStore, type UIFanout } from ${JSON.stringify(imports.runtime)};`,
+    `import { Hub, SchemaRegistry, type EventBus, type HubOptions, type HydrationStore, type RuntimeErrorReport, type UIFanout } from ${JSON.stringify(imports.runtime)};`,
   ];
   lines.push(`import { createAppRegistry } from ${JSON.stringify(imports.app(path))};`);
   for (const m of models) {
@@ -252,14 +252,18 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
     `/** Every logical name of the app (commands, events, UI events, timeline entities), from every proto file. */`,
     `export const registry = createAppRegistry();`,
     ``,
-    `/** What \`sessionstream dev\` and tests may pass to {@link createApp}. */`,
+    `/** What \`sessionstream dev\`, \`sessionstream start\` and tests may pass to {@link createApp}. */`,
     `export interface AppOptions {`,
-    `  /** Default: in-memory. \`dev\` passes a SQLite store under .sessionstream/. */`,
+    `  /** Default: in-memory. \`dev\` and \`start\` pass the store of \`--store\` (SQLite under .sessionstream/ by default). */`,
     `  readonly store?: HydrationStore;`,
+    `  /** Default: in-process. \`dev\` and \`start\` pass the Redis Streams bus of \`--bus\` when several nodes share the sessions. */`,
+    `  readonly bus?: EventBus;`,
+    `  /** Receives runtime errors (\`start\` writes them as JSON log lines). Default: \`console.error\`. */`,
+    `  readonly onError?: (report: RuntimeErrorReport) => void;`,
     `  /** Receives live UI events (\`dev\` passes its websocket server). */`,
     `  readonly fanout?: UIFanout;`,
-    `  /** Any other hub option (error policy, onError, ...). */`,
-    `  readonly hubOptions?: Partial<Omit<HubOptions<typeof registry extends SchemaRegistry<infer S> ? S : never>, "registry" | "store" | "fanout">>;`,
+    `  /** Any other hub option (error policy, session metadata, ...). */`,
+    `  readonly hubOptions?: Partial<Omit<HubOptions<typeof registry extends SchemaRegistry<infer S> ? S : never>, "registry" | "store" | "fanout" | "bus" | "onError">>;`,
     `}`,
     ``,
     `/**`,
@@ -272,6 +276,8 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
     `    ...options.hubOptions,`,
     `    ...(options.store ? { store: options.store } : {}),`,
     `    ...(options.fanout ? { fanout: options.fanout } : {}),`,
+    `    ...(options.bus ? { bus: options.bus } : {}),`,
+    `    ...(options.onError ? { onError: options.onError } : {}),`,
     `  });`,
   );
   for (const m of models) {
