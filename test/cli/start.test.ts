@@ -3,6 +3,8 @@
 // inspector only when asked, JSON log lines, a graceful SIGTERM during a
 // streaming command (SQLite and PostgreSQL) after which a restart continues
 // the session's ordinals, and clear start-up failures.
+import { request as httpRequest } from "node:http";
+import { networkInterfaces } from "node:os";
 import { afterAll, describe, expect, test } from "vitest";
 import { adminQuery, dropSchemas, freshSchema, PG_URL, postgresUnavailable } from "../helpers/postgres.js";
 import { dropPrefixes, freshPrefix, REDIS_URL, redisUnavailable } from "../helpers/redis.js";
@@ -11,6 +13,22 @@ import { command, copyStartApp, getJson, runStartToExit, StartProcess, subscribe
 import { until } from "../helpers/until.js";
 
 const app = copyStartApp();
+/** A non-loopback IPv4 address of this machine, to reach a 0.0.0.0 server over a network interface. */
+const networkAddress = Object.values(networkInterfaces())
+  .flat()
+  .find((i) => i?.family === "IPv4" && !i.internal)?.address;
+
+/** A GET with the given Host (and Origin) header; resolves with the status. */
+function request(address: string, port: number, path: string, headers: { host: string; origin?: string }): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const req = httpRequest({ host: address, port, path, headers: { ...headers } }, (res) => {
+      res.resume();
+      resolve(res.statusCode ?? 0);
+    });
+    req.on("error", reject);
+    req.end();
+  });
+}
 afterAll(() => app.remove());
 
 // Tests that need a server skip with the printed reason where it is absent.
@@ -195,6 +213,36 @@ describe("sessionstream start", () => {
       await redisProxy.close();
     }
   }, 240_000);
+
+  test.skipIf(networkAddress === undefined)("on 0.0.0.0: any Host over the network, loopback still checked; --allowed-host (env list) applies everywhere; origins", async () => {
+    const open = await new StartProcess(app.dir, ["--host", "0.0.0.0", "--store", "memory"]).ready();
+    try {
+      const port = Number(new URL(open.url).port);
+      expect(open.url).toBe(`http://0.0.0.0:${port}`);
+      expect(await request(networkAddress!, port, "/healthz", { host: "anything.example" })).toBe(200);
+      expect(await request("127.0.0.1", port, "/healthz", { host: "rebound.example" })).toBe(403);
+      expect(await request("127.0.0.1", port, "/healthz", { host: "localhost" })).toBe(200);
+      // Same-origin only on /api: a page of another origin is refused.
+      expect(await request(networkAddress!, port, "/api/sessions/o1/snapshot", { host: "anything.example", origin: "https://evil.example" })).toBe(403);
+      expect(await request(networkAddress!, port, "/api/sessions/o1/snapshot", { host: "anything.example", origin: "http://anything.example" })).toBe(200);
+    } finally {
+      await open.stop();
+    }
+    const listed = await new StartProcess(app.dir, ["--host", "0.0.0.0", "--store", "memory"], {
+      SESSIONSTREAM_ALLOWED_HOSTS: "chat.example, .corp.example",
+      SESSIONSTREAM_ALLOWED_ORIGINS: "https://pages.example",
+    }).ready();
+    try {
+      const port = Number(new URL(listed.url).port);
+      expect(await request(networkAddress!, port, "/healthz", { host: "anything.example" })).toBe(403);
+      expect(await request(networkAddress!, port, "/healthz", { host: "chat.example" })).toBe(200);
+      expect(await request(networkAddress!, port, "/healthz", { host: "a.corp.example" })).toBe(200);
+      expect(await request(networkAddress!, port, "/healthz", { host: networkAddress! })).toBe(200);
+      expect(await request(networkAddress!, port, "/api/sessions/o1/snapshot", { host: "chat.example", origin: "https://pages.example" })).toBe(200);
+    } finally {
+      await listed.stop();
+    }
+  }, 120_000);
 
   test("the shutdown is bounded by --shutdown-timeout: a request that never finishes is cut, exit 1", async () => {
     const p = await new StartProcess(app.dir, ["--store", "memory", "--shutdown-timeout", "1500"]).ready();
