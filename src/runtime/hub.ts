@@ -60,6 +60,8 @@ export interface HubOptions<S extends AppSchema> {
    * (its metadata factory run again) when it is next touched. Default 1000.
    */
   readonly maxCachedSessions?: number;
+  /** Milliseconds since the epoch for `appliedAt` and error records (a fixed clock makes tests deterministic). Default `Date.now`. */
+  readonly clock?: () => number;
 }
 
 /** The hub's per-session state: the cursor and a cached timeline the projections read. */
@@ -100,6 +102,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #maxSessionIdLength: number;
   readonly #rebuildPageSize: number;
   readonly #maxCachedSessions: number;
+  readonly #clock: () => number;
   /** Commands in flight per session: their sessions are never evicted. */
   readonly #activeSubmits = new Map<string, number>();
   #closed = false;
@@ -110,6 +113,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     if (isRegistryBound(this.store)) this.store.bindRegistry(this.registry);
     this.#bus = options.bus ?? new InProcessEventBus();
     this.#maxCachedSessions = Math.max(1, options.maxCachedSessions ?? 1000);
+    this.#clock = options.clock ?? Date.now;
     this.#sessions = new SessionTable({
       factory: options.sessionMetadata,
       maxSessions: this.#maxCachedSessions,
@@ -299,6 +303,23 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     return this.snapshot(sessionId);
   }
 
+  /**
+   * Runs both projection families on an already-applied event against a
+   * timeline of the caller's (`timeline` is read, never changed) and returns
+   * what they derive: nothing is stored, fanned out or observed. For replay
+   * tools that rebuild a session in memory ordinal by ordinal (the
+   * consistency oracle of `sessionstream/testing`, the drift check of
+   * `sessionstream dev`). Projection failures follow the hub's policy
+   * (`fail` rejects) and reach `onError` but are never recorded in the store.
+   */
+  async replayEvent(event: BackendEventEnvelope, timeline: TimelineState): Promise<AppliedEvent> {
+    const session = await this.#sessions.get(event.sessionId);
+    timeline.ordinal = event.ordinal - 1n;
+    const uiEvents = await this.#projections.projectUI(event, session, timeline);
+    const entities = await this.#projections.projectTimeline(event, session, timeline, true);
+    return { event, uiEvents, entities };
+  }
+
   /** Waits for queued events to be applied, then stops accepting new work. Does not close the store. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -374,7 +395,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     if (uiEvents instanceof Promise) uiEvents = await uiEvents;
     let entities = this.#projections.projectTimeline(event, session, state.timeline);
     if (entities instanceof Promise) entities = await entities;
-    const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: Date.now(), ...(eventId !== undefined ? { eventId } : {}) };
+    const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: this.#clock(), ...(eventId !== undefined ? { eventId } : {}) };
     try {
       await this.store.apply({ sessionId, ordinal, event: stored, entities });
     } catch (err) {
@@ -428,7 +449,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         kind,
         code: error.code,
         message: error.message,
-        recordedAt: Date.now(),
+        recordedAt: this.#clock(),
       })
       .catch((recordErr) => this.#report("store", event.sessionId, recordErr, { ordinal: event.ordinal, eventName: event.name }));
   }
