@@ -1,0 +1,92 @@
+// The chat page: the client library hydrates the session from a snapshot,
+// then folds live UI events; a reload re-hydrates from the durable timeline.
+// `sessionstream dev` serves the client library under /__sessionstream/dist/.
+import { createSessionstreamClient } from "/__sessionstream/dist/transport/client/index.js";
+
+// The session lives in the URL, so a reload (or a second tab) shows the same conversation;
+// changing the hash (a link, the address bar, back/forward) switches to that session.
+if (location.hash.length < 2) location.hash = `chat-${Math.random().toString(36).slice(2, 10)}`;
+let sessionId = decodeURIComponent(location.hash.slice(1));
+
+const client = createSessionstreamClient({ url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws` });
+
+// Client-side mirror of the timeline projection: live UI events update the
+// ChatMessage entities the snapshot delivered. Protobuf JSON omits empty fields.
+function reduce(draft, event) {
+  const p = event.payload;
+  const current = draft.get("ChatMessage", p.messageId)?.payload ?? { messageId: p.messageId };
+  switch (event.name) {
+    case "ChatUserMessageAdded":
+      draft.set("ChatMessage", p.messageId, { messageId: p.messageId, role: "user", text: p.text ?? "", status: "finished" });
+      break;
+    case "ChatMessageStarted":
+      draft.set("ChatMessage", p.messageId, { messageId: p.messageId, role: "assistant", text: p.text ?? "", status: "streaming" });
+      break;
+    case "ChatMessageAppended":
+      draft.set("ChatMessage", p.messageId, { ...current, text: (current.text ?? "") + (p.text ?? "") });
+      break;
+    case "ChatMessageFinished":
+    case "ChatMessageStopped":
+      draft.set("ChatMessage", p.messageId, { ...current, status: p.status });
+      break;
+  }
+}
+
+let view = client.subscribe(sessionId, { reduce });
+let stopRendering = () => {};
+const list = document.getElementById("messages");
+const status = document.getElementById("status");
+
+function render() {
+  const state = view.getSnapshot();
+  status.textContent = `${state.status} · ordinal ${state.ordinal}`;
+  const messages = [...(state.entities.get("ChatMessage")?.values() ?? [])].sort((a, b) =>
+    a.createdOrdinal < b.createdOrdinal ? -1 : a.createdOrdinal > b.createdOrdinal ? 1 : 0,
+  );
+  list.replaceChildren(
+    ...messages.map((m) => {
+      const li = document.createElement("li");
+      li.dataset.role = m.payload.role ?? "";
+      li.dataset.status = m.payload.status ?? "";
+      li.dataset.messageId = m.id;
+      li.textContent = m.payload.text ?? "";
+      if (m.payload.status === "streaming") {
+        const stop = document.createElement("button");
+        stop.textContent = "stop";
+        stop.dataset.testid = "stop";
+        stop.onclick = () => client.submit(sessionId, "ChatStopInference", { messageId: m.id });
+        li.append(stop);
+      }
+      return li;
+    }),
+  );
+}
+function show(next) {
+  stopRendering();
+  if (view.sessionId !== next) view.close();
+  sessionId = next;
+  view = client.subscribe(sessionId, { reduce });
+  document.body.dataset.session = sessionId;
+  stopRendering = view.subscribe(render);
+  render();
+}
+show(sessionId);
+
+window.addEventListener("hashchange", () => {
+  if (location.hash.length < 2) location.hash = `chat-${Math.random().toString(36).slice(2, 10)}`;
+  const next = decodeURIComponent(location.hash.slice(1));
+  if (next !== sessionId) show(next);
+});
+
+document.getElementById("ask").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const input = document.getElementById("prompt");
+  const prompt = input.value.trim();
+  if (!prompt) return;
+  input.value = "";
+  try {
+    await client.submit(sessionId, "ChatStartInference", { prompt });
+  } catch (err) {
+    status.textContent = `error: ${err.message}`;
+  }
+});
