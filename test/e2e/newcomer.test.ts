@@ -94,7 +94,7 @@ describe("newcomer run", () => {
 
   test("the app's own tests pass", () => {
     const out = run(npm, ["test"], app);
-    expect(out).toMatch(/Tests\s+2 passed/);
+    expect(out).toMatch(/Tests\s+3 passed/);
   }, 120_000);
 
   test("dev: websocket hello, snapshot, subscribed and streamed UI frames; restart keeps the conversation", async () => {
