@@ -81,16 +81,16 @@ export function initProject(options: InitOptions): InitResult {
   const notes: string[] = [];
   if (dependency.startsWith("file:")) {
     const checkout = dependency.slice("file:".length);
-    // npm 11 asks about the `prepare` script of a non-registry dependency on every install.
-    // Declined on purpose: the checkout builds itself (`npm ci` there), and an app install
-    // should not rebuild another repository. npm matches a directory dependency by its
+    // npm 11 runs the `prepare` script (the build) of a linked directory dependency on every
+    // install, whatever allowScripts says, and warns unless an entry covers it. The entry
+    // says what happens: the checkout is rebuilt. npm matches a directory dependency by its
     // spec, not by its name: the key is `file:<path>`.
     const pkgFile = join(dir, "package.json");
     const pkg = JSON.parse(readFileSync(pkgFile, "utf8")) as { allowScripts?: Record<string, boolean> };
-    pkg.allowScripts = { ...pkg.allowScripts, [dependency]: false };
+    pkg.allowScripts = { ...pkg.allowScripts, [dependency]: true };
     writeFileSync(pkgFile, `${JSON.stringify(pkg, null, 2)}\n`);
-    if (!existsSync(join(checkout, "dist", "cli", "main.js"))) {
-      notes.push(`${checkout} is not built (no dist/): run \`npm ci\` (or \`npm run build\`) there before \`npm install\` here`);
+    if (!existsSync(join(checkout, "node_modules", "typescript"))) {
+      notes.push(`${checkout} has no node_modules: run \`npm ci\` there first (\`npm install\` here builds it)`);
     }
   }
   return { dir, name, files: files.sort(), sessionstreamDependency: dependency, notes };

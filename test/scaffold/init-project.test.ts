@@ -32,9 +32,9 @@ describe("initProject", () => {
     expect(pkg.name).toBe("my-chat");
     expect(pkg.dependencies.sessionstream).toBe(`file:${repo}`);
     expect(pkg.allowScripts["better-sqlite3"]).toBe(true);
-    // npm 11 would warn about the checkout's `prepare` script on every install: it is declined explicitly.
+    // npm 11 runs the checkout's `prepare` (its build) on every install and warns unless it is covered.
     // (npm matches a directory dependency by its spec; `npm install-scripts ls` confirms it is covered.)
-    expect(pkg.allowScripts[`file:${repo}`]).toBe(false);
+    expect(pkg.allowScripts[`file:${repo}`]).toBe(true);
     expect(readFileSync(join(dir, "proto/chat/v1/chat.proto"), "utf8")).toContain('import "sessionstream/v1/options.proto";');
     const summary = initSummary(result, root);
     expect(summary).toContain("npm install\n  npx sessionstream dev");
@@ -53,13 +53,13 @@ describe("initProject", () => {
     expect(Object.keys(JSON.parse(readFileSync(join(dir, "package.json"), "utf8")).allowScripts).filter((k) => k.includes("file:"))).toEqual([]);
   });
 
-  test("warns when the local checkout is not built", () => {
+  test("warns when the local checkout has no node_modules (npm ci was not run there)", () => {
     const checkout = join(root, "unbuilt-checkout");
     mkdirSync(checkout);
     writeFileSync(join(checkout, "package.json"), JSON.stringify({ name: "sessionstream", version: "0.0.0" }));
     const result = initProject({ dir: join(root, "with-unbuilt"), sessionstream: checkout });
-    expect(result.notes).toEqual([`${checkout} is not built (no dist/): run \`npm ci\` (or \`npm run build\`) there before \`npm install\` here`]);
-    expect(initSummary(result, root)).toContain(`warning: ${checkout} is not built`);
+    expect(result.notes).toEqual([`${checkout} has no node_modules: run \`npm ci\` there first (\`npm install\` here builds it)`]);
+    expect(initSummary(result, root)).toContain(`warning: ${checkout} has no node_modules`);
     expect(initProject({ dir: join(root, "with-built"), sessionstream: repo }).notes).toEqual([]);
   });
 
