@@ -87,7 +87,7 @@ describe("newcomer run", () => {
     expect(run(join(app, "node_modules/.bin/sessionstream"), ["gen", "--check"], app)).toContain("up to date");
   });
 
-  test("npm install of the app prints no allowScripts warning (the local checkout's prepare is declined)", () => {
+  test("npm install of the app prints no allowScripts warning (the local checkout's prepare is covered)", () => {
     expect(installOutput).not.toMatch(/install-scripts|allowScripts/);
     expect(execFileSync(npm, ["install-scripts", "ls"], { cwd: app, encoding: "utf8" })).toContain("No packages with unreviewed install scripts");
   });
