@@ -34,6 +34,7 @@ export type {
   UIProjection,
 } from "./runtime/handlers.js";
 export { Hub, type HubOptions } from "./runtime/hub.js";
+export type { RunContext, RunHandle, RunKindHooks, RunOptions, RunSpec, RunWork, StopResult } from "./runtime/runs.js";
 export type { ProjectionErrorPolicy } from "./runtime/projection-runner.js";
 export { coercePayload } from "./runtime/payload.js";
 export { SchemaRegistry, UNTYPED_MESSAGE_TYPES } from "./runtime/registry.js";
@@ -56,6 +57,7 @@ export {
   hasEventIds,
   hasEventLog,
   hasProjectionCursor,
+  hasRuns,
   hasSessionList,
   hasTimelineReset,
   isRegistryBound,
@@ -68,6 +70,10 @@ export {
   type HydrationStore,
   type ProjectionCursorStore,
   type RegistryBoundStore,
+  type RunEndState,
+  type RunRecord,
+  type RunState,
+  type RunStore,
   type SessionListStore,
   type StoredEvent,
   type TimelineResetStore,

@@ -23,6 +23,9 @@ export type SessionstreamErrorCode =
   | "invalid_json"
   | "closed"
   | "internal"
+  // Runs (DESIGN section 9); see src/runtime/runs.ts.
+  | "unknown_run_kind"
+  | "run_over"
   // Transport (websocket frames, HTTP ingress); see src/transport.
   | "bad_client_frame"
   | "protocol_error"
@@ -76,7 +79,8 @@ export type RuntimeErrorKind =
   | "timeline_projection"
   | "store"
   | "fanout"
-  | "observer";
+  | "observer"
+  | "run";
 
 /** What the hub's `onError` observer receives for every runtime error. */
 export interface RuntimeErrorReport {

@@ -33,6 +33,7 @@ import {
   type SessionMetadataFactory,
 } from "./session.js";
 import { TimelineState, type Snapshot, type SnapshotOptions } from "./timeline.js";
+import { RunManager, type RunHandle, type RunKindHooks, type RunOptions, type RunRecord, type RunSpec, type RunWork, type StopResult } from "./runs.js";
 
 /** Options of {@link Hub}. */
 export interface HubOptions<S extends AppSchema> {
@@ -62,6 +63,8 @@ export interface HubOptions<S extends AppSchema> {
   readonly maxCachedSessions?: number;
   /** Milliseconds since the epoch for `appliedAt` and error records (a fixed clock makes tests deterministic). Default `Date.now`. */
   readonly clock?: () => number;
+  /** Runs: the owner id, the lease of other processes' runs, the shutdown grace. See {@link RunOptions}. */
+  readonly runs?: RunOptions;
 }
 
 /** The hub's per-session state: the cursor and a cached timeline the projections read. */
@@ -105,6 +108,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #clock: () => number;
   /** Commands in flight per session: their sessions are never evicted. */
   readonly #activeSubmits = new Map<string, number>();
+  readonly #runs: RunManager<S>;
+  #closing: Promise<void> | undefined;
   #closed = false;
 
   constructor(options: HubOptions<S>) {
@@ -127,6 +132,15 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.#maxSessionIdLength = options.maxSessionIdLength ?? DEFAULT_MAX_SESSION_ID_LENGTH;
     this.#rebuildPageSize = options.rebuildPageSize ?? 500;
     if (options.fanout) this.#fanouts.add(options.fanout);
+    this.#runs = new RunManager<S>(
+      {
+        store: this.store,
+        publisher: (sessionId) => this.publisher(sessionId),
+        clock: this.#clock,
+        report: (sessionId, err) => this.#report("run", sessionId, err, {}),
+      },
+      options.runs,
+    );
     const bus = this.#bus;
     this.#detachBus = isClusterEventBus(bus)
       ? bus.attachHub({
@@ -145,6 +159,74 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     }
     this.#handlers.set(name, handler as CommandHandler<S, never>);
     return this;
+  }
+
+  /**
+   * Registers a kind of run with the hooks that publish its terminal events
+   * (see {@link RunKindHooks}). Register every kind before `recoverRuns`.
+   */
+  registerRunKind(kind: string, hooks: RunKindHooks<S>): this {
+    this.#runs.registerKind(kind, hooks);
+    return this;
+  }
+
+  /**
+   * Starts long work for a session: records the run (state `running`, owner
+   * this hub) in the store and resolves with its handle at once; the work
+   * runs detached with an `AbortSignal` and a publisher. A client going away
+   * never stops it: only {@link stopRun}, {@link stopRuns} or shutdown does.
+   */
+  startRun(sessionId: string, spec: RunSpec, work: RunWork<S>): Promise<RunHandle> {
+    try {
+      this.#assertOpen();
+      validateSessionId(sessionId, this.#maxSessionIdLength);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.#runs.start(sessionId, spec, work);
+  }
+
+  /**
+   * Stops a run: in this process its signal aborts at once and the `stopped`
+   * hook publishes its terminal events (exactly once); a run of a dead
+   * process is ended here; a run of another live process is asked to stop
+   * through the store. A run that is over answers `{ stopped: false, state }`.
+   */
+  stopRun(runId: string): Promise<StopResult> {
+    return this.#runs.stop(runId);
+  }
+
+  /** Stops every running run of a session (see {@link stopRun}). */
+  stopRuns(sessionId: string): Promise<StopResult[]> {
+    validateSessionId(sessionId, this.#maxSessionIdLength);
+    return this.#runs.stopSession(sessionId);
+  }
+
+  /** The session's runs, oldest first, in every state. */
+  runs(sessionId: string): Promise<RunRecord[]> {
+    validateSessionId(sessionId, this.#maxSessionIdLength);
+    return this.#runs.list(sessionId);
+  }
+
+  /** One run by id, or `undefined`. */
+  run(runId: string): Promise<RunRecord | undefined> {
+    return this.#runs.get(runId);
+  }
+
+  /**
+   * Ends, as `interrupted`, the runs a dead process left `running` (on this
+   * host at once, elsewhere once their lease expired), publishing their
+   * terminal events through the kind's `interrupted` hook. `dev` and `start`
+   * call it after `createApp`; the hub repeats it every `leaseMs / 3` once
+   * called. Resolves with the runs it ended.
+   */
+  recoverRuns(): Promise<RunRecord[]> {
+    return this.#runs.recover();
+  }
+
+  /** This hub's run owner id (`<host>:<pid>:<random>` by default). */
+  get runOwner(): string {
+    return this.#runs.owner;
   }
 
   /** Adds a UI projection. Several run in registration order; their outputs are concatenated. */
@@ -187,6 +269,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     payload: PayloadInputOf<S["commands"], N>,
   ): Promise<void> {
     this.#assertOpen();
+    if (this.#closing) throw new SessionstreamError("closed", "the hub is closing");
     validateSessionId(sessionId, this.#maxSessionIdLength);
     const schema = this.registry.require("commands", name);
     const handler = this.#handlers.get(name);
@@ -320,9 +403,20 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     return { event, uiEvents, entities };
   }
 
-  /** Waits for queued events to be applied, then stops accepting new work. Does not close the store. */
-  async close(): Promise<void> {
+  /**
+   * Stops accepting commands and runs, waits up to `runGraceMs` (default
+   * `runs.shutdownGraceMs`, 10000) for runs in flight to end, interrupts the
+   * rest through their kind's `interrupted` hook, waits for queued events to
+   * be applied, then stops. Does not close the store.
+   */
+  close(options: { readonly runGraceMs?: number } = {}): Promise<void> {
+    this.#closing ??= this.#close(options.runGraceMs);
+    return this.#closing;
+  }
+
+  async #close(runGraceMs: number | undefined): Promise<void> {
     if (this.#closed) return;
+    await this.#runs.close(runGraceMs);
     this.#closed = true;
     await this.#queue.idle();
     this.#detachBus();

@@ -122,6 +122,57 @@ export interface EventIdStore {
   lookupEvent(sessionId: string, eventId: string): Promise<EventLookup>;
 }
 
+/** Where a run is in its life (see `src/runtime/runs.ts`): `running`, then exactly one terminal state. */
+export type RunState = "running" | "finished" | "failed" | "stopped" | "interrupted";
+
+/** The terminal states of a run. */
+export type RunEndState = Exclude<RunState, "running">;
+
+/** A run as a {@link RunStore} keeps it. */
+export interface RunRecord {
+  readonly runId: string;
+  readonly sessionId: string;
+  /** The app's name for this kind of work (e.g. `"chat.answer"`); selects the hooks that end it. */
+  readonly kind: string;
+  /** The hub (process, node) that runs it: `<host>:<pid>:<random>`. */
+  readonly owner: string;
+  readonly state: RunState;
+  /** App data the hooks need to publish terminal events (e.g. the message id), kept as JSON. */
+  readonly data: Readonly<Record<string, unknown>>;
+  /** Milliseconds since the epoch. */
+  readonly startedAt: number;
+  /** When the owner last said it is alive (milliseconds since the epoch). */
+  readonly heartbeatAt: number;
+  /** When the run reached its terminal state. */
+  readonly endedAt?: number;
+  /** Why a `failed` run failed. */
+  readonly error?: string;
+  /** True once a stop was asked for through the store (by another process); the owner aborts it at its next heartbeat. */
+  readonly stopRequested: boolean;
+}
+
+/**
+ * Capability: the store records runs durably, so that a process that dies
+ * mid-run leaves a record the next one resolves. `endRun` is the single
+ * point where a run's terminal state is decided: it changes a `running` run
+ * only, so whoever ends it first (its work, a stop, a recovery on another
+ * node) wins and the terminal events are published exactly once.
+ */
+export interface RunStore {
+  createRun(run: RunRecord): Promise<void>;
+  /** Moves a running run to `state`; resolves false (and changes nothing) when it had already ended. */
+  endRun(runId: string, state: RunEndState, endedAt: number, error?: string): Promise<boolean>;
+  getRun(runId: string): Promise<RunRecord | undefined>;
+  /** The session's runs, oldest first. */
+  listRuns(sessionId: string): Promise<RunRecord[]>;
+  /** Every run still `running`, whoever owns it (for recovery). */
+  listRunningRuns(): Promise<RunRecord[]>;
+  /** Renews the heartbeat of `owner`'s running runs; resolves with the ids of those a stop was requested for. */
+  heartbeatRuns(owner: string, now: number): Promise<string[]>;
+  /** Asks the owner of a running run to stop it; resolves false when the run is not running. */
+  requestRunStop(runId: string): Promise<boolean>;
+}
+
 /** Capability: the store decodes payloads with a registry the hub hands it. */
 export interface RegistryBoundStore {
   bindRegistry(registry: SchemaRegistry<any>): void;
@@ -147,6 +198,9 @@ export function hasSessionList(store: HydrationStore): store is HydrationStore &
 }
 export function hasEventIds(store: HydrationStore): store is HydrationStore & EventIdStore {
   return typeof (store as Partial<EventIdStore>).lookupEvent === "function";
+}
+export function hasRuns(store: HydrationStore): store is HydrationStore & RunStore {
+  return typeof (store as Partial<RunStore>).createRun === "function";
 }
 export function isRegistryBound(store: HydrationStore): store is HydrationStore & RegistryBoundStore {
   return typeof (store as Partial<RegistryBoundStore>).bindRegistry === "function";

@@ -7,6 +7,9 @@ import type {
   HydrationStore,
   ProjectionCursorStore,
   ReplacementTimeline,
+  RunEndState,
+  RunRecord,
+  RunStore,
   SessionListStore,
   StoredEvent,
   TimelineReplaceStore,
@@ -41,10 +44,13 @@ export class MemoryHydrationStore
     TimelineResetStore,
     TimelineReplaceStore,
     ErrorRecordStore,
-    SessionListStore
+    SessionListStore,
+    RunStore
 {
   readonly #sessions = new Map<string, SessionData>();
   readonly #errors: ErrorRecord[] = [];
+  /** Runs by id, in start order. */
+  readonly #runs = new Map<string, RunRecord>();
   readonly #pageSize: number;
   readonly #maxErrors: number;
 
@@ -118,6 +124,46 @@ export class MemoryHydrationStore
 
   async listSessions(): Promise<Array<{ sessionId: string; cursor: bigint }>> {
     return [...this.#sessions].map(([sessionId, s]) => ({ sessionId, cursor: s.cursor }));
+  }
+
+  async createRun(run: RunRecord): Promise<void> {
+    this.#runs.set(run.runId, { ...run });
+  }
+
+  async endRun(runId: string, state: RunEndState, endedAt: number, error?: string): Promise<boolean> {
+    const run = this.#runs.get(runId);
+    if (!run || run.state !== "running") return false;
+    this.#runs.set(runId, { ...run, state, endedAt, ...(error !== undefined ? { error } : {}) });
+    return true;
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    return this.#runs.get(runId);
+  }
+
+  async listRuns(sessionId: string): Promise<RunRecord[]> {
+    return [...this.#runs.values()].filter((r) => r.sessionId === sessionId);
+  }
+
+  async listRunningRuns(): Promise<RunRecord[]> {
+    return [...this.#runs.values()].filter((r) => r.state === "running");
+  }
+
+  async heartbeatRuns(owner: string, now: number): Promise<string[]> {
+    const stops: string[] = [];
+    for (const run of this.#runs.values()) {
+      if (run.owner !== owner || run.state !== "running") continue;
+      this.#runs.set(run.runId, { ...run, heartbeatAt: now });
+      if (run.stopRequested) stops.push(run.runId);
+    }
+    return stops;
+  }
+
+  async requestRunStop(runId: string): Promise<boolean> {
+    const run = this.#runs.get(runId);
+    if (!run || run.state !== "running") return false;
+    this.#runs.set(runId, { ...run, stopRequested: true });
+    return true;
   }
 
   async close(): Promise<void> {}
