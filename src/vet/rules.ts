@@ -2,7 +2,7 @@
 export type Severity = "error" | "warning";
 
 /** Where a rule looks. */
-export type RuleScope = "typescript" | "proto" | "input";
+export type RuleScope = "typescript" | "proto" | "against" | "store" | "input";
 
 /** Static description of one schema-vet rule. */
 export interface RuleInfo {
@@ -74,6 +74,53 @@ export const RULES: readonly RuleInfo[] = [
     scopes: ["proto"],
     description: "An event lists a UI event name or timeline entity kind that no annotated message defines.",
     fix: "Fix the spelling, or annotate the message that carries it with `ui_event` / `timeline_entity`.",
+  },
+  {
+    id: "persisted-wire-breaking",
+    defaultSeverity: "error",
+    scopes: ["against"],
+    description:
+      "A change to an event or timeline entity (or a message or enum they use) breaks the protobuf binary wire (buf WIRE rules: field number reused or retyped, field removed without `reserved`): stored rows no longer decode as written.",
+    fix: "Undo the change; to drop a field, delete it and add `reserved <number>;` (and the name); to change a type, add a new field with a new number.",
+  },
+  {
+    id: "json-wire-breaking",
+    defaultSeverity: "warning",
+    scopes: ["against"],
+    description:
+      "A change to a UI event, command or timeline entity breaks the protobuf JSON wire (buf WIRE_JSON rules: field renamed, json_name changed, enum value renamed): open tabs and API clients speak JSON.",
+    fix: "Keep the old field and enum value names (add a new field instead), or ship the clients together with the change.",
+  },
+  {
+    id: "persisted-type-renamed",
+    defaultSeverity: "error",
+    scopes: ["against"],
+    description:
+      "An event or timeline entity is now served by a message with another full type name (renamed or moved to another package): stored rows carry the old type name, which no longer resolves.",
+    fix: "Keep the message under its old full name (package and message name), or migrate the stored rows.",
+  },
+  {
+    id: "persisted-name-removed",
+    defaultSeverity: "error",
+    scopes: ["against"],
+    description:
+      "An event name or timeline entity kind of the baseline is gone: stores keep rows under that name, and nothing registers it any more.",
+    fix: "Keep the name, or list it in `retired_names` (events) / `retired_kinds` (entities) of the message that reads the old rows.",
+  },
+  {
+    id: "timeline-id-field-changed",
+    defaultSeverity: "error",
+    scopes: ["against"],
+    description: "A timeline entity's id_field changed: stored entities are keyed by the old field, so updates would duplicate them instead of replacing them.",
+    fix: "Keep the old id_field, or rebuild every session's timeline after the change.",
+  },
+  {
+    id: "against-error",
+    defaultSeverity: "error",
+    scopes: ["input"],
+    description: "The `--against` baseline cannot be read: not a git ref, folder or buf image, or its protos do not compile.",
+    fix: "Pass a git ref that exists here (fetch it in CI), a folder of protos or a buf image (`buf build -o image.binpb`).",
+    fatal: true,
   },
   {
     id: "ts-parse-error",

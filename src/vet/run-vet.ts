@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import { loadVetConfig, effectiveSeverity } from "./config.js";
+import { CONFIG_FILE_NAME, loadVetConfig, effectiveSeverity } from "./config.js";
 import type { Finding, VetDiagnostic } from "./diagnostic.js";
 import { vetProtos } from "./proto/vet-protos.js";
 import { resolveTargets } from "./resolve-targets.js";
@@ -19,6 +19,13 @@ export interface SchemaVetOptions {
   readonly config?: string;
   /** More warnings than this make the exit code 1. Default: no limit. */
   readonly maxWarnings?: number;
+  /**
+   * Compare the protos with a baseline (a git ref, a folder of protos or a
+   * buf image) and run the evolution rules. Default: no comparison.
+   */
+  readonly against?: string;
+  /** Progress lines for long work (the CLI writes them to stderr). */
+  readonly onProgress?: (line: string) => void;
 }
 
 /** Everything a reporter needs. */
@@ -59,6 +66,7 @@ export async function runSchemaVet(options: SchemaVetOptions): Promise<SchemaVet
   const tsPass = targets.typescript ? vetTypeScript(targets.typescript) : { findings: [], filesScanned: 0, filesResolved: 0 };
   const protoResult = await protoPass;
   findings.push(...tsPass.findings, ...protoResult.findings);
+  if (options.against !== undefined) findings.push(...(await againstPass(options, targets.protos?.roots ?? [], protoResult)));
 
   const diagnostics: VetDiagnostic[] = [];
   let suppressedCount = 0;
@@ -93,6 +101,24 @@ export async function runSchemaVet(options: SchemaVetOptions): Promise<SchemaVet
     ...(options.maxWarnings !== undefined ? { maxWarnings: options.maxWarnings } : {}),
     exitCode,
   };
+}
+
+async function againstPass(options: SchemaVetOptions, roots: readonly string[], protos: Awaited<ReturnType<typeof vetProtos>>): Promise<Finding[]> {
+  const against = options.against ?? "";
+  if (roots.length === 0) {
+    return [{ ruleId: "against-error", file: options.cwd, message: `--against ${against}: no protos to compare (no proto/ folder or protoRoots in ${CONFIG_FILE_NAME}, and no .proto paths given)` }];
+  }
+  // A proto that does not compile is already a fatal finding; comparing the rest would only half-answer.
+  if (!protos.compiled || !protos.diskPath) return [];
+  const { vetEvolution } = await import("./evolve/vet-evolution.js");
+  return vetEvolution({
+    against,
+    cwd: options.cwd,
+    roots,
+    compiled: protos.compiled,
+    diskPath: protos.diskPath,
+    ...(options.onProgress ? { onProgress: options.onProgress } : {}),
+  });
 }
 
 function suppressionsOf(file: string, cache: Map<string, SuppressionMap>): SuppressionMap {

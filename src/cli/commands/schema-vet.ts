@@ -22,6 +22,10 @@ export interface SchemaVetArgs {
   readonly maxWarnings?: string;
   readonly project?: string;
   readonly config?: string;
+  /** `--against`: a git ref, a folder of protos or a buf image to compare the protos with. */
+  readonly against?: string;
+  /** Progress lines of long work; the CLI writes them to stderr as they happen. */
+  readonly onProgress?: (line: string) => void;
 }
 
 /** What the edge prints and the exit code it sets. */
@@ -55,6 +59,8 @@ export async function schemaVet(args: SchemaVetArgs): Promise<SchemaVetOutcome> 
     ...(args.project !== undefined ? { project: args.project } : {}),
     ...(args.config !== undefined ? { config: args.config } : {}),
     ...(maxWarnings !== undefined ? { maxWarnings } : {}),
+    ...(args.against !== undefined ? { against: args.against } : {}),
+    ...(args.onProgress ? { onProgress: args.onProgress } : {}),
   });
   const version = packageVersion();
   const stdout =
@@ -75,6 +81,7 @@ export function schemaVetCommand(): Command {
     .option("--max-warnings <n>", "exit 1 when there are more than n warnings")
     .option("-p, --project <tsconfig>", "tsconfig.json to use when no paths are given", undefined)
     .option("--config <file>", "config file (default ./sessionstream.config.json)")
+    .option("--against <ref>", "compare the protos with a baseline: a git ref (origin/main, HEAD~1), a folder of protos or a buf image")
     .addHelpText("after", helpText())
     // Usage errors exit 2 (commander's default is 1); the entry point prints the message.
     .configureOutput({ outputError: () => {} })
@@ -82,7 +89,7 @@ export function schemaVetCommand(): Command {
       if (err.exitCode === 0) return;
       throw new CommanderError(2, err.code, err.message);
     })
-    .action(async (paths: string[], opts: { format: string; maxWarnings?: string; project?: string; config?: string }) => {
+    .action(async (paths: string[], opts: { format: string; maxWarnings?: string; project?: string; config?: string; against?: string }) => {
       const outcome = await schemaVet({
         cwd: process.cwd(),
         paths,
@@ -90,6 +97,9 @@ export function schemaVetCommand(): Command {
         ...(opts.maxWarnings !== undefined ? { maxWarnings: opts.maxWarnings } : {}),
         ...(opts.project !== undefined ? { project: opts.project } : {}),
         ...(opts.config !== undefined ? { config: opts.config } : {}),
+        ...(opts.against !== undefined ? { against: opts.against } : {}),
+        // Progress goes to stderr, so `--format json > report.json` stays clean.
+        onProgress: (line: string) => process.stderr.write(`${line}\n`),
       });
       if (outcome.stdout) process.stdout.write(outcome.stdout);
       if (outcome.stderr) process.stderr.write(outcome.stderr);
@@ -110,12 +120,18 @@ ${rules}
 
 Suppress one line: put "// sessionstream-vet-disable-next-line <rule-id>" on the line above (TypeScript and .proto).
 
+Schema evolution (--against): persisted messages (events, timeline entities) are stored as protobuf
+binary, so binary-wire breaks, renamed types and removed names are errors; UI events and commands
+speak JSON, so JSON-wire breaks are warnings. Retire a name with retired_names / retired_kinds.
+
 Exit codes: 0 clean, 1 errors (or more warnings than --max-warnings), 2 usage error, unreadable tsconfig/config or files that do not parse.
 
 Examples:
   $ sessionstream schema-vet
   $ sessionstream schema-vet src proto --format sarif > schema-vet.sarif
   $ sessionstream schema-vet --max-warnings 0 --format json
+  $ sessionstream schema-vet --against origin/main
+  $ sessionstream schema-vet --against ../last-release/proto
 `;
 }
 

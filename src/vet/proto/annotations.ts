@@ -26,9 +26,21 @@ export interface AnnotatedMessage {
   /** Where field `index` (declaration order) is. */
   fieldRange(index: number): SourceRange;
   readonly command?: { readonly name: string } & Located;
-  readonly event?: { readonly name: string; readonly uiEvents: readonly string[]; readonly entities: readonly string[] } & Located;
+  readonly event?: {
+    readonly name: string;
+    readonly uiEvents: readonly string[];
+    readonly entities: readonly string[];
+    /** Former names whose stored rows this message still decodes (`retired_names`). */
+    readonly retiredNames: readonly string[];
+  } & Located;
   readonly uiEvent?: { readonly names: readonly string[]; readonly explicitNames: boolean } & Located;
-  readonly entity?: { readonly kind: string; readonly idField: string; readonly explicitIdField: boolean } & Located;
+  readonly entity?: {
+    readonly kind: string;
+    readonly idField: string;
+    readonly explicitIdField: boolean;
+    /** Former kinds whose stored rows this message still decodes (`retired_kinds`). */
+    readonly retiredKinds: readonly string[];
+  } & Located;
 }
 
 /**
@@ -65,7 +77,13 @@ export function annotatedMessages(file: DescFile, diskPath: string): AnnotatedMe
     }
     if (hasOption(desc, event)) {
       const o = getOption(desc, event);
-      message.event = { name: o.name || desc.name, uiEvents: o.uiEvents, entities: o.timelineEntities, ...located(event.number) };
+      message.event = {
+        name: o.name || desc.name,
+        uiEvents: o.uiEvents,
+        entities: o.timelineEntities,
+        retiredNames: o.retiredNames,
+        ...located(event.number),
+      };
       annotated = true;
     }
     if (hasOption(desc, ui_event)) {
@@ -80,6 +98,7 @@ export function annotatedMessages(file: DescFile, diskPath: string): AnnotatedMe
         kind: o.kind || desc.name,
         idField: o.idField || "id",
         explicitIdField: o.idField !== "",
+        retiredKinds: o.retiredKinds,
         ...located(timeline_entity.number),
       };
       annotated = true;

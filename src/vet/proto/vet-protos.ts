@@ -1,4 +1,5 @@
 import { relative, sep } from "node:path";
+import type { CompiledProtos } from "../../codegen/compile-protos.js";
 import { SessionstreamError } from "../../runtime/errors.js";
 import type { Finding } from "../diagnostic.js";
 import { annotatedMessages, type AnnotatedMessage } from "./annotations.js";
@@ -20,6 +21,10 @@ export interface ProtoVetResult {
   readonly findings: Finding[];
   /** Number of .proto files compiled (imports excluded). */
   readonly filesChecked: number;
+  /** The compiled protos when every file compiled (for `--against` and `--store`). */
+  readonly compiled?: CompiledProtos;
+  /** Disk path of a compiled file, by proto path. */
+  readonly diskPath?: (protoPath: string) => string;
 }
 
 /** Compiles the protos (a broken file is reported, the rest still checked) and runs the proto rules. */
@@ -45,7 +50,11 @@ export async function vetProtos(input: ProtoVetInput): Promise<ProtoVetResult> {
       skipCrossReferences: result.incomplete,
     }),
   );
-  return { findings, filesChecked: compiled.files.length };
+  return {
+    findings,
+    filesChecked: compiled.files.length,
+    ...(result.incomplete ? {} : { compiled, diskPath: (p: string) => result.diskPath(p) }),
+  };
 }
 
 /** Whether `file` is `path` or inside it. */
