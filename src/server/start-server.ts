@@ -85,7 +85,11 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
   let busHandle: BusHandle | undefined;
   let hub: Hub<AppSchema>;
   try {
-    const factory = await loadAppFactory(appPath, cwd);
+    const factory = await loadAppFactory(appPath, cwd).catch((err: unknown) => {
+      // `start` never generates code: say so when the generated modules are missing.
+      if (!/Cannot find module[^\n]*[/\\]gen[/\\]/.test((err as Error).message)) throw err;
+      throw new SessionstreamError("invalid_argument", `${(err as Error).message}\nrun \`npx sessionstream gen\` before \`sessionstream start\` (in the build step): start never generates code`, { cause: err });
+    });
     store = await openStore(options.store);
     const openedStore = store;
     cleanup.push(async () => openedStore.close?.());

@@ -3,8 +3,10 @@
 // inspector only when asked, JSON log lines, a graceful SIGTERM during a
 // streaming command (SQLite and PostgreSQL) after which a restart continues
 // the session's ordinals, and clear start-up failures.
+import { readFileSync, writeFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
 import { networkInterfaces } from "node:os";
+import { join } from "node:path";
 import { afterAll, describe, expect, test } from "vitest";
 import { adminQuery, dropSchemas, freshSchema, PG_URL, postgresUnavailable } from "../helpers/postgres.js";
 import { dropPrefixes, freshPrefix, REDIS_URL, redisUnavailable } from "../helpers/redis.js";
@@ -259,6 +261,22 @@ describe("sessionstream start", () => {
     expect(p.lines().find((l) => l.level === "warn" && l["step"] === "in-flight requests")).toBeDefined();
     expect(p.lines().at(-1)).toMatchObject({ msg: "stopped (cut short by the shutdown timeout)", clean: false });
     expect(await hanging).toBeInstanceOf(Error);
+  }, 120_000);
+
+  test("an app whose generated code is missing: the error says to run gen in the build step, exit 1", async () => {
+    const bare = copyStartApp();
+    try {
+      const appFile = join(bare.dir, "src/app.ts");
+      writeFileSync(appFile, `import "./gen/app_sessionstream.js";\n${readFileSync(appFile, "utf8")}`);
+      const run = await runStartToExit(bare.dir, ["--store", "memory"]);
+      expect(run.code).toBe(1);
+      const line = JSON.parse(run.stdout.trim().split("\n").at(-1)!) as Record<string, string>;
+      expect(line).toMatchObject({ level: "error", code: "invalid_argument" });
+      expect(line["msg"]).toContain("cannot load src/app.ts");
+      expect(line["msg"]).toContain("run `npx sessionstream gen` before `sessionstream start`");
+    } finally {
+      bare.remove();
+    }
   }, 120_000);
 
   test("an unreachable store or bus at start: a JSON error line naming the URL (password redacted) and the fix, exit 1", async () => {
