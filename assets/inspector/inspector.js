@@ -147,8 +147,41 @@ async function select(sessionId) {
   connectSocket();
 }
 
+// Drift found by dev's check: one row per problem (session, entity, field), newest values.
+const driftRows = new Map();
+function showDrift(p) {
+  const key = [p.sessionId, p.kind, p.id, p.path, p.scenario === "replay" ? "replay" : "fold"].join("\u0000");
+  const row = el(
+    "tr",
+    { "data-drift": `${p.sessionId}/${p.kind}/${p.id}/${p.path}`, title: p.message },
+    el("td", {}, p.sessionId),
+    el("td", {}, p.ordinal),
+    el("td", {}, p.eventName),
+    el("td", {}, p.kind ? `${p.kind} ${p.id}` : "-"),
+    el("td", {}, p.path || "-"),
+    el("td", { class: "json" }, p.live),
+    el("td", { class: "json" }, p.snapshot),
+    el("td", {}, p.scenario),
+  );
+  const old = driftRows.get(key);
+  if (old) old.replaceWith(row);
+  else $("drift").append(row);
+  driftRows.set(key, row);
+  $("drift-panel").hidden = false;
+}
+
+async function loadDrift() {
+  try {
+    const { problems } = await getJson(`${api}/drift`);
+    problems.forEach(showDrift);
+  } catch {
+    // An older dev server without the drift check.
+  }
+}
+
 function listen() {
   const stream = new EventSource(`${api}/stream`);
+  stream.addEventListener("drift", (m) => showDrift(JSON.parse(m.data)));
   stream.addEventListener("status", (m) => {
     const status = JSON.parse(m.data);
     showStatus(status);
@@ -184,5 +217,6 @@ $("open-session").addEventListener("submit", (e) => {
 showStatus(await getJson(`${api}/status`));
 await loadSchema();
 await refreshSessions();
+await loadDrift();
 listen();
 if (location.hash.length > 1) select(decodeURIComponent(location.hash.slice(1)));

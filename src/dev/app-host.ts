@@ -7,7 +7,8 @@ import type { HydrationStore } from "../store/hydration-store.js";
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
 import { SqliteHydrationStore } from "../store/sqlite/sqlite-store.js";
 import { openBus, openStore, type BusSpec, type StoreSpec } from "../server/backends.js";
-import { createAppHub, loadAppFactory } from "./app-loader.js";
+import { appReducer, createAppHub, loadAppFactory } from "./app-loader.js";
+import type { UIReducer } from "../transport/client/session-view.js";
 
 /** Which store `dev` runs the app on. */
 export type DevStoreKind = "sqlite" | "memory";
@@ -33,8 +34,8 @@ export interface AppHostOptions {
   readonly bus?: BusSpec;
   /** SQLite file. Default `<cwd>/.sessionstream/dev.sqlite`. */
   readonly storePath?: string;
-  /** Called after each successful load with the new hub (wire transports here); returns a disposer. */
-  readonly onLoaded: (hub: Hub<AppSchema>) => () => Promise<void>;
+  /** Called after each successful load with the new hub (wire transports here) and the page reducer the app exports; returns a disposer. */
+  readonly onLoaded: (hub: Hub<AppSchema>, app: { readonly reduce: UIReducer | undefined }) => () => Promise<void>;
   readonly onStatus: (status: AppStatus) => void;
   readonly onEvent: (applied: AppliedEvent) => void;
 }
@@ -124,7 +125,7 @@ export class AppHost {
       bus = this.#options.bus ? (await openBus(this.#options.bus)).bus : undefined;
       const hub = await createAppHub(factory, { store, ...(bus ? { bus } : {}) }, appPath);
       const stopObserving = hub.observe(this.#options.onEvent);
-      const disposeTransport = this.#options.onLoaded(hub);
+      const disposeTransport = this.#options.onLoaded(hub, { reduce: appReducer(factory) });
       this.#current = {
         hub,
         store,

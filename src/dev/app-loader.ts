@@ -8,6 +8,7 @@ import type { EventBus } from "../runtime/event-bus.js";
 import type { Hub } from "../runtime/hub.js";
 import type { AppSchema } from "../runtime/app-schema.js";
 import type { HydrationStore } from "../store/hydration-store.js";
+import type { UIReducer } from "../transport/client/session-view.js";
 
 /** What `dev` and `start` hand the user's app factory. */
 export interface AppFactoryOptions {
@@ -116,7 +117,20 @@ export async function loadAppFactory(appPath: string, cwd: string): Promise<AppF
         `found exports: ${Object.keys(mod).join(", ") || "none"}`,
     );
   }
+  if (mod["reduce"] !== undefined && typeof mod["reduce"] === "function") reducers.set(factory as AppFactory, mod["reduce"] as UIReducer);
   return factory as AppFactory;
+}
+
+/** The page reducers the app modules export as `reduce`, by factory. */
+const reducers = new WeakMap<AppFactory, UIReducer>();
+
+/**
+ * The page's reducer the app module of `factory` exports as `reduce` (the
+ * function the page passes to `client.subscribe(id, { reduce })`), for the
+ * drift check of `dev`; `undefined` when it exports none.
+ */
+export function appReducer(factory: AppFactory): UIReducer | undefined {
+  return reducers.get(factory);
 }
 
 /** Calls the factory and checks that it returned a hub. */

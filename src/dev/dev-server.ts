@@ -2,13 +2,14 @@ import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { isIP } from "node:net";
-import { resolve } from "node:path";
+import { relative, resolve } from "node:path";
 import type { AppSchema } from "../runtime/app-schema.js";
 import type { Hub } from "../runtime/hub.js";
 import { createAppRequestListener, createAppTransport, inspectorRoute, routeUpgrades, type AppTransport } from "../server/app-routes.js";
 import { describeStore, type BusSpec, type StoreSpec } from "../server/backends.js";
 import { listen, serverUrl } from "../server/listen.js";
 import { AppHost, type AppStatus, type DevStoreKind } from "./app-host.js";
+import { DriftMonitor } from "./drift-check.js";
 import { InspectorApi } from "./inspector-api.js";
 import { watchProject, type ChangeBatch } from "./watcher.js";
 
@@ -55,6 +56,14 @@ export interface DevServerOptions {
   readonly genAtStart?: boolean;
   /** Where progress lines go. Default `console.log`. */
   readonly log?: (line: string) => void;
+  /**
+   * Check continuously that the page's reducer (the app module's `reduce`
+   * export) folds live UI events into what the snapshot holds, at every
+   * ordinal (the consistency oracle of sessionstream/testing); drift shows in
+   * the inspector and the terminal, once per problem. Default true
+   * (`--no-drift-check` turns it off).
+   */
+  readonly driftCheck?: boolean;
 }
 
 /** A running dev server. */
@@ -65,6 +74,8 @@ export interface DevServer {
   status(): AppStatus;
   /** The hub of the running app generation. */
   hub(): Hub<AppSchema> | undefined;
+  /** The drift check (undefined with `driftCheck: false`). */
+  readonly drift: DriftMonitor | undefined;
   /** Reloads the app now (what the watcher does on a change). */
   reload(): Promise<void>;
   /** Closes sockets, the HTTP server, the app and its store. */
@@ -83,19 +94,27 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const allowedHosts = devAllowedHosts(options);
   let transport: AppTransport | undefined;
 
+  const appPath = resolve(cwd, options.appPath ?? "src/app.ts");
+  const drift =
+    options.driftCheck === false
+      ? undefined
+      : new DriftMonitor({ log, onProblem: (problem) => inspector.publishDrift(problem) });
   const inspector = new InspectorApi(
     () => host.hub,
     () => host.status,
+    drift,
   );
   const host: AppHost = new AppHost({
     cwd,
-    appPath: resolve(cwd, options.appPath ?? "src/app.ts"),
+    appPath,
     store: options.store ?? "sqlite",
     ...(options.bus ? { bus: options.bus } : {}),
-    onLoaded: (hub) => {
+    onLoaded: (hub, app) => {
       const loaded = createAppTransport(hub, { allowedHosts });
       transport = loaded;
+      drift?.attach(hub, app.reduce, relative(cwd, appPath));
       return async () => {
+        drift?.detach();
         transport = undefined;
         await loaded.ws.close();
       };
@@ -108,6 +127,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     onEvent: (applied) => {
       const hub = host.hub;
       if (hub) inspector.publishEvent(hub, applied);
+      drift?.schedule(applied.event.sessionId);
     },
   });
 
@@ -194,12 +214,14 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     storePath: storeLabel(options.store, host.storePath),
     status: () => host.status,
     hub: () => host.hub,
+    drift,
     reload: () => host.reload(),
     close: () =>
       (closing ??= (async () => {
         stopWatching();
         await regenerating;
         inspector.close();
+        drift?.close();
         await host.close();
         server.closeAllConnections();
         await new Promise<void>((done) => server.close(() => done()));

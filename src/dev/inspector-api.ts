@@ -7,6 +7,7 @@ import { validateSessionId } from "../runtime/session.js";
 import type { TimelineEntity } from "../runtime/timeline.js";
 import { hasEventLog, hasSessionList } from "../store/hydration-store.js";
 import type { AppStatus } from "./app-host.js";
+import type { DriftMonitor, DriftProblem } from "./drift-check.js";
 
 /** Prefix of the inspector's page and JSON API. */
 export const INSPECTOR_PREFIX = "/__sessionstream";
@@ -21,10 +22,12 @@ export class InspectorApi {
   readonly #streams = new Set<ServerResponse>();
   readonly #getHub: () => Hub<AppSchema> | undefined;
   readonly #getStatus: () => AppStatus;
+  readonly #drift: DriftMonitor | undefined;
 
-  constructor(getHub: () => Hub<AppSchema> | undefined, getStatus: () => AppStatus) {
+  constructor(getHub: () => Hub<AppSchema> | undefined, getStatus: () => AppStatus, drift?: DriftMonitor) {
     this.#getHub = getHub;
     this.#getStatus = getStatus;
+    this.#drift = drift;
   }
 
   /** Handles `/__sessionstream/api/...`; returns false for other paths. */
@@ -34,6 +37,11 @@ export class InspectorApi {
     const parts = path.slice(prefix.length).split("/").map(decodeURIComponent);
     if (parts[0] === "status") return sendJson(res, 200, this.#getStatus());
     if (parts[0] === "stream") return this.#openStream(res);
+    // The drift check's current problems (all sessions, or `?session=`); `enabled: false` with --no-drift-check.
+    if (parts[0] === "drift") {
+      const session = query.get("session") ?? undefined;
+      return sendJson(res, 200, { enabled: this.#drift !== undefined, problems: this.#drift?.problems(session) ?? [] });
+    }
     const hub = this.#getHub();
     if (!hub) return sendError(res, 503, "app_not_loaded", this.#getStatus().error ?? "the app is not loaded");
     if (parts[0] === "sessions" && parts.length === 1) {
@@ -71,6 +79,11 @@ export class InspectorApi {
   publishEvent(hub: Hub<AppSchema>, applied: AppliedEvent): void {
     if (this.#streams.size === 0) return;
     this.#broadcast("event", eventJson(hub, applied.event));
+  }
+
+  /** Pushes a newly found drift problem to every open inspector. */
+  publishDrift(problem: DriftProblem): void {
+    this.#broadcast("drift", problem);
   }
 
   publishStatus(status: AppStatus): void {

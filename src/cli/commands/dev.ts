@@ -19,6 +19,8 @@ interface DevFlags {
   cwd: string;
   /** `--allowed-host`, repeatable. */
   allowedHost?: string[];
+  /** `--no-drift-check` sets false. */
+  driftCheck: boolean;
 }
 
 /** Starts the dev server and prints where everything is; resolves with the running server. */
@@ -44,6 +46,7 @@ export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> =
     ...(flags.bus ? { bus: parseBusSpec(flags.bus) } : {}),
     publicDir: flags.public,
     watch: flags.watch,
+    driftCheck: flags.driftCheck !== false,
     ...(flags.allowedHost && flags.allowedHost.length > 0 ? { allowedHosts: flags.allowedHost } : {}),
     ...extra,
   });
@@ -82,6 +85,7 @@ export function devCommand(): Command {
     .option("--app <file>", "the app module exporting createApp({ store })", "src/app.ts")
     .option("--public <dir>", "static page folder served at /", "public")
     .option("--no-watch", "do not watch protos and sources")
+    .option("--no-drift-check", "do not check that the page's reducer (the app's `reduce` export) matches the snapshots")
     .option("--cwd <dir>", "the app's folder", ".")
     .option(
       "--allowed-host <name>",

@@ -1,0 +1,116 @@
+// The drift check of `sessionstream dev`: with the page's reducer exported by
+// the app module (`reduce`), sessions are checked as they change; a drifting
+// projection shows in the inspector API (ordinal, entity, field, live vs
+// snapshot) and in the terminal once per problem. `driftCheck: false`
+// (--no-drift-check) turns it off; an app without `reduce` is told once.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { afterAll, describe, expect, test } from "vitest";
+import { startDevServer } from "../../src/dev/dev-server.js";
+import { until } from "../helpers/until.js";
+
+const repo = join(import.meta.dirname, "..", "..");
+const root = mkdtempSync(join(tmpdir(), "ss-devdrift-"));
+afterAll(() => rmSync(root, { recursive: true, force: true }));
+const url = (p: string) => pathToFileURL(join(repo, p)).href;
+
+/** An app folder whose timeline projection forgets the chunk "order " (ordinal 3) unless `consistent`. */
+function appDir(name: string, options: { consistent?: boolean; exportReduce?: boolean }): string {
+  const dir = join(root, name);
+  mkdirSync(join(dir, "src"), { recursive: true });
+  mkdirSync(join(dir, "public"), { recursive: true });
+  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
+  writeFileSync(
+    join(dir, "src/app.ts"),
+    `import { chatHub } from ${JSON.stringify(url("test/helpers/chat-app.ts"))};
+export function createApp({ store }: { store: any }) {
+  const hub = chatHub({ store });
+  ${
+    options.consistent
+      ? ""
+      : `hub.registerTimelineProjection((ev: any, _s: any, view: any) => {
+    if (ev.name !== "ChatTokensDelta" || ev.payload.chunk !== "order ") return [];
+    const prev = view.get("ChatMessage", ev.payload.messageId).payload;
+    return [{ kind: "ChatMessage", id: ev.payload.messageId, payload: { messageId: ev.payload.messageId, role: "assistant", status: "streaming", text: prev.text } }];
+  });`
+  }
+  return hub;
+}
+${
+  options.exportReduce === false
+    ? ""
+    : `export function reduce(draft: any, event: any) {
+  const p = event.payload;
+  const current = draft.get("ChatMessage", p.messageId)?.payload ?? { messageId: p.messageId };
+  if (event.name === "ChatMessageStarted") draft.set("ChatMessage", p.messageId, { messageId: p.messageId, role: p.role, status: p.status });
+  if (event.name === "ChatMessageAppended") draft.set("ChatMessage", p.messageId, { ...current, text: (current.text ?? "") + (p.chunk ?? "") });
+  if (event.name === "ChatMessageFinished") draft.set("ChatMessage", p.messageId, { ...current, status: p.status });
+}`
+}
+`,
+  );
+  return dir;
+}
+
+async function drift(base: string, query = ""): Promise<{ enabled: boolean; problems: Array<Record<string, string>> }> {
+  return (await (await fetch(`${base}/__sessionstream/api/drift${query}`)).json()) as never;
+}
+
+describe("dev drift check", () => {
+  test("a drifting projection shows in the inspector API and once in the terminal", async () => {
+    const logs: string[] = [];
+    const server = await startDevServer({ cwd: appDir("drifting", {}), port: 0, store: "memory", watch: false, log: (l) => logs.push(l) });
+    try {
+      await server.hub()!.submit("s1", "ChatStartInference", { prompt: "p" });
+      const problems = await until(async () => ((await drift(server.url, "?session=s1")).problems.length > 0 ? (await drift(server.url)).problems : undefined), "a drift", 20_000);
+      expect(problems[0]).toMatchObject({ sessionId: "s1", ordinal: "3", eventName: "ChatTokensDelta", kind: "ChatMessage", id: "m1", path: "text", live: '"Ordinals order "', snapshot: '"Ordinals "' });
+      await until(() => logs.some((l) => l.startsWith('drift in session "s1"')), "the terminal line");
+      expect(logs.filter((l) => l.startsWith('drift in session "s1"')).join("\n")).toContain('ordinal 3 (event "ChatTokensDelta"): ChatMessage "m1" field text: live "Ordinals order " vs snapshot "Ordinals " [live from ordinal 0]');
+
+      // Checked again (a reload, more events): the same problem is not told twice, and still listed.
+      const told = logs.filter((l) => l.startsWith("drift in session")).length;
+      expect(told).toBe(1);
+      await server.reload();
+      expect((await server.drift!.check("s1")).length).toBeGreaterThan(0);
+      expect(logs.filter((l) => l.startsWith("drift in session")).length).toBe(told);
+      expect((await drift(server.url)).enabled).toBe(true);
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("a consistent app has no drift", async () => {
+    const logs: string[] = [];
+    const server = await startDevServer({ cwd: appDir("consistent", { consistent: true }), port: 0, store: "memory", watch: false, log: (l) => logs.push(l) });
+    try {
+      await server.hub()!.submit("s1", "ChatStartInference", { prompt: "p" });
+      expect(await server.drift!.check("s1")).toEqual([]);
+      expect((await drift(server.url)).problems).toEqual([]);
+      expect(logs.join("\n")).not.toContain("drift");
+    } finally {
+      await server.close();
+    }
+  });
+
+  test("driftCheck: false turns it off; an app without a reduce export is told once", async () => {
+    const off = await startDevServer({ cwd: appDir("off", {}), port: 0, store: "memory", watch: false, log: () => {}, driftCheck: false });
+    try {
+      expect(off.drift).toBeUndefined();
+      await off.hub()!.submit("s1", "ChatStartInference", { prompt: "p" });
+      expect(await drift(off.url)).toEqual({ enabled: false, problems: [] });
+    } finally {
+      await off.close();
+    }
+    const logs: string[] = [];
+    const bare = await startDevServer({ cwd: appDir("bare", { exportReduce: false }), port: 0, store: "memory", watch: false, log: (l) => logs.push(l) });
+    try {
+      await bare.reload();
+      expect(logs.filter((l) => l.startsWith("drift check off: src/app.ts exports no `reduce`"))).toHaveLength(1);
+      expect(await bare.drift!.check("s1")).toEqual([]);
+    } finally {
+      await bare.close();
+    }
+  });
+});
