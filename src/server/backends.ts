@@ -19,6 +19,8 @@ export type StoreSpec =
       readonly url: string;
       /** PostgreSQL schema of the tables: `?schema=`, else the URL's `-csearch_path=`; default `public`. */
       readonly schema?: string;
+      /** Connections of the store's pool: `?pool_size=`; default the store's (10). */
+      readonly poolSize?: number;
     };
 
 /** Which event bus an app runs on. */
@@ -31,7 +33,8 @@ export const STORE_SYNTAX = "sqlite, sqlite:<file>, memory or a postgres://user:
  * Parses a `--store` value: `memory`, `sqlite` (at `defaultSqlitePath`),
  * `sqlite:<file>` (relative to `cwd`), or a `postgres://` / `postgresql://`
  * URL whose optional `schema` parameter names the PostgreSQL schema (else a
- * `search_path` in `options=-csearch_path=<schema>`, else `public`).
+ * `search_path` in `options=-csearch_path=<schema>`, else `public`) and
+ * `pool_size` the size of the store's connection pool.
  */
 export function parseStoreSpec(value: string, cwd: string, defaultSqlitePath: string): StoreSpec {
   const v = value.trim();
@@ -46,8 +49,13 @@ export function parseStoreSpec(value: string, cwd: string, defaultSqlitePath: st
       throw new SessionstreamError("invalid_argument", `--store: not a valid URL: ${redactUrl(v)}`);
     }
     const schema = url.searchParams.get("schema") ?? searchPathOf(url.searchParams.get("options"));
+    const poolSize = url.searchParams.get("pool_size");
+    if (poolSize !== null && !/^[1-9]\d*$/.test(poolSize)) {
+      throw new SessionstreamError("invalid_argument", `--store: pool_size must be a positive integer, got "${poolSize}"`);
+    }
     url.searchParams.delete("schema");
-    return { kind: "postgres", url: url.toString(), ...(schema ? { schema } : {}) };
+    url.searchParams.delete("pool_size");
+    return { kind: "postgres", url: url.toString(), ...(schema ? { schema } : {}), ...(poolSize ? { poolSize: Number(poolSize) } : {}) };
   }
   throw new SessionstreamError("invalid_argument", `--store must be ${STORE_SYNTAX}; got "${redactUrl(v)}"`);
 }
@@ -96,7 +104,11 @@ export async function openStore(spec: StoreSpec): Promise<HydrationStore> {
   if (spec.kind === "memory") return new MemoryHydrationStore();
   if (spec.kind === "sqlite") return new SqliteHydrationStore({ path: spec.path });
   const { PostgresHydrationStore } = await import("../store/postgres/index.js");
-  const store = new PostgresHydrationStore({ connectionString: spec.url, ...(spec.schema ? { schema: spec.schema } : {}) });
+  const store = new PostgresHydrationStore({
+    connectionString: spec.url,
+    ...(spec.schema ? { schema: spec.schema } : {}),
+    ...(spec.poolSize ? { poolSize: spec.poolSize } : {}),
+  });
   try {
     await store.ready();
   } catch (err) {

@@ -19,6 +19,8 @@ describe("--store", () => {
     });
     expect(parseStoreSpec("postgresql://db/app?options=-csearch_path%3Dss_x", "/app", "d")).toMatchObject({ kind: "postgres", schema: "ss_x" });
     expect(parseStoreSpec("postgres://db/app", "/app", "d")).toEqual({ kind: "postgres", url: "postgres://db/app" });
+    expect(parseStoreSpec("postgres://db/app?pool_size=25&sslmode=require", "/app", "d")).toEqual({ kind: "postgres", url: "postgres://db/app?sslmode=require", poolSize: 25 });
+    expect(() => parseStoreSpec("postgres://db/app?pool_size=0", "/app", "d")).toThrow('pool_size must be a positive integer, got "0"');
   });
 
   test("anything else is refused, naming the accepted forms, password redacted", () => {
