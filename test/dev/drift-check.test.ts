@@ -63,7 +63,7 @@ describe("dev drift check", () => {
     const logs: string[] = [];
     const server = await startDevServer({ cwd: appDir("drifting", {}), port: 0, store: "memory", watch: false, log: (l) => logs.push(l) });
     try {
-      await server.hub()!.submit("s1", "ChatStartInference", { prompt: "p" });
+      await server.hub()!.submit("s1", "ChatStartInference", { prompt: "p" } as never);
       const problems = await until(async () => ((await drift(server.url, "?session=s1")).problems.length > 0 ? (await drift(server.url)).problems : undefined), "a drift", 20_000);
       expect(problems[0]).toMatchObject({ sessionId: "s1", ordinal: "3", eventName: "ChatTokensDelta", kind: "ChatMessage", id: "m1", path: "text", live: '"Ordinals order "', snapshot: '"Ordinals "' });
       await until(() => logs.some((l) => l.startsWith('drift in session "s1"')), "the terminal line");
@@ -85,7 +85,7 @@ describe("dev drift check", () => {
     const logs: string[] = [];
     const server = await startDevServer({ cwd: appDir("consistent", { consistent: true }), port: 0, store: "memory", watch: false, log: (l) => logs.push(l) });
     try {
-      await server.hub()!.submit("s1", "ChatStartInference", { prompt: "p" });
+      await server.hub()!.submit("s1", "ChatStartInference", { prompt: "p" } as never);
       expect(await server.drift!.check("s1")).toEqual([]);
       expect((await drift(server.url)).problems).toEqual([]);
       expect(logs.join("\n")).not.toContain("drift");
@@ -98,7 +98,7 @@ describe("dev drift check", () => {
     const off = await startDevServer({ cwd: appDir("off", {}), port: 0, store: "memory", watch: false, log: () => {}, driftCheck: false });
     try {
       expect(off.drift).toBeUndefined();
-      await off.hub()!.submit("s1", "ChatStartInference", { prompt: "p" });
+      await off.hub()!.submit("s1", "ChatStartInference", { prompt: "p" } as never);
       expect(await drift(off.url)).toEqual({ enabled: false, problems: [] });
     } finally {
       await off.close();
