@@ -7,6 +7,26 @@ import { SessionstreamError } from "../runtime/errors.js";
 export const TEMPLATES_DIR = fileURLToPath(new URL("../../templates", import.meta.url));
 const PACKAGE_JSON = fileURLToPath(new URL("../../package.json", import.meta.url));
 
+/** What each template shows (`init --list`); a template folder without an entry is listed without one. */
+const TEMPLATE_SUMMARIES: Record<string, string> = {
+  chat: "a chat that streams answers token by token (the default)",
+  agent: "an agent run: plan, reasoning, tool calls with arguments and results, errors, a final answer",
+};
+
+/** A template `init --template <name>` can write. */
+export interface TemplateInfo {
+  readonly name: string;
+  readonly summary: string;
+}
+
+/** The templates under `templates/`, the default (`chat`) first, then by name. */
+export function listTemplates(): TemplateInfo[] {
+  return readdirSync(TEMPLATES_DIR)
+    .filter((e) => statSync(join(TEMPLATES_DIR, e)).isDirectory())
+    .sort((a, b) => (a === "chat" ? -1 : b === "chat" ? 1 : a < b ? -1 : 1))
+    .map((name) => ({ name, summary: TEMPLATE_SUMMARIES[name] ?? "" }));
+}
+
 /** Options of {@link initProject}. */
 export interface InitOptions {
   /** Target folder; created when missing. */
@@ -42,8 +62,12 @@ export interface InitResult {
  */
 export function initProject(options: InitOptions): InitResult {
   const dir = resolve(options.dir);
-  const template = join(TEMPLATES_DIR, options.template ?? "chat");
-  if (!existsSync(template)) throw new SessionstreamError("invalid_argument", `no template "${options.template}" in ${TEMPLATES_DIR}`);
+  const templateName = options.template ?? "chat";
+  const known = listTemplates().map((t) => t.name);
+  if (!known.includes(templateName)) {
+    throw new SessionstreamError("invalid_argument", `no template "${templateName}"; templates: ${known.join(", ")} (sessionstream init --list)`);
+  }
+  const template = join(TEMPLATES_DIR, templateName);
   if (existsSync(dir)) {
     if (!statSync(dir).isDirectory()) throw new SessionstreamError("invalid_argument", `${dir} exists and is not a folder`);
     const entries = readdirSync(dir).filter((e) => e !== ".git");

@@ -1,6 +1,6 @@
 import { relative } from "node:path";
 import { Command } from "commander";
-import { initProject, type InitResult } from "../../scaffold/init-project.js";
+import { initProject, listTemplates, type InitResult } from "../../scaffold/init-project.js";
 import { failWith } from "../report.js";
 
 /** The text printed after a successful `init`. */
@@ -20,10 +20,19 @@ export function initSummary(result: InitResult, cwd = process.cwd()): string {
   ].join("\n");
 }
 
+/** The text printed by `init --list`. */
+export function templateList(): string {
+  const templates = listTemplates();
+  const width = Math.max(...templates.map((t) => t.name.length));
+  return ["Templates (sessionstream init <dir> --template <name>):", ...templates.map((t) => `  ${t.name.padEnd(width)}  ${t.summary}`.trimEnd())].join("\n");
+}
+
 export function initCommand(): Command {
   return new Command("init")
-    .description("Scaffold a working chat app: annotated proto, handlers, projections, a page and tests.")
+    .description("Scaffold a working app (a chat by default, or an agent): annotated proto, handlers, projections, a page and tests.")
     .argument("[dir]", "folder to create the app in", ".")
+    .option("--template <name>", "what to scaffold (see --list)", "chat")
+    .option("--list", "list the templates and exit", false)
     .option("--name <name>", "npm package name of the app (default: the folder name)")
     .option("--force", "write into a non-empty folder", false)
     .option("--sessionstream <spec>", "dependency on sessionstream: a version range, or a path to a local checkout (file:)")
@@ -32,12 +41,19 @@ export function initCommand(): Command {
       `
 Examples:
   $ npx sessionstream init my-chat
+  $ npx sessionstream init my-agent --template agent
+  $ npx sessionstream init --list
   $ npx sessionstream init my-chat --sessionstream ../sessionstream   # against a local checkout`,
     )
-    .action(function initAction(dir: string, opts: { name?: string; force: boolean; sessionstream?: string }) {
+    .action(function initAction(dir: string, opts: { name?: string; force: boolean; sessionstream?: string; template: string; list: boolean }) {
+      if (opts.list) {
+        console.log(templateList());
+        return;
+      }
       try {
         const result = initProject({
           dir,
+          template: opts.template,
           force: opts.force,
           ...(opts.name ? { name: opts.name } : {}),
           ...(opts.sessionstream ? { sessionstream: opts.sessionstream } : {}),

@@ -1,0 +1,14 @@
+import { randomUUID } from "node:crypto";
+import type { AgentCommandHandler } from "../gen/agent/v1/agent_sessionstream.js";
+import { currentModel } from "../model.js";
+import { driveRun } from "../runs.js";
+
+/**
+ * Handles the command "AgentStartRun": records the task and starts the run,
+ * which continues in the background whatever happens to the socket.
+ */
+export const agentStartRun: AgentCommandHandler<"AgentStartRun"> = async (command, session, publisher) => {
+  const runId = `run-${randomUUID().slice(0, 8)}`;
+  await publisher.publish("AgentRunStarted", { runId, prompt: command.payload.prompt, model: currentModel().name });
+  void driveRun(publisher, runId, command.payload.prompt);
+};
