@@ -2,6 +2,7 @@
 // then folds live UI events; a reload re-hydrates from the durable timeline.
 // `sessionstream dev` serves the client library under /__sessionstream/dist/.
 import { createSessionstreamClient } from "/__sessionstream/dist/transport/client/index.js";
+import { reduce } from "./reduce.js";
 
 // The session lives in the URL, so a reload (or a second tab) shows the same conversation;
 // changing the hash (a link, the address bar, back/forward) switches to that session.
@@ -10,27 +11,8 @@ let sessionId = decodeURIComponent(location.hash.slice(1));
 
 const client = createSessionstreamClient({ url: `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}/ws` });
 
-// Client-side mirror of the timeline projection: live UI events update the
-// ChatMessage entities the snapshot delivered. Protobuf JSON omits empty fields.
-function reduce(draft, event) {
-  const p = event.payload;
-  const current = draft.get("ChatMessage", p.messageId)?.payload ?? { messageId: p.messageId };
-  switch (event.name) {
-    case "ChatUserMessageAdded":
-      draft.set("ChatMessage", p.messageId, { messageId: p.messageId, role: "user", text: p.text ?? "", status: "finished" });
-      break;
-    case "ChatMessageStarted":
-      draft.set("ChatMessage", p.messageId, { messageId: p.messageId, role: "assistant", text: p.text ?? "", status: "streaming" });
-      break;
-    case "ChatMessageAppended":
-      draft.set("ChatMessage", p.messageId, { ...current, text: (current.text ?? "") + (p.text ?? "") });
-      break;
-    case "ChatMessageFinished":
-    case "ChatMessageStopped":
-      draft.set("ChatMessage", p.messageId, { ...current, status: p.status });
-      break;
-  }
-}
+// The reducer that folds live UI events into the entities lives in reduce.js
+// (shared with the app's tests and the drift check of `sessionstream dev`).
 
 let view = client.subscribe(sessionId, { reduce });
 let stopRendering = () => {};

@@ -6,6 +6,14 @@ import { chatTimelineCases } from "./projections/chat-timeline.js";
 import { chatStartInference } from "./handlers/chat-start-inference.js";
 import { chatStopInference } from "./handlers/chat-stop-inference.js";
 
+/**
+ * The page's reducer (public/reduce.js, imported by public/chat.js): how live
+ * UI events fold into the timeline entities. `sessionstream dev` finds it by
+ * this export and checks continuously that the live fold equals the snapshot
+ * (its drift check); the tests pass it to `expectLiveMatchesSnapshot`.
+ */
+export { reduce } from "../public/reduce.js";
+
 /** Every logical name of the app (commands, events, UI events, timeline entities), from every proto file. */
 export const registry = createAppRegistry();
 

@@ -1,8 +1,9 @@
 // The live path (UI events as they stream) and the snapshot path (the
-// durable timeline a reload gets) must tell the same story.
-import type { UIEvent } from "sessionstream";
+// durable timeline a reload gets) must tell the same story. The test kit
+// (sessionstream/testing) runs the app on a memory store and checks it.
+import { createTestHub } from "sessionstream/testing";
 import { beforeAll, expect, test } from "vitest";
-import { createApp } from "../src/app.js";
+import { createApp, reduce } from "../src/app.js";
 import { answerTokens, setTokenDelay } from "../src/fake-model.js";
 
 beforeAll(() => setTokenDelay(1));
@@ -23,11 +24,11 @@ function texts(snapshot: Awaited<ReturnType<ReturnType<typeof createApp>["snapsh
 }
 
 test("live UI events and the snapshot agree on the streamed answer", async () => {
-  const live: UIEvent[] = [];
-  const hub = createApp({ fanout: { publishUI: (_s, _o, events) => void live.push(...events) } });
-  await hub.submit("s1", "ChatStartInference", { prompt: "What is an ordinal?" });
-  await until(async () => live.some((e) => e.name === "ChatMessageFinished"), "the answer to finish");
+  const t = await createTestHub(createApp);
+  await t.submit("s1", "ChatStartInference", { prompt: "What is an ordinal?" });
+  await t.waitForEvent("s1", "ChatInferenceFinished");
 
+  const live = t.uiEvents("s1");
   const answer = answerTokens("What is an ordinal?").join("");
   const streamed = live
     .filter((e) => e.name === "ChatMessageAppended")
@@ -36,12 +37,25 @@ test("live UI events and the snapshot agree on the streamed answer", async () =>
   expect(streamed).toBe(answer);
   expect(live[0]!.name).toBe("ChatUserMessageAdded");
 
-  const snapshot = await hub.snapshot("s1");
+  const snapshot = await t.snapshot("s1");
   expect(texts(snapshot)).toEqual([
     ["user", "What is an ordinal?", "finished"],
     ["assistant", answer, "finished"],
   ]);
   expect(snapshot.snapshotOrdinal).toBe(BigInt(live.length));
+});
+
+test("the page's reducer shows what a reload shows at every ordinal, also after a disconnect and resume", async () => {
+  const t = await createTestHub(createApp);
+  await t.submit("s3", "ChatStartInference", { prompt: "Explain ordinals" });
+  await t.waitForEvent("s3", "ChatInferenceFinished");
+  await t.submit("s3", "ChatStartInference", { prompt: "And snapshots?" });
+  await t.settle();
+  // Replays the event log; at every ordinal the fold of live UI events with
+  // public/reduce.js equals the snapshot, for a page that stayed connected and
+  // for pages that dropped the connection at any ordinal (full and delta resume).
+  const report = await t.expectLiveMatchesSnapshot("s3", { reduce });
+  expect(report.events).toBeGreaterThan(10);
 });
 
 test("a snapshot taken mid-stream holds exactly one message in progress; stop ends it", async () => {
