@@ -252,7 +252,11 @@ describe("sessionstream start", () => {
     await until(async () => (await getJson(`${p.url}/api/sessions/h1/snapshot`)).status === 200 && true, "the server to answer");
     await new Promise((r) => setTimeout(r, 300));
     const started = Date.now();
-    const exit = await p.stop("SIGTERM");
+    const exiting = p.stop("SIGTERM");
+    // Draining: the listener is closed at once, so new connections are refused while the request hangs.
+    await until(() => p.lines().some((l) => l.msg === "shutting down"), "the shutdown to begin", 5000);
+    await expect(fetch(`${p.url}/healthz`)).rejects.toThrow();
+    const exit = await exiting;
     const took = Date.now() - started;
     expect(exit).toEqual({ code: 1, signal: null });
     expect(took).toBeGreaterThanOrEqual(1400);
