@@ -14,6 +14,9 @@ import type {
   ProjectionCursorStore,
   RegistryBoundStore,
   ReplacementTimeline,
+  RunEndState,
+  RunRecord,
+  RunStore,
   SessionListStore,
   StoredEvent,
   TimelineReplaceStore,
@@ -101,7 +104,8 @@ export class PostgresHydrationStore
     ErrorRecordStore,
     SessionListStore,
     RegistryBoundStore,
-    EventIdStore
+    EventIdStore,
+    RunStore
 {
   /** The PostgreSQL schema holding the tables. */
   readonly schema: string;
@@ -372,6 +376,46 @@ export class PostgresHydrationStore
     return res.rows.map((r) => ({ sessionId: r.session_id, cursor: BigInt(r.cursor) }));
   }
 
+  async createRun(run: RunRecord): Promise<void> {
+    await this.#query("insertRun", "run write", [
+      run.runId,
+      run.sessionId,
+      run.kind,
+      run.owner,
+      run.state,
+      JSON.stringify(run.data),
+      run.startedAt,
+      run.heartbeatAt,
+      run.stopRequested,
+    ]);
+  }
+
+  async endRun(runId: string, state: RunEndState, endedAt: number, error?: string): Promise<boolean> {
+    return ((await this.#query("endRun", "run write", [runId, state, endedAt, error ?? null])).rowCount ?? 0) > 0;
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const row = (await this.#query<RunRow>("selectRun", "run read", [runId])).rows[0];
+    return row && runFromRow(row);
+  }
+
+  async listRuns(sessionId: string): Promise<RunRecord[]> {
+    return (await this.#query<RunRow>("selectSessionRuns", "run read", [sessionId])).rows.map(runFromRow);
+  }
+
+  async listRunningRuns(): Promise<RunRecord[]> {
+    return (await this.#query<RunRow>("selectRunningRuns", "run read", [])).rows.map(runFromRow);
+  }
+
+  async heartbeatRuns(owner: string, now: number): Promise<string[]> {
+    const res = await this.#query<{ run_id: string; stop_requested: boolean }>("heartbeatRuns", "run heartbeat", [owner, now]);
+    return res.rows.filter((r) => r.stop_requested).map((r) => r.run_id);
+  }
+
+  async requestRunStop(runId: string): Promise<boolean> {
+    return ((await this.#query("requestRunStop", "run write", [runId])).rowCount ?? 0) > 0;
+  }
+
   /** Ends the pool the store created (a pool passed in stays open). Later calls reject with `store_failed`. */
   async close(): Promise<void> {
     if (this.#closed) return;
@@ -454,6 +498,36 @@ export class PostgresHydrationStore
       payload: this.#codec.decodeBinary(r.type_name, r.payload),
     };
   }
+}
+
+interface RunRow {
+  run_id: string;
+  session_id: string;
+  kind: string;
+  owner: string;
+  state: string;
+  data: Record<string, unknown>;
+  started_at: string;
+  heartbeat_at: string;
+  ended_at: string | null;
+  error: string | null;
+  stop_requested: boolean;
+}
+
+function runFromRow(r: RunRow): RunRecord {
+  return {
+    runId: r.run_id,
+    sessionId: r.session_id,
+    kind: r.kind,
+    owner: r.owner,
+    state: r.state as RunRecord["state"],
+    data: r.data,
+    startedAt: Number(r.started_at),
+    heartbeatAt: Number(r.heartbeat_at),
+    ...(r.ended_at !== null ? { endedAt: Number(r.ended_at) } : {}),
+    ...(r.error !== null ? { error: r.error } : {}),
+    stopRequested: r.stop_requested,
+  };
 }
 
 /** A short stable hex tag of a string (FNV-1a), for prepared statement names. */

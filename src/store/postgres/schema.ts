@@ -68,6 +68,28 @@ ALTER TABLE ${s}.ss_events ADD COLUMN event_id text COLLATE "C";
 CREATE UNIQUE INDEX ss_events_event_id ON ${s}.ss_events (session_id, event_id) WHERE event_id IS NOT NULL;
 `,
   },
+  {
+    version: 3,
+    name: "runs (long work per session: owner, state, heartbeat, stop requests)",
+    sql: (s) => `
+CREATE TABLE ${s}.ss_runs (
+  run_id         text COLLATE "C" PRIMARY KEY,
+  session_id     text COLLATE "C" NOT NULL,
+  kind           text NOT NULL,
+  owner          text NOT NULL,
+  state          text NOT NULL,
+  data           jsonb NOT NULL,
+  started_at     bigint NOT NULL,
+  heartbeat_at   bigint NOT NULL,
+  ended_at       bigint,
+  error          text,
+  stop_requested boolean NOT NULL DEFAULT false,
+  seq            bigint GENERATED ALWAYS AS IDENTITY
+);
+CREATE INDEX ss_runs_session ON ${s}.ss_runs (session_id, seq);
+CREATE INDEX ss_runs_running ON ${s}.ss_runs (owner) WHERE state = 'running';
+`,
+  },
 ];
 
 /** The newest schema version this build knows. */

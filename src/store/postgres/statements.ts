@@ -13,6 +13,8 @@ function entityUpsert(s: string, unnest: string, where = ""): string {
       type_name = excluded.type_name, payload = excluded.payload`;
 }
 
+const RUN_COLUMNS = "run_id, session_id, kind, owner, state, data, started_at, heartbeat_at, ended_at, error, stop_requested";
+
 const SNAPSHOT_COLUMNS = "s.cursor, s.epoch, e.kind, e.id, e.created_ordinal, e.last_event_ordinal, e.tombstone, e.type_name, e.payload";
 
 export function buildStatements(s: string) {
@@ -76,6 +78,14 @@ export function buildStatements(s: string) {
     selectAllErrors: `SELECT session_id, ordinal, event_name, kind, code, message, recorded_at FROM ${s}.ss_errors
       ORDER BY id DESC LIMIT $1`,
     selectSessions: `SELECT session_id, cursor FROM ${s}.ss_sessions ORDER BY session_id`,
+    insertRun: `INSERT INTO ${s}.ss_runs (run_id, session_id, kind, owner, state, data, started_at, heartbeat_at, stop_requested)
+      VALUES ($1, $2, $3, $4, $5, $6::jsonb, $7, $8, $9)`,
+    endRun: `UPDATE ${s}.ss_runs SET state = $2, ended_at = $3, error = $4 WHERE run_id = $1 AND state = 'running'`,
+    selectRun: `SELECT ${RUN_COLUMNS} FROM ${s}.ss_runs WHERE run_id = $1`,
+    selectSessionRuns: `SELECT ${RUN_COLUMNS} FROM ${s}.ss_runs WHERE session_id = $1 ORDER BY seq`,
+    selectRunningRuns: `SELECT ${RUN_COLUMNS} FROM ${s}.ss_runs WHERE state = 'running' ORDER BY seq`,
+    heartbeatRuns: `UPDATE ${s}.ss_runs SET heartbeat_at = $2 WHERE owner = $1 AND state = 'running' RETURNING run_id, stop_requested`,
+    requestRunStop: `UPDATE ${s}.ss_runs SET stop_requested = true WHERE run_id = $1 AND state = 'running'`,
   } satisfies Record<string, string>;
 }
 

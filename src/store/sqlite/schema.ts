@@ -1,7 +1,10 @@
-/** Bumped on every schema change; stored in SQLite's `user_version`. */
-export const SCHEMA_VERSION = 1;
+/**
+ * Bumped on every schema change; stored in SQLite's `user_version`.
+ * 1: events, entities, sessions, errors. 2: runs (`ss_runs`).
+ */
+export const SCHEMA_VERSION = 2;
 
-/** Idempotent DDL of schema version 1. */
+/** Idempotent DDL of the current schema version (every table `IF NOT EXISTS`, so it also upgrades an older file). */
 export const SCHEMA_SQL = `
 CREATE TABLE IF NOT EXISTS ss_sessions (
   session_id      TEXT PRIMARY KEY,
@@ -45,4 +48,21 @@ CREATE TABLE IF NOT EXISTS ss_errors (
   recorded_at INTEGER NOT NULL
 );
 CREATE INDEX IF NOT EXISTS ss_errors_session ON ss_errors (session_id, id);
+
+CREATE TABLE IF NOT EXISTS ss_runs (
+  run_id         TEXT PRIMARY KEY,
+  session_id     TEXT NOT NULL,
+  kind           TEXT NOT NULL,
+  owner          TEXT NOT NULL,
+  state          TEXT NOT NULL,
+  data           TEXT NOT NULL,
+  started_at     INTEGER NOT NULL,
+  heartbeat_at   INTEGER NOT NULL,
+  ended_at       INTEGER,
+  error          TEXT,
+  stop_requested INTEGER NOT NULL DEFAULT 0,
+  seq            INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS ss_runs_session ON ss_runs (session_id, seq);
+CREATE INDEX IF NOT EXISTS ss_runs_running ON ss_runs (state, owner);
 `;

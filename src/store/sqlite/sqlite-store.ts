@@ -13,6 +13,9 @@ import type {
   HydrationStore,
   ProjectionCursorStore,
   ReplacementTimeline,
+  RunEndState,
+  RunRecord,
+  RunStore,
   SessionListStore,
   RegistryBoundStore,
   StoredEvent,
@@ -74,7 +77,8 @@ export class SqliteHydrationStore
     TimelineReplaceStore,
     ErrorRecordStore,
     SessionListStore,
-    RegistryBoundStore
+    RegistryBoundStore,
+    RunStore
 {
   /** The database file path. */
   readonly path: string;
@@ -241,6 +245,46 @@ export class SqliteHydrationStore
     return rows.map((r) => ({ sessionId: r.session_id, cursor: r.cursor }));
   }
 
+  async createRun(run: RunRecord): Promise<void> {
+    this.#stmt.insertRun.run(
+      run.runId,
+      run.sessionId,
+      run.kind,
+      run.owner,
+      run.state,
+      JSON.stringify(run.data),
+      run.startedAt,
+      run.heartbeatAt,
+      run.stopRequested ? 1 : 0,
+    );
+  }
+
+  async endRun(runId: string, state: RunEndState, endedAt: number, error?: string): Promise<boolean> {
+    return this.#stmt.endRun.run(state, endedAt, error ?? null, runId).changes > 0;
+  }
+
+  async getRun(runId: string): Promise<RunRecord | undefined> {
+    const row = this.#stmt.selectRun.get(runId) as RunRow | undefined;
+    return row && runFromRow(row);
+  }
+
+  async listRuns(sessionId: string): Promise<RunRecord[]> {
+    return (this.#stmt.selectSessionRuns.all(sessionId) as RunRow[]).map(runFromRow);
+  }
+
+  async listRunningRuns(): Promise<RunRecord[]> {
+    return (this.#stmt.selectRunningRuns.all() as RunRow[]).map(runFromRow);
+  }
+
+  async heartbeatRuns(owner: string, now: number): Promise<string[]> {
+    const rows = this.#stmt.heartbeatRuns.all(now, owner) as Array<{ run_id: string; stop_requested: bigint }>;
+    return rows.filter((r) => r.stop_requested !== 0n).map((r) => r.run_id);
+  }
+
+  async requestRunStop(runId: string): Promise<boolean> {
+    return this.#stmt.requestRunStop.run(runId).changes > 0;
+  }
+
   /** Closes the database. Later calls reject with the driver's "database connection is not open". */
   async close(): Promise<void> {
     if (this.#db.open) this.#db.close();
@@ -269,8 +313,50 @@ export class SqliteHydrationStore
   }
 }
 
+interface RunRow {
+  run_id: string;
+  session_id: string;
+  kind: string;
+  owner: string;
+  state: string;
+  data: string;
+  started_at: bigint;
+  heartbeat_at: bigint;
+  ended_at: bigint | null;
+  error: string | null;
+  stop_requested: bigint;
+}
+
+function runFromRow(r: RunRow): RunRecord {
+  return {
+    runId: r.run_id,
+    sessionId: r.session_id,
+    kind: r.kind,
+    owner: r.owner,
+    state: r.state as RunRecord["state"],
+    data: JSON.parse(r.data) as Record<string, unknown>,
+    startedAt: Number(r.started_at),
+    heartbeatAt: Number(r.heartbeat_at),
+    ...(r.ended_at !== null ? { endedAt: Number(r.ended_at) } : {}),
+    ...(r.error !== null ? { error: r.error } : {}),
+    stopRequested: r.stop_requested !== 0n,
+  };
+}
+
+const RUN_COLUMNS = "run_id, session_id, kind, owner, state, data, started_at, heartbeat_at, ended_at, error, stop_requested";
+
 function prepareStatements(db: Database.Database) {
   return {
+    insertRun: db.prepare(
+      `INSERT INTO ss_runs (run_id, session_id, kind, owner, state, data, started_at, heartbeat_at, stop_requested, seq)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM ss_runs))`,
+    ),
+    endRun: db.prepare("UPDATE ss_runs SET state = ?, ended_at = ?, error = ? WHERE run_id = ? AND state = 'running'"),
+    selectRun: db.prepare(`SELECT ${RUN_COLUMNS} FROM ss_runs WHERE run_id = ?`),
+    selectSessionRuns: db.prepare(`SELECT ${RUN_COLUMNS} FROM ss_runs WHERE session_id = ? ORDER BY seq`),
+    selectRunningRuns: db.prepare(`SELECT ${RUN_COLUMNS} FROM ss_runs WHERE state = 'running' ORDER BY seq`),
+    heartbeatRuns: db.prepare("UPDATE ss_runs SET heartbeat_at = ? WHERE owner = ? AND state = 'running' RETURNING run_id, stop_requested"),
+    requestRunStop: db.prepare("UPDATE ss_runs SET stop_requested = 1 WHERE run_id = ? AND state = 'running'"),
     insertEvent: db.prepare(
       "INSERT INTO ss_events (session_id, ordinal, name, type_name, payload, applied_at) VALUES (?, ?, ?, ?, ?, ?)",
     ),
