@@ -184,7 +184,8 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
     inspector?.close();
     let clean = true;
     const step = async (what: string, work: () => Promise<unknown>) => {
-      const ok = await within(work(), left());
+      // Past the deadline each remaining step still gets a moment (sockets get their 1001, pools close).
+      const ok = await within(work(), Math.max(left(), CUT_GRACE_MS));
       if (!ok) {
         clean = false;
         log.warn(`shutdown timeout: ${what} did not finish in time`, { code: "closed", step: what });
@@ -207,6 +208,9 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
     close: (reason = "close") => (closing ??= shutdown(reason)),
   };
 }
+
+/** What each shutdown step still gets once the shutdown timeout has passed. */
+const CUT_GRACE_MS = 250;
 
 /** The bus, with a record of whether the app's hub attached to it (`consume`). */
 function watchConsume(bus: EventBus): { bus: EventBus; consumed: () => boolean } {
