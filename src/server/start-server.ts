@@ -192,7 +192,8 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
       }
     };
     await step("in-flight requests", () => Promise.all([...inFlight]));
-    await step("in-flight publishes", () => hub.close());
+    // Runs get what is left of the timeout, less a second to publish the terminal events of those interrupted.
+    await step("in-flight publishes", () => hub.close({ runGraceMs: Math.max(0, left() - 1000) }));
     await step("websockets", () => transport.ws.close());
     if (busHandle) await step("bus", () => busHandle.close());
     await step("store", async () => store.close?.());
