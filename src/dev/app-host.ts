@@ -152,7 +152,11 @@ export class AppHost {
     if (!gen) return;
     this.#current = undefined;
     await gen.dispose();
-    await gen.hub.close();
+    // Runs in flight are interrupted at once through their kind's hook (the
+    // page shows them ended, never streaming); the new generation's
+    // recoverRuns() finds nothing left. Handing a run over to the new
+    // generation is not done yet.
+    await gen.hub.close({ runGraceMs: 0 });
     if (!this.#isShared(gen.store)) await gen.store.close?.();
   }
 

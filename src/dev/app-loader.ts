@@ -133,11 +133,18 @@ export function appReducer(factory: AppFactory): UIReducer | undefined {
   return reducers.get(factory);
 }
 
-/** Calls the factory and checks that it returned a hub. */
+/**
+ * Calls the factory, checks that it returned a hub, then resolves the runs a
+ * dead process left running (`hub.recoverRuns()`: their kind's `interrupted`
+ * hook publishes the terminal events), so that no answer stays "streaming"
+ * after a crash, a reload or a deploy.
+ */
 export async function createAppHub(factory: AppFactory, options: AppFactoryOptions, label: string): Promise<Hub<AppSchema>> {
   const hub = await factory(options);
   if (!hub || typeof (hub as Partial<Hub<AppSchema>>).submit !== "function" || !(hub as Partial<Hub<AppSchema>>).registry) {
     throw new SessionstreamError("invalid_argument", `${label}: createApp must return a Hub (got ${hub === null ? "null" : typeof hub})`);
   }
+  // A hub of an older sessionstream copy has no runs.
+  if (typeof (hub as Partial<Hub<AppSchema>>).recoverRuns === "function") await hub.recoverRuns();
   return hub;
 }
