@@ -32,6 +32,7 @@ function render() {
       li.dataset.status = m.payload.status ?? "";
       li.dataset.messageId = m.id;
       li.textContent = m.payload.text ?? "";
+      if (m.payload.error) li.append(Object.assign(document.createElement("span"), { className: "error", textContent: m.payload.error }));
       if (m.payload.status === "streaming") {
         const stop = document.createElement("button");
         stop.textContent = "stop";

@@ -23,5 +23,8 @@ export function reduce(draft, event) {
     case "ChatMessageStopped":
       draft.set("ChatMessage", p.messageId, { ...current, status: p.status });
       break;
+    case "ChatMessageFailed":
+      draft.set("ChatMessage", p.messageId, { ...current, status: p.status, error: p.error });
+      break;
   }
 }

@@ -3,6 +3,7 @@
 // OPENAI_API_KEY) and MODEL are set.
 import type { AppEventPublisher } from "./gen/app_sessionstream.js";
 import { fakeAgent } from "./fake-agent.js";
+import { openaiAgent, openaiConfig } from "./openai-agent.js";
 
 /** What a model gets for one run. */
 export interface RunContext {
@@ -20,7 +21,8 @@ export interface AgentModel {
   run(context: RunContext): Promise<string>;
 }
 
-/** The model for new runs, from the environment. */
+/** The model for new runs, from the environment (read per run, so a restart picks up changes). */
 export function currentModel(): AgentModel {
-  return fakeAgent;
+  const config = openaiConfig();
+  return config ? openaiAgent(config) : fakeAgent;
 }

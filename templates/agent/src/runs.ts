@@ -3,7 +3,7 @@
 // `AgentRunEnded { status: "stopped" }`. Runs are detached from commands and
 // sockets: closing the page never stops one.
 import type { AppEventPublisher } from "./gen/app_sessionstream.js";
-import { currentModel } from "./model.js";
+import type { AgentModel } from "./model.js";
 
 const running = new Map<string, AbortController>();
 
@@ -14,13 +14,13 @@ export function stopRun(runId: string): boolean {
   return controller !== undefined;
 }
 
-/** Drives one run to its end with the configured model, then publishes `AgentRunEnded`. */
-export async function driveRun(publisher: AppEventPublisher, runId: string, prompt: string): Promise<void> {
+/** Drives one run to its end with `model`, then publishes `AgentRunEnded`. */
+export async function driveRun(publisher: AppEventPublisher, model: AgentModel, runId: string, prompt: string): Promise<void> {
   const controller = new AbortController();
   running.set(runId, controller);
   let ended: { status: string; finishReason?: string; error?: string };
   try {
-    const finishReason = await currentModel().run({ publisher, runId, prompt, signal: controller.signal });
+    const finishReason = await model.run({ publisher, runId, prompt, signal: controller.signal });
     ended = { status: "finished", finishReason };
   } catch (err) {
     ended = controller.signal.aborted ? { status: "stopped" } : { status: "failed", error: (err as Error).message };

@@ -2,7 +2,7 @@
 // @generated from the annotated files chat/v1/chat.proto
 /* eslint-disable */
 
-import { ChatMessageEntitySchema, ChatMessageUpdateSchema, InferenceAcceptedEventSchema, InferenceFinishedEventSchema, InferenceStartedEventSchema, InferenceStoppedEventSchema, StartInferenceCommandSchema, StopInferenceCommandSchema, TokensDeltaEventSchema } from "./chat/v1/chat_pb.js";
+import { ChatMessageEntitySchema, ChatMessageUpdateSchema, InferenceAcceptedEventSchema, InferenceFailedEventSchema, InferenceFinishedEventSchema, InferenceStartedEventSchema, InferenceStoppedEventSchema, StartInferenceCommandSchema, StopInferenceCommandSchema, TokensDeltaEventSchema } from "./chat/v1/chat_pb.js";
 import type { AnyAppSchema, BackendEvent, CommandHandler, CommandHandlerMap, EventPublisher, Hub, MergeAppSchemas, NamesOf } from "sessionstream";
 import { SchemaRegistry } from "sessionstream";
 
@@ -26,6 +26,8 @@ export interface AppSchema {
     ChatTokensDelta: typeof TokensDeltaEventSchema;
     /** chat.v1.InferenceFinishedEvent (chat/v1/chat.proto) */
     ChatInferenceFinished: typeof InferenceFinishedEventSchema;
+    /** chat.v1.InferenceFailedEvent (chat/v1/chat.proto) */
+    ChatInferenceFailed: typeof InferenceFailedEventSchema;
     /** chat.v1.InferenceStoppedEvent (chat/v1/chat.proto) */
     ChatInferenceStopped: typeof InferenceStoppedEventSchema;
   };
@@ -40,6 +42,8 @@ export interface AppSchema {
     ChatMessageFinished: typeof ChatMessageUpdateSchema;
     /** chat.v1.ChatMessageUpdate (chat/v1/chat.proto) */
     ChatMessageStopped: typeof ChatMessageUpdateSchema;
+    /** chat.v1.ChatMessageUpdate (chat/v1/chat.proto) */
+    ChatMessageFailed: typeof ChatMessageUpdateSchema;
   };
   entities: {
     /** chat.v1.ChatMessageEntity (chat/v1/chat.proto) */
@@ -58,12 +62,14 @@ export function registerAppSchemas<S extends AnyAppSchema>(registry: SchemaRegis
     .registerEvent("ChatInferenceStarted", InferenceStartedEventSchema)
     .registerEvent("ChatTokensDelta", TokensDeltaEventSchema)
     .registerEvent("ChatInferenceFinished", InferenceFinishedEventSchema)
+    .registerEvent("ChatInferenceFailed", InferenceFailedEventSchema)
     .registerEvent("ChatInferenceStopped", InferenceStoppedEventSchema)
     .registerUIEvent("ChatUserMessageAdded", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageStarted", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageAppended", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageFinished", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageStopped", ChatMessageUpdateSchema)
+    .registerUIEvent("ChatMessageFailed", ChatMessageUpdateSchema)
     .registerTimelineEntity("ChatMessage", ChatMessageEntitySchema)
   ) as unknown as SchemaRegistry<MergeAppSchemas<S, AppSchema>>;
 }

@@ -32,4 +32,8 @@ export const chatTimelineCases: ChatTimelineProjectionCases = {
     const { messageId } = event.payload;
     return [ChatEntities.ChatMessage.upsert({ messageId, role: "assistant", text: current(view, messageId)?.text ?? "", status: "stopped" })];
   },
+  ChatInferenceFailed(event, session, view) {
+    const { messageId, error } = event.payload;
+    return [ChatEntities.ChatMessage.upsert({ messageId, role: "assistant", text: current(view, messageId)?.text ?? "", status: "failed", error })];
+  },
 };

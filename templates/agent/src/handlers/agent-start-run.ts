@@ -9,6 +9,8 @@ import { driveRun } from "../runs.js";
  */
 export const agentStartRun: AgentCommandHandler<"AgentStartRun"> = async (command, session, publisher) => {
   const runId = `run-${randomUUID().slice(0, 8)}`;
-  await publisher.publish("AgentRunStarted", { runId, prompt: command.payload.prompt, model: currentModel().name });
-  void driveRun(publisher, runId, command.payload.prompt);
+  // The fake model unless MODEL and OPENAI_BASE_URL (or OPENAI_API_KEY) are set.
+  const model = currentModel();
+  await publisher.publish("AgentRunStarted", { runId, prompt: command.payload.prompt, model: model.name });
+  void driveRun(publisher, model, runId, command.payload.prompt);
 };

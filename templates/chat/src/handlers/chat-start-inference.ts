@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { ChatCommandHandler } from "../gen/chat/v1/chat_sessionstream.js";
 import { streamAnswer } from "../fake-model.js";
+import { openaiConfig, streamFromOpenAI } from "../openai-model.js";
 
 /**
  * Handles the command "ChatStartInference": records the prompt, starts the
@@ -12,5 +13,7 @@ export const chatStartInference: ChatCommandHandler<"ChatStartInference"> = asyn
   await publisher.publish("ChatInferenceAccepted", { messageId: `user-${turn}`, prompt: command.payload.prompt });
   const messageId = `assistant-${turn}`;
   await publisher.publish("ChatInferenceStarted", { messageId });
-  void streamAnswer(publisher, messageId, command.payload.prompt);
+  // The fake model unless MODEL and OPENAI_BASE_URL (or OPENAI_API_KEY) are set.
+  const model = openaiConfig();
+  void (model ? streamFromOpenAI(publisher, messageId, command.payload.prompt, model) : streamAnswer(publisher, messageId, command.payload.prompt));
 };

@@ -21,4 +21,7 @@ export const chatUICases: ChatUIProjectionCases = {
   ChatInferenceStopped(event) {
     return [{ name: "ChatMessageStopped", payload: { messageId: event.payload.messageId, status: "stopped" } }];
   },
+  ChatInferenceFailed(event) {
+    return [{ name: "ChatMessageFailed", payload: { messageId: event.payload.messageId, status: "failed", error: event.payload.error } }];
+  },
 };

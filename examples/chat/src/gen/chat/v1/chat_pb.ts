@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/chat.proto.
  */
 export const file_chat_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEiQQoVU3RhcnRJbmZlcmVuY2VDb21tYW5kEg4KBnByb21wdBgBIAEoCToYqp8ZFAoSQ2hhdFN0YXJ0SW5mZXJlbmNlIkMKFFN0b3BJbmZlcmVuY2VDb21tYW5kEhIKCm1lc3NhZ2VfaWQYASABKAk6F6qfGRMKEUNoYXRTdG9wSW5mZXJlbmNlInwKFkluZmVyZW5jZUFjY2VwdGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZwcm9tcHQYAiABKAk6PrKfGToKFUNoYXRJbmZlcmVuY2VBY2NlcHRlZBIUQ2hhdFVzZXJNZXNzYWdlQWRkZWQaC0NoYXRNZXNzYWdlImgKFUluZmVyZW5jZVN0YXJ0ZWRFdmVudBISCgptZXNzYWdlX2lkGAEgASgJOjuynxk3ChRDaGF0SW5mZXJlbmNlU3RhcnRlZBISQ2hhdE1lc3NhZ2VTdGFydGVkGgtDaGF0TWVzc2FnZSJuChBUb2tlbnNEZWx0YUV2ZW50EhIKCm1lc3NhZ2VfaWQYASABKAkSDQoFY2h1bmsYAiABKAk6N7KfGTMKD0NoYXRUb2tlbnNEZWx0YRITQ2hhdE1lc3NhZ2VBcHBlbmRlZBoLQ2hhdE1lc3NhZ2UiawoWSW5mZXJlbmNlRmluaXNoZWRFdmVudBISCgptZXNzYWdlX2lkGAEgASgJOj2ynxk5ChVDaGF0SW5mZXJlbmNlRmluaXNoZWQSE0NoYXRNZXNzYWdlRmluaXNoZWQaC0NoYXRNZXNzYWdlImgKFUluZmVyZW5jZVN0b3BwZWRFdmVudBISCgptZXNzYWdlX2lkGAEgASgJOjuynxk3ChRDaGF0SW5mZXJlbmNlU3RvcHBlZBISQ2hhdE1lc3NhZ2VTdG9wcGVkGgtDaGF0TWVzc2FnZSLBAQoRQ2hhdE1lc3NhZ2VVcGRhdGUSEgoKbWVzc2FnZV9pZBgBIAEoCRIMCgRyb2xlGAIgASgJEgwKBHRleHQYAyABKAkSDgoGc3RhdHVzGAQgASgJOmy6nxloChRDaGF0VXNlck1lc3NhZ2VBZGRlZAoSQ2hhdE1lc3NhZ2VTdGFydGVkChNDaGF0TWVzc2FnZUFwcGVuZGVkChNDaGF0TWVzc2FnZUZpbmlzaGVkChJDaGF0TWVzc2FnZVN0b3BwZWQicgoRQ2hhdE1lc3NhZ2VFbnRpdHkSEgoKbWVzc2FnZV9pZBgBIAEoCRIMCgRyb2xlGAIgASgJEgwKBHRleHQYAyABKAkSDgoGc3RhdHVzGAQgASgJOh3CnxkZCgtDaGF0TWVzc2FnZRIKbWVzc2FnZV9pZGIGcHJvdG8z", [file_sessionstream_v1_options]);
+  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEiQQoVU3RhcnRJbmZlcmVuY2VDb21tYW5kEg4KBnByb21wdBgBIAEoCToYqp8ZFAoSQ2hhdFN0YXJ0SW5mZXJlbmNlIkMKFFN0b3BJbmZlcmVuY2VDb21tYW5kEhIKCm1lc3NhZ2VfaWQYASABKAk6F6qfGRMKEUNoYXRTdG9wSW5mZXJlbmNlInwKFkluZmVyZW5jZUFjY2VwdGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZwcm9tcHQYAiABKAk6PrKfGToKFUNoYXRJbmZlcmVuY2VBY2NlcHRlZBIUQ2hhdFVzZXJNZXNzYWdlQWRkZWQaC0NoYXRNZXNzYWdlImgKFUluZmVyZW5jZVN0YXJ0ZWRFdmVudBISCgptZXNzYWdlX2lkGAEgASgJOjuynxk3ChRDaGF0SW5mZXJlbmNlU3RhcnRlZBISQ2hhdE1lc3NhZ2VTdGFydGVkGgtDaGF0TWVzc2FnZSJuChBUb2tlbnNEZWx0YUV2ZW50EhIKCm1lc3NhZ2VfaWQYASABKAkSDQoFY2h1bmsYAiABKAk6N7KfGTMKD0NoYXRUb2tlbnNEZWx0YRITQ2hhdE1lc3NhZ2VBcHBlbmRlZBoLQ2hhdE1lc3NhZ2UiggEKFkluZmVyZW5jZUZpbmlzaGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCRIVCg1maW5pc2hfcmVhc29uGAIgASgJOj2ynxk5ChVDaGF0SW5mZXJlbmNlRmluaXNoZWQSE0NoYXRNZXNzYWdlRmluaXNoZWQaC0NoYXRNZXNzYWdlInQKFEluZmVyZW5jZUZhaWxlZEV2ZW50EhIKCm1lc3NhZ2VfaWQYASABKAkSDQoFZXJyb3IYAiABKAk6ObKfGTUKE0NoYXRJbmZlcmVuY2VGYWlsZWQSEUNoYXRNZXNzYWdlRmFpbGVkGgtDaGF0TWVzc2FnZSJoChVJbmZlcmVuY2VTdG9wcGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCTo7sp8ZNwoUQ2hhdEluZmVyZW5jZVN0b3BwZWQSEkNoYXRNZXNzYWdlU3RvcHBlZBoLQ2hhdE1lc3NhZ2Ui4wEKEUNoYXRNZXNzYWdlVXBkYXRlEhIKCm1lc3NhZ2VfaWQYASABKAkSDAoEcm9sZRgCIAEoCRIMCgR0ZXh0GAMgASgJEg4KBnN0YXR1cxgEIAEoCRINCgVlcnJvchgFIAEoCTp/up8ZewoUQ2hhdFVzZXJNZXNzYWdlQWRkZWQKEkNoYXRNZXNzYWdlU3RhcnRlZAoTQ2hhdE1lc3NhZ2VBcHBlbmRlZAoTQ2hhdE1lc3NhZ2VGaW5pc2hlZAoSQ2hhdE1lc3NhZ2VTdG9wcGVkChFDaGF0TWVzc2FnZUZhaWxlZCKBAQoRQ2hhdE1lc3NhZ2VFbnRpdHkSEgoKbWVzc2FnZV9pZBgBIAEoCRIMCgRyb2xlGAIgASgJEgwKBHRleHQYAyABKAkSDgoGc3RhdHVzGAQgASgJEg0KBWVycm9yGAUgASgJOh3CnxkZCgtDaGF0TWVzc2FnZRIKbWVzc2FnZV9pZGIGcHJvdG8z", [file_sessionstream_v1_options]);
 
 /**
  * Ask the assistant something. Answers stream in token by token.
@@ -132,6 +132,13 @@ export type InferenceFinishedEvent = Message<"chat.v1.InferenceFinishedEvent"> &
    * @generated from field: string message_id = 1;
    */
   messageId: string;
+
+  /**
+   * Why the model stopped ("stop", "length", ...), when a real model answered.
+   *
+   * @generated from field: string finish_reason = 2;
+   */
+  finishReason: string;
 };
 
 /**
@@ -140,6 +147,30 @@ export type InferenceFinishedEvent = Message<"chat.v1.InferenceFinishedEvent"> &
  */
 export const InferenceFinishedEventSchema: GenMessage<InferenceFinishedEvent> = /*@__PURE__*/
   messageDesc(file_chat_v1_chat, 5);
+
+/**
+ * The model failed (the endpoint refused, or the stream broke mid-answer).
+ *
+ * @generated from message chat.v1.InferenceFailedEvent
+ */
+export type InferenceFailedEvent = Message<"chat.v1.InferenceFailedEvent"> & {
+  /**
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+
+  /**
+   * @generated from field: string error = 2;
+   */
+  error: string;
+};
+
+/**
+ * Describes the message chat.v1.InferenceFailedEvent.
+ * Use `create(InferenceFailedEventSchema)` to create a new message.
+ */
+export const InferenceFailedEventSchema: GenMessage<InferenceFailedEvent> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 6);
 
 /**
  * The answer was stopped before it was complete.
@@ -158,10 +189,10 @@ export type InferenceStoppedEvent = Message<"chat.v1.InferenceStoppedEvent"> & {
  * Use `create(InferenceStoppedEventSchema)` to create a new message.
  */
 export const InferenceStoppedEventSchema: GenMessage<InferenceStoppedEvent> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 6);
+  messageDesc(file_chat_v1_chat, 7);
 
 /**
- * A live update of one chat message; serves five UI event names.
+ * A live update of one chat message; serves six UI event names.
  *
  * @generated from message chat.v1.ChatMessageUpdate
  */
@@ -187,6 +218,13 @@ export type ChatMessageUpdate = Message<"chat.v1.ChatMessageUpdate"> & {
    * @generated from field: string status = 4;
    */
   status: string;
+
+  /**
+   * What went wrong (for failed).
+   *
+   * @generated from field: string error = 5;
+   */
+  error: string;
 };
 
 /**
@@ -194,7 +232,7 @@ export type ChatMessageUpdate = Message<"chat.v1.ChatMessageUpdate"> & {
  * Use `create(ChatMessageUpdateSchema)` to create a new message.
  */
 export const ChatMessageUpdateSchema: GenMessage<ChatMessageUpdate> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 7);
+  messageDesc(file_chat_v1_chat, 8);
 
 /**
  * A chat message as the durable timeline keeps it: what a reload shows.
@@ -218,11 +256,18 @@ export type ChatMessageEntity = Message<"chat.v1.ChatMessageEntity"> & {
   text: string;
 
   /**
-   * "streaming", "finished" or "stopped".
+   * "streaming", "finished", "stopped" or "failed".
    *
    * @generated from field: string status = 4;
    */
   status: string;
+
+  /**
+   * What went wrong, for "failed".
+   *
+   * @generated from field: string error = 5;
+   */
+  error: string;
 };
 
 /**
@@ -230,5 +275,5 @@ export type ChatMessageEntity = Message<"chat.v1.ChatMessageEntity"> & {
  * Use `create(ChatMessageEntitySchema)` to create a new message.
  */
 export const ChatMessageEntitySchema: GenMessage<ChatMessageEntity> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 8);
+  messageDesc(file_chat_v1_chat, 9);
 

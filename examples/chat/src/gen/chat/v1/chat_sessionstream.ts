@@ -6,7 +6,7 @@
 // @generated from file chat/v1/chat.proto (package chat.v1, syntax proto3)
 /* eslint-disable */
 
-import { ChatMessageEntitySchema, ChatMessageUpdateSchema, InferenceAcceptedEventSchema, InferenceFinishedEventSchema, InferenceStartedEventSchema, InferenceStoppedEventSchema, StartInferenceCommandSchema, StopInferenceCommandSchema, TokensDeltaEventSchema } from "./chat_pb.js";
+import { ChatMessageEntitySchema, ChatMessageUpdateSchema, InferenceAcceptedEventSchema, InferenceFailedEventSchema, InferenceFinishedEventSchema, InferenceStartedEventSchema, InferenceStoppedEventSchema, StartInferenceCommandSchema, StopInferenceCommandSchema, TokensDeltaEventSchema } from "./chat_pb.js";
 import type { AnyAppSchema, AppCovers, BackendEvent, CommandHandler, CommandHandlerMap, Hub, MergeAppSchemas, NamesOf, TimelineProjection, TimelineProjectionCases, UIProjection, UIProjectionCases } from "sessionstream";
 import { SchemaRegistry } from "sessionstream";
 import type { AppSchema } from "../../app_sessionstream.js";
@@ -28,6 +28,7 @@ export const ChatEventNames = {
   ChatInferenceStarted: "ChatInferenceStarted",
   ChatTokensDelta: "ChatTokensDelta",
   ChatInferenceFinished: "ChatInferenceFinished",
+  ChatInferenceFailed: "ChatInferenceFailed",
   ChatInferenceStopped: "ChatInferenceStopped",
 } as const;
 
@@ -40,6 +41,7 @@ export const ChatUIEventNames = {
   ChatMessageAppended: "ChatMessageAppended",
   ChatMessageFinished: "ChatMessageFinished",
   ChatMessageStopped: "ChatMessageStopped",
+  ChatMessageFailed: "ChatMessageFailed",
 } as const;
 
 /**
@@ -69,6 +71,8 @@ export interface ChatSchema {
     ChatTokensDelta: typeof TokensDeltaEventSchema;
     /** chat.v1.InferenceFinishedEvent */
     ChatInferenceFinished: typeof InferenceFinishedEventSchema;
+    /** chat.v1.InferenceFailedEvent */
+    ChatInferenceFailed: typeof InferenceFailedEventSchema;
     /** chat.v1.InferenceStoppedEvent */
     ChatInferenceStopped: typeof InferenceStoppedEventSchema;
   };
@@ -83,6 +87,8 @@ export interface ChatSchema {
     ChatMessageFinished: typeof ChatMessageUpdateSchema;
     /** chat.v1.ChatMessageUpdate */
     ChatMessageStopped: typeof ChatMessageUpdateSchema;
+    /** chat.v1.ChatMessageUpdate */
+    ChatMessageFailed: typeof ChatMessageUpdateSchema;
   };
   entities: {
     /** chat.v1.ChatMessageEntity */
@@ -107,12 +113,14 @@ export function registerChatSchemas<S extends AnyAppSchema>(registry: SchemaRegi
     .registerEvent("ChatInferenceStarted", InferenceStartedEventSchema)
     .registerEvent("ChatTokensDelta", TokensDeltaEventSchema)
     .registerEvent("ChatInferenceFinished", InferenceFinishedEventSchema)
+    .registerEvent("ChatInferenceFailed", InferenceFailedEventSchema)
     .registerEvent("ChatInferenceStopped", InferenceStoppedEventSchema)
     .registerUIEvent("ChatUserMessageAdded", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageStarted", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageAppended", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageFinished", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageStopped", ChatMessageUpdateSchema)
+    .registerUIEvent("ChatMessageFailed", ChatMessageUpdateSchema)
     .registerTimelineEntity("ChatMessage", ChatMessageEntitySchema)
   ) as unknown as SchemaRegistry<MergeAppSchemas<S, ChatSchema>>;
 }
@@ -163,6 +171,7 @@ export interface ChatUIEmits {
   ChatInferenceStarted: "ChatMessageStarted";
   ChatTokensDelta: "ChatMessageAppended";
   ChatInferenceFinished: "ChatMessageFinished";
+  ChatInferenceFailed: "ChatMessageFailed";
   ChatInferenceStopped: "ChatMessageStopped";
 }
 
@@ -174,6 +183,7 @@ export interface ChatEntityEmits {
   ChatInferenceStarted: "ChatMessage";
   ChatTokensDelta: "ChatMessage";
   ChatInferenceFinished: "ChatMessage";
+  ChatInferenceFailed: "ChatMessage";
   ChatInferenceStopped: "ChatMessage";
 }
 
@@ -203,6 +213,8 @@ export function chatUIProjection<S extends AppSchema = AppSchema>(cases: ChatUIP
         return (cases.ChatTokensDelta?.(ev, session, view) ?? []) as never;
       case "ChatInferenceFinished":
         return (cases.ChatInferenceFinished?.(ev, session, view) ?? []) as never;
+      case "ChatInferenceFailed":
+        return (cases.ChatInferenceFailed?.(ev, session, view) ?? []) as never;
       case "ChatInferenceStopped":
         return (cases.ChatInferenceStopped?.(ev, session, view) ?? []) as never;
       default:
@@ -227,6 +239,8 @@ export function chatTimelineProjection<S extends AppSchema = AppSchema>(cases: C
         return (cases.ChatTokensDelta?.(ev, session, view) ?? []) as never;
       case "ChatInferenceFinished":
         return (cases.ChatInferenceFinished?.(ev, session, view) ?? []) as never;
+      case "ChatInferenceFailed":
+        return (cases.ChatInferenceFailed?.(ev, session, view) ?? []) as never;
       case "ChatInferenceStopped":
         return (cases.ChatInferenceStopped?.(ev, session, view) ?? []) as never;
       default:
