@@ -2,7 +2,7 @@
 // checkout, `npm install`, `gen`, the app's own tests, `dev` on a free port
 // driven by a websocket client, HTTP commands and headless Chromium, a syntax
 // error fixed while `dev` runs, and a restart that keeps the conversation.
-import { spawn, execFileSync, spawnSync, type ChildProcess } from "node:child_process";
+import { spawn, execFile, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,8 +16,18 @@ const app = join(root, "my-chat");
 const CHROMIUM = "/usr/bin/chromium";
 const npm = process.platform === "win32" ? "npm.cmd" : "npm";
 
-function run(cmd: string, args: string[], cwd: string, timeout = 300_000): string {
-  return execFileSync(cmd, args, { cwd, encoding: "utf8", timeout, env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" }, stdio: ["ignore", "pipe", "pipe"] });
+/**
+ * Runs a command and resolves with its stdout (`both`: stdout + stderr). Asynchronous on
+ * purpose: a synchronous npm install blocks the vitest worker for minutes on a loaded
+ * machine, and vitest then fails the run with "Timeout calling onTaskUpdate".
+ */
+function run(cmd: string, args: string[], cwd: string, { timeout = 300_000, both = false } = {}): Promise<string> {
+  return new Promise((done, fail) => {
+    execFile(cmd, args, { cwd, encoding: "utf8", timeout, maxBuffer: 64 * 1024 * 1024, env: { ...process.env, CI: "true", NO_COLOR: "1", FORCE_COLOR: "0" } }, (err, stdout, stderr) => {
+      if (err) fail(new Error(`${cmd} ${args.join(" ")} failed: ${err.message}\n${stdout}\n${stderr}`));
+      else done(both ? `${stdout}\n${stderr}` : stdout);
+    });
+  });
 }
 
 
@@ -66,12 +76,10 @@ async function snapshotTexts(base: string, session: string): Promise<Array<[stri
 let dev: DevProcess | undefined;
 let installOutput = "";
 
-beforeAll(() => {
-  run(process.execPath, [join(repo, "bin/sessionstream.js"), "init", app, "--sessionstream", repo], root);
-  const install = spawnSync(npm, ["install", "--no-audit", "--no-fund"], { cwd: app, encoding: "utf8", timeout: 300_000, env: { ...process.env, CI: "true", NO_COLOR: "1" } });
-  installOutput = `${install.stdout}\n${install.stderr}`;
-  if (install.status !== 0) throw new Error(`npm install failed:\n${installOutput}`);
-  run(join(app, "node_modules/.bin/sessionstream"), ["gen"], app);
+beforeAll(async () => {
+  await run(process.execPath, [join(repo, "bin/sessionstream.js"), "init", app, "--sessionstream", repo], root);
+  installOutput = await run(npm, ["install", "--no-audit", "--no-fund"], app, { both: true });
+  await run(join(app, "node_modules/.bin/sessionstream"), ["gen"], app);
 }, 600_000);
 
 afterAll(async () => {
@@ -80,20 +88,20 @@ afterAll(async () => {
 });
 
 describe("newcomer run", () => {
-  test("gen wrote the generated code and left the template's own code alone", () => {
+  test("gen wrote the generated code and left the template's own code alone", async () => {
     expect(existsSync(join(app, "src/gen/chat/v1/chat_sessionstream.ts"))).toBe(true);
     expect(readFileSync(join(app, "src/gen/chat/v1/chat_pb.ts"), "utf8")).toContain('from "sessionstream/gen/sessionstream/v1/options_pb.js"');
     expect(readFileSync(join(app, "src/handlers/chat-start-inference.ts"), "utf8")).toContain("streamAnswer");
-    expect(run(join(app, "node_modules/.bin/sessionstream"), ["gen", "--check"], app)).toContain("up to date");
-  });
+    expect(await run(join(app, "node_modules/.bin/sessionstream"), ["gen", "--check"], app)).toContain("up to date");
+  }, 120_000);
 
-  test("npm install of the app prints no allowScripts warning (the local checkout's prepare is covered)", () => {
+  test("npm install of the app prints no allowScripts warning (the local checkout's prepare is covered)", async () => {
     expect(installOutput).not.toMatch(/install-scripts|allowScripts/);
-    expect(execFileSync(npm, ["install-scripts", "ls"], { cwd: app, encoding: "utf8" })).toContain("No packages with unreviewed install scripts");
-  });
+    expect(await run(npm, ["install-scripts", "ls"], app)).toContain("No packages with unreviewed install scripts");
+  }, 60_000);
 
-  test("the app's own tests pass", () => {
-    const out = run(npm, ["test"], app);
+  test("the app's own tests pass", async () => {
+    const out = await run(npm, ["test"], app);
     // chat.test.ts (3) and openai.test.ts (5: the real client against a loopback stand-in endpoint).
     expect(out).toMatch(/Tests\s+8 passed/);
   }, 120_000);
