@@ -3,6 +3,7 @@ import { CONFIG_FILE_NAME, loadVetConfig, effectiveSeverity } from "./config.js"
 import type { Finding, VetDiagnostic } from "./diagnostic.js";
 import { vetProtos } from "./proto/vet-protos.js";
 import { resolveTargets } from "./resolve-targets.js";
+import type { StoreReport } from "./store/check-store.js";
 import { findRule } from "./rules.js";
 import { isSuppressed, parseSuppressions, type SuppressionMap } from "./suppressions.js";
 import { vetTypeScript } from "./ts/vet-typescript.js";
@@ -24,8 +25,26 @@ export interface SchemaVetOptions {
    * buf image) and run the evolution rules. Default: no comparison.
    */
   readonly against?: string;
+  /** Check a real store's contents against the current protos. Default: no store check. */
+  readonly store?: StoreVetOptions;
   /** Progress lines for long work (the CLI writes them to stderr). */
   readonly onProgress?: (line: string) => void;
+}
+
+/** `schema-vet --store`. */
+export interface StoreVetOptions {
+  /** A SQLite file (`path` or `sqlite:path`) or a `postgres://` URL (`?schema=` names the schema). */
+  readonly url: string;
+  /** Check every stored payload, not a sample. Default false. */
+  readonly all?: boolean;
+  /** Payloads checked per (name, type name) without `all`. Default 200. */
+  readonly sample?: number;
+  /** Replay sessions through the app's current projections in memory and report entities that would change. Default false. */
+  readonly rebuildDryRun?: boolean;
+  /** The app module for the dry run, relative to `cwd`. Default `src/app.ts`. */
+  readonly app?: string;
+  /** Only these sessions in the dry run. Default: all. */
+  readonly sessions?: readonly string[];
 }
 
 /** Everything a reporter needs. */
@@ -42,6 +61,8 @@ export interface SchemaVetResult {
   readonly maxWarnings?: number;
   /** 0 clean, 1 errors or too many warnings, 2 usage/config/parse failures. */
   readonly exitCode: 0 | 1 | 2;
+  /** With `store`: what the store holds, per name. */
+  readonly store?: StoreReport;
 }
 
 /**
@@ -67,6 +88,13 @@ export async function runSchemaVet(options: SchemaVetOptions): Promise<SchemaVet
   const protoResult = await protoPass;
   findings.push(...tsPass.findings, ...protoResult.findings);
   if (options.against !== undefined) findings.push(...(await againstPass(options, targets.protos?.roots ?? [], protoResult)));
+  let storeReport: StoreReport | undefined;
+  if (options.store) {
+    const { storePass } = await import("./store/store-pass.js");
+    const pass = await storePass(options.cwd, options.store, targets.protos?.roots ?? [], protoResult, options.onProgress);
+    findings.push(...pass.findings);
+    storeReport = pass.report;
+  }
 
   const diagnostics: VetDiagnostic[] = [];
   let suppressedCount = 0;
@@ -100,6 +128,7 @@ export async function runSchemaVet(options: SchemaVetOptions): Promise<SchemaVet
     files: { typescript: tsPass.filesScanned, typescriptResolved: tsPass.filesResolved, proto: protoResult.filesChecked },
     ...(options.maxWarnings !== undefined ? { maxWarnings: options.maxWarnings } : {}),
     exitCode,
+    ...(storeReport ? { store: storeReport } : {}),
   };
 }
 

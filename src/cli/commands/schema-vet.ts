@@ -24,6 +24,16 @@ export interface SchemaVetArgs {
   readonly config?: string;
   /** `--against`: a git ref, a folder of protos or a buf image to compare the protos with. */
   readonly against?: string;
+  /** `--store`: a SQLite file or a postgres:// URL to check against the current protos. */
+  readonly store?: string;
+  /** `--all`: check every stored payload, not a sample. */
+  readonly all?: boolean;
+  /** `--rebuild-dry-run`: replay sessions through the app's projections in memory. */
+  readonly rebuildDryRun?: boolean;
+  /** `--app`: the app module for the dry run. Default `src/app.ts`. */
+  readonly app?: string;
+  /** `--session`: only these sessions in the dry run. */
+  readonly sessions?: readonly string[];
   /** Progress lines of long work; the CLI writes them to stderr as they happen. */
   readonly onProgress?: (line: string) => void;
 }
@@ -52,6 +62,12 @@ export async function schemaVet(args: SchemaVetArgs): Promise<SchemaVetOutcome> 
       return usage(`--max-warnings expects a non-negative integer, got "${args.maxWarnings}"`);
     }
   }
+  if (args.store === undefined) {
+    const storeOnly = [args.all ? "--all" : "", args.rebuildDryRun ? "--rebuild-dry-run" : "", args.app !== undefined ? "--app" : "", args.sessions?.length ? "--session" : ""].filter(Boolean);
+    if (storeOnly.length) return usage(`${storeOnly.join(", ")} only apply with --store <sqlite file | postgres://…>`);
+  } else if (!args.rebuildDryRun && (args.app !== undefined || args.sessions?.length)) {
+    return usage("--app and --session only apply with --rebuild-dry-run");
+  }
   const { runSchemaVet } = await import("../../vet/run-vet.js");
   const result = await runSchemaVet({
     cwd: args.cwd,
@@ -60,6 +76,17 @@ export async function schemaVet(args: SchemaVetArgs): Promise<SchemaVetOutcome> 
     ...(args.config !== undefined ? { config: args.config } : {}),
     ...(maxWarnings !== undefined ? { maxWarnings } : {}),
     ...(args.against !== undefined ? { against: args.against } : {}),
+    ...(args.store !== undefined
+      ? {
+          store: {
+            url: args.store,
+            ...(args.all ? { all: true } : {}),
+            ...(args.rebuildDryRun ? { rebuildDryRun: true } : {}),
+            ...(args.app !== undefined ? { app: args.app } : {}),
+            ...(args.sessions?.length ? { sessions: args.sessions } : {}),
+          },
+        }
+      : {}),
     ...(args.onProgress ? { onProgress: args.onProgress } : {}),
   });
   const version = packageVersion();
@@ -82,6 +109,11 @@ export function schemaVetCommand(): Command {
     .option("-p, --project <tsconfig>", "tsconfig.json to use when no paths are given", undefined)
     .option("--config <file>", "config file (default ./sessionstream.config.json)")
     .option("--against <ref>", "compare the protos with a baseline: a git ref (origin/main, HEAD~1), a folder of protos or a buf image")
+    .option("--store <store>", "check a store's rows read-only against the protos: a SQLite file or a postgres://…[?schema=name] URL")
+    .option("--all", "with --store: check every stored payload (default: a sample of 200 per name)")
+    .option("--rebuild-dry-run", "with --store: replay sessions through the app's current projections in memory and report entities that would change")
+    .option("--app <file>", "with --rebuild-dry-run: the app module exporting createApp({ store })", undefined)
+    .option("--session <id...>", "with --rebuild-dry-run: only these sessions")
     .addHelpText("after", helpText())
     // Usage errors exit 2 (commander's default is 1); the entry point prints the message.
     .configureOutput({ outputError: () => {} })
@@ -89,7 +121,7 @@ export function schemaVetCommand(): Command {
       if (err.exitCode === 0) return;
       throw new CommanderError(2, err.code, err.message);
     })
-    .action(async (paths: string[], opts: { format: string; maxWarnings?: string; project?: string; config?: string; against?: string }) => {
+    .action(async (paths: string[], opts: CliOptions) => {
       const outcome = await schemaVet({
         cwd: process.cwd(),
         paths,
@@ -98,6 +130,11 @@ export function schemaVetCommand(): Command {
         ...(opts.project !== undefined ? { project: opts.project } : {}),
         ...(opts.config !== undefined ? { config: opts.config } : {}),
         ...(opts.against !== undefined ? { against: opts.against } : {}),
+        ...(opts.store !== undefined ? { store: opts.store } : {}),
+        ...(opts.all ? { all: true } : {}),
+        ...(opts.rebuildDryRun ? { rebuildDryRun: true } : {}),
+        ...(opts.app !== undefined ? { app: opts.app } : {}),
+        ...(opts.session?.length ? { sessions: opts.session } : {}),
         // Progress goes to stderr, so `--format json > report.json` stays clean.
         onProgress: (line: string) => process.stderr.write(`${line}\n`),
       });
@@ -105,6 +142,19 @@ export function schemaVetCommand(): Command {
       if (outcome.stderr) process.stderr.write(outcome.stderr);
       process.exitCode = outcome.exitCode;
     });
+}
+
+interface CliOptions {
+  format: string;
+  maxWarnings?: string;
+  project?: string;
+  config?: string;
+  against?: string;
+  store?: string;
+  all?: boolean;
+  rebuildDryRun?: boolean;
+  app?: string;
+  session?: string[];
 }
 
 function usage(message: string): SchemaVetOutcome {
@@ -132,6 +182,8 @@ Examples:
   $ sessionstream schema-vet --max-warnings 0 --format json
   $ sessionstream schema-vet --against origin/main
   $ sessionstream schema-vet --against ../last-release/proto
+  $ sessionstream schema-vet --store .sessionstream/app.sqlite --all
+  $ sessionstream schema-vet --store "postgres://app@db:5432/app?schema=chat" --rebuild-dry-run
 `;
 }
 

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import type { SchemaVetResult } from "../run-vet.js";
 import { codeFrame } from "./code-frame.js";
 import { displayPath } from "./paths.js";
+import type { StoreReport } from "../store/check-store.js";
 
 /**
  * Compiler-style text: `path:line:col  severity  rule-id  message`, a code
@@ -21,6 +22,7 @@ export function formatHuman(result: SchemaVetResult): string {
     }
     out.push("");
   }
+  if (result.store) out.push(...storeLines(result.store, result.cwd), "");
   out.push(summaryLine(result));
   return out.join("\n") + "\n";
 }
@@ -39,8 +41,8 @@ export function summaryLine(result: SchemaVetResult): string {
   return `schema-vet: ${counts}${suppressed} in ${scope}${limit}`;
 }
 
-function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
+function plural(n: number, word: string, many = `${word}s`): string {
+  return `${n} ${n === 1 ? word : many}`;
 }
 
 function readOrUndefined(file: string): string | undefined {
@@ -49,4 +51,18 @@ function readOrUndefined(file: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** The `--store` table: rows per event name / entity kind and type name, how many were checked, and the verdict. */
+export function storeLines(store: StoreReport, cwd: string): string[] {
+  const head = `store ${displayPath(cwd, store.location)}: ${plural(store.sessions, "session")}, ${store.all ? "every row checked" : "a sample of each name checked (--all checks every row)"}`;
+  const rows = store.groups.map((g) => [g.family === "event" ? "event" : "entity", g.name, g.typeName, `${g.rows} rows`, `${g.checked} checked`, g.status === "ok" ? "ok" : g.status === "undecodable" ? `${g.failed} failed` : g.status]);
+  const widths = rows.reduce((w, r) => r.map((c, i) => Math.max(w[i] ?? 0, c.length)), [] as number[]);
+  const lines = [head, ...rows.map((r) => "  " + r.map((c, i) => (i === 3 || i === 4 ? c.padStart(widths[i] ?? 0) : c.padEnd(widths[i] ?? 0))).join("  ").trimEnd())];
+  if (store.groups.length === 0) lines.push("  (no events or entities stored)");
+  if (store.rebuild) {
+    const r = store.rebuild;
+    lines.push(`rebuild dry run: ${plural(r.sessions, "session")} replayed, ${r.changedSessions} would change (${plural(r.changedEntities, "entity", "entities")})`);
+  }
+  return lines;
 }

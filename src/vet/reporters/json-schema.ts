@@ -61,5 +61,42 @@ export const JSON_REPORT_SCHEMA = {
         exitCode: { enum: [0, 1, 2] },
       },
     },
+    store: {
+      type: "object",
+      required: ["location", "sessions", "groups", "all"],
+      additionalProperties: false,
+      properties: {
+        location: { type: "string", minLength: 1 },
+        sessions: { type: "integer", minimum: 0 },
+        all: { type: "boolean" },
+        groups: {
+          type: "array",
+          items: {
+            type: "object",
+            required: ["family", "name", "typeName", "rows", "checked", "failed", "status"],
+            additionalProperties: false,
+            properties: {
+              family: { enum: ["event", "entity"] },
+              name: { type: "string" },
+              typeName: { type: "string" },
+              rows: { type: "integer", minimum: 0 },
+              checked: { type: "integer", minimum: 0 },
+              failed: { type: "integer", minimum: 0 },
+              status: { enum: ["ok", "retired", "unknown-name", "unresolved-type", "undecodable"] },
+            },
+          },
+        },
+        rebuild: {
+          type: "object",
+          required: ["sessions", "changedSessions", "changedEntities"],
+          additionalProperties: false,
+          properties: {
+            sessions: { type: "integer", minimum: 0 },
+            changedSessions: { type: "integer", minimum: 0 },
+            changedEntities: { type: "integer", minimum: 0 },
+          },
+        },
+      },
+    },
   },
 } as const;

@@ -1,6 +1,7 @@
 import type { SchemaVetResult } from "../run-vet.js";
 import { findRule } from "../rules.js";
 import { displayPath } from "./paths.js";
+import type { StoreReport } from "../store/check-store.js";
 
 /** Version of the `--format json` document; bumped only on incompatible changes. */
 export const JSON_REPORT_VERSION = 1;
@@ -36,6 +37,8 @@ export interface JsonReport {
     maxWarnings: number | null;
     exitCode: 0 | 1 | 2;
   };
+  /** With `--store`: rows per event name / entity kind and type name, and the rebuild dry run's counts. */
+  store?: StoreReport;
 }
 
 /** Builds the stable JSON report. */
@@ -60,5 +63,6 @@ export function toJsonReport(result: SchemaVetResult, toolVersion: string): Json
       maxWarnings: result.maxWarnings ?? null,
       exitCode: result.exitCode,
     },
+    ...(result.store ? { store: result.store } : {}),
   };
 }

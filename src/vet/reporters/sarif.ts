@@ -38,7 +38,11 @@ export function toSarif(result: SchemaVetResult, toolVersion: string): Record<st
         invocations: [{ executionSuccessful: result.exitCode !== 2, exitCode: result.exitCode }],
         results: result.diagnostics.map((d) => {
           const path = displayPath(result.cwd, d.file);
-          const artifactLocation = path.startsWith("/") ? { uri: pathToFileURL(path).href } : { uri: encodeURI(path), uriBaseId: SRCROOT };
+          const artifactLocation = /^[a-z][a-z0-9+.-]*:\/\//i.test(path)
+            ? { uri: path }
+            : path.startsWith("/")
+              ? { uri: pathToFileURL(path).href }
+              : { uri: encodeURI(path), uriBaseId: SRCROOT };
           const region = d.range
             ? { startLine: d.range.line, startColumn: d.range.column, endLine: d.range.endLine, endColumn: Math.max(d.range.endColumn, 1) }
             : undefined;
