@@ -24,6 +24,8 @@ export const sqlite = await load<typeof import("../../src/store/sqlite/index.js"
 export const sqliteSchema = await load<typeof import("../../src/store/sqlite/schema.js")>("store/sqlite/schema.js");
 export const transport = await load<typeof import("../../src/transport/index.js")>("transport/index.js");
 export const frameCodec = await load<typeof import("../../src/transport/frame-codec.js")>("transport/frame-codec.js");
+export const postgres = await load<typeof import("../../src/store/postgres/index.js")>("store/postgres/index.js");
+export const redisBus = await load<typeof import("../../src/bus/redis/index.js")>("bus/redis/index.js");
 
 /** A warning when dist/ is older than src/ (the numbers then describe the last build). */
 export function staleDistWarning(): string | undefined {
