@@ -111,6 +111,11 @@ export async function runGen(options: GenOptions = {}): Promise<GenResult> {
   const notes: string[] = [];
   const errors: string[] = [];
   await planStubs(config, models, planned, notes, errors);
+  if (!options.check) {
+    // Proto edits that `schema-vet --against HEAD` would flag: warnings only, never a failure.
+    const { evolutionNotes } = await import("../vet/evolve/gen-warnings.js");
+    notes.push(...(await evolutionNotes(config.projectDir, config.protoRoots, compiled)));
+  }
 
   const files: GenFileReport[] = [];
   for (const [path, plan] of planned) {
