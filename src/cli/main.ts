@@ -4,6 +4,7 @@
 import { readFileSync } from "node:fs";
 import { Command } from "commander";
 import { genCommand } from "./commands/gen.js";
+import { helpCommand } from "./commands/help.js";
 import { devCommand } from "./commands/dev.js";
 import { initCommand } from "./commands/init.js";
 import { schemaVetCommand } from "./commands/schema-vet.js";
@@ -16,7 +17,9 @@ export function createProgram(): Command {
   const program = new Command("sessionstream")
     .description("Session-scoped streaming apps from annotated .proto files: init, gen, schema-vet, dev, start.")
     .version(pkg.version, "-v, --version")
-    .showHelpAfterError("(run with --help for usage)");
+    .showHelpAfterError("(run with --help for usage)")
+    // `help` is a verb of its own: topics from docs/, and `help <command>` as before.
+    .helpCommand(false);
   for (const verb of verbs()) program.addCommand(verb.version(pkg.version, "-v, --version"));
   return program;
 }
@@ -29,6 +32,7 @@ function verbs(): Command[] {
     // Each verb module appends itself here.
     schemaVetCommand(),
     genCommand(),
+    helpCommand(),
   ];
 }
 
