@@ -12,7 +12,7 @@ export interface PendingEvent {
   /**
    * Idempotency key set by a bus that may deliver an event twice (after a
    * crash): the hub applies an event id at most once per session when the
-   * store has the {@link import("../store/hydration-store.js").EventIdStore} capability.
+   * store has the `EventIdStore` capability.
    */
   readonly eventId?: string;
 }

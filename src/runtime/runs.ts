@@ -43,7 +43,7 @@ export interface RunKindHooks<S extends AppSchema> {
   interrupted?(run: RunRecord, publisher: EventPublisher<S>): void | Promise<void>;
 }
 
-/** What {@link RunManager.start} asks for. */
+/** What `RunManager.start` asks for. */
 export interface RunSpec {
   /** A kind registered with `registerRunKind`. */
   readonly kind: string;

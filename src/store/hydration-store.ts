@@ -10,7 +10,7 @@ export interface StoredEvent {
   readonly payload: Message;
   /** Milliseconds since the epoch when the event was applied. */
   readonly appliedAt: number;
-  /** The bus's idempotency key ({@link import("../runtime/event-bus.js").PendingEvent.eventId}), kept by an {@link EventIdStore}. */
+  /** The bus's idempotency key (`PendingEvent.eventId`), kept by an {@link EventIdStore}. */
   readonly eventId?: string;
 }
 
@@ -178,30 +178,39 @@ export interface RegistryBoundStore {
   bindRegistry(registry: SchemaRegistry<any>): void;
 }
 
+/** Whether the store keeps the event log ({@link EventLogStore}: append, read after an ordinal). */
 export function hasEventLog(store: HydrationStore): store is HydrationStore & EventLogStore {
   return typeof (store as Partial<EventLogStore>).readEvents === "function";
 }
+/** Whether the store tracks projection cursors ({@link ProjectionCursorStore}). */
 export function hasProjectionCursor(store: HydrationStore): store is HydrationStore & ProjectionCursorStore {
   return typeof (store as Partial<ProjectionCursorStore>).timelineCursor === "function";
 }
+/** Whether the store can drop a session's timeline ({@link TimelineResetStore}). */
 export function hasTimelineReset(store: HydrationStore): store is HydrationStore & TimelineResetStore {
   return typeof (store as Partial<TimelineResetStore>).resetTimeline === "function";
 }
+/** Whether the store can swap in a rebuilt timeline atomically (`TimelineReplaceStore`). */
 export function hasTimelineReplace(store: HydrationStore): store is HydrationStore & TimelineReplaceStore {
   return typeof (store as Partial<TimelineReplaceStore>).replaceTimeline === "function";
 }
+/** Whether the store records runtime errors ({@link ErrorRecordStore}). */
 export function hasErrorRecords(store: HydrationStore): store is HydrationStore & ErrorRecordStore {
   return typeof (store as Partial<ErrorRecordStore>).recordError === "function";
 }
+/** Whether the store can list its sessions ({@link SessionListStore}). */
 export function hasSessionList(store: HydrationStore): store is HydrationStore & SessionListStore {
   return typeof (store as Partial<SessionListStore>).listSessions === "function";
 }
+/** Whether the store keeps event ids for exactly-once application ({@link EventIdStore}). */
 export function hasEventIds(store: HydrationStore): store is HydrationStore & EventIdStore {
   return typeof (store as Partial<EventIdStore>).lookupEvent === "function";
 }
+/** Whether the store records runs (`RunStore`). */
 export function hasRuns(store: HydrationStore): store is HydrationStore & RunStore {
   return typeof (store as Partial<RunStore>).createRun === "function";
 }
+/** Whether the store needs the hub's registry to decode payloads ({@link RegistryBoundStore}); the hub binds it. */
 export function isRegistryBound(store: HydrationStore): store is HydrationStore & RegistryBoundStore {
   return typeof (store as Partial<RegistryBoundStore>).bindRegistry === "function";
 }

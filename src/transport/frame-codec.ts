@@ -118,7 +118,7 @@ const RESUME_JSON: Readonly<Record<ResumeOutcome, string>> = Object.freeze({
   reset: "RESUME_KIND_RESET",
 });
 
-/** The `SnapshotFrame` message of a snapshot (see {@link snapshotJson} for its JSON text). */
+/** The `SnapshotFrame` message of a snapshot (see `snapshotJson` for its JSON text). */
 export function snapshotFrame(snapshot: Snapshot, changedAfter: bigint, registry: Registry, extension?: SnapshotExtension): SnapshotFrame {
   return create(SnapshotFrameSchema, {
     sessionId: snapshot.sessionId,

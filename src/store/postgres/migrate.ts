@@ -7,7 +7,7 @@ export function quoteIdent(name: string): string {
   return `"${name.replace(/"/g, '""')}"`;
 }
 
-/** What {@link migrate} did. */
+/** What `migrate` did. */
 export interface MigrationResult {
   /** The schema version found (0 for a new schema). */
   readonly from: number;
