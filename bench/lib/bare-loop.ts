@@ -62,3 +62,31 @@ export function bareApply(s: BareSession, ev: BenchEvent, sink: (ui: ProjectedUI
   sink(ui);
   return ordinal;
 }
+
+/**
+ * The bare loop with the queue-and-await pattern any hub pays: `publish`
+ * returns a promise, events of one session run one after another through a
+ * per-session promise chain (the hub's `KeyedSerialQueue` shape), and the
+ * apply awaits the store's asynchronous write (here an empty async call, as
+ * the memory store's). Same projections and Map updates as `bareApply`.
+ */
+export function asyncBarePublisher(sink: (ui: ProjectedUI[]) => void): (s: BareSession, ev: BenchEvent) => Promise<bigint> {
+  const tails = new Map<string, Promise<unknown>>();
+  const storeApply = async (): Promise<void> => {};
+  const apply = async (s: BareSession, ev: BenchEvent): Promise<bigint> => {
+    const ordinal = bareApply(s, ev, sink);
+    await storeApply();
+    return ordinal;
+  };
+  return (s, ev) => {
+    const prev = tails.get(s.sessionId);
+    const task = () => apply(s, ev);
+    const result = prev ? prev.then(task, task) : task();
+    tails.set(s.sessionId, result);
+    const release = () => {
+      if (tails.get(s.sessionId) === result) tails.delete(s.sessionId);
+    };
+    result.then(release, release);
+    return result;
+  };
+}

@@ -3,7 +3,8 @@
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { Server as SioServer } from "socket.io";
-import { WebSocketServer, type WebSocket } from "ws";
+import * as wsModule from "ws";
+import { WebSocket, WebSocketServer } from "ws";
 import type { Hub, HydrationStore } from "../../src/index.js";
 import type { SessionstreamWebSocketServer, TransportLimits } from "../../src/transport/index.js";
 import { core, transport } from "./pkg.js";
@@ -53,8 +54,26 @@ export async function startOurs(
 
 export interface BareWsServer extends Running {
   readonly clients: Set<WebSocket>;
-  /** Sends the same bytes to every connected client. */
+  /** Sends the same bytes to every connected client (`ws` frames them once per client). */
   broadcast(data: Buffer | string): void;
+  /**
+   * Frames `data` once (`Sender.frame`, a text frame) and writes that same
+   * buffer to every client's socket, as Socket.IO's adapter does for a
+   * broadcast: what an expert writes when one message goes to many sockets.
+   */
+  broadcastPreFramed(data: Buffer): void;
+}
+
+/** `ws`'s sender, whose `sendFrame` writes an already built frame (untyped member, used by engine.io too). */
+interface FrameSender {
+  sendFrame(list: Buffer[], cb?: (err?: Error) => void): void;
+}
+
+/** Builds the text frame of `data` once (unmasked, final, no compression). */
+export function textFrame(data: Buffer): Buffer[] {
+  // `Sender` is exported by ws's ESM entry but missing from @types/ws.
+  const { Sender } = wsModule as unknown as { Sender: { frame(data: Buffer, options: object): Buffer[] } };
+  return Sender.frame(data, { readOnly: false, mask: false, rsv1: false, opcode: 1, fin: true });
 }
 
 /** A bare `ws` server: every connection joins one room; broadcast is a loop over `send`. */
@@ -73,6 +92,10 @@ export async function startBareWs(): Promise<BareWsServer> {
     clients,
     broadcast(data) {
       for (const c of clients) c.send(data, { binary: false });
+    },
+    broadcastPreFramed(data) {
+      const frame = textFrame(data);
+      for (const c of clients) if (c.readyState === WebSocket.OPEN) (c as unknown as { _sender: FrameSender })._sender.sendFrame(frame);
     },
     async close() {
       for (const c of clients) c.terminate();

@@ -2,7 +2,9 @@
 // clients do not share the server's event loop. Driven over IPC by swarm.ts.
 //
 // Count mode: counts application frames per group and reports `done` (with
-// the monotonic clock) when the expected number has arrived.
+// the monotonic clock) when the expected number has arrived. Websocket
+// clients (ours, bare ws) count raw messages without parsing them; the
+// Socket.IO client decodes (JSON-parses) every packet before it is counted.
 // Latency mode: parses each frame (JSON.parse), reads the publish timestamp
 // (process.hrtime.bigint() of the server, same monotonic clock) from
 // uiEvent.payload.chunk and records publish -> receive latency.
