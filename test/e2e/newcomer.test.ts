@@ -102,8 +102,8 @@ describe("newcomer run", () => {
 
   test("the app's own tests pass", async () => {
     const out = await run(npm, ["test"], app);
-    // chat.test.ts (3) and openai.test.ts (5: the real client against a loopback stand-in endpoint).
-    expect(out).toMatch(/Tests\s+8 passed/);
+    // chat.test.ts (3), openai.test.ts (5: the real client against a loopback stand-in endpoint), restart.test.ts (1).
+    expect(out).toMatch(/Tests\s+9 passed/);
   }, 120_000);
 
   test("dev: websocket hello, snapshot, subscribed and streamed UI frames; restart keeps the conversation", async () => {
