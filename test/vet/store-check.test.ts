@@ -160,6 +160,32 @@ describe("schema-vet --store on SQLite, seeded by the template app", () => {
     }
   }, 120_000);
 
+  it("a renamed message strands its rows (type name); a dropped field is a warning until reserved", async () => {
+    let restore = editProto(dir, "message TokensDeltaEvent {", "message TokenDeltaEvent {");
+    try {
+      const renamed = await vet(dir, dbPath);
+      expect(renamed.diagnostics.map((d) => d.ruleId)).toEqual(["store-unresolved-type"]);
+      expect(renamed.diagnostics[0]!.message).toContain(`of event "ChatTokensDelta" carry the type name chat.v1.TokensDeltaEvent, which no current proto defines, first ${deltaRows[0]}`);
+    } finally {
+      restore();
+    }
+    restore = editProto(dir, "  string message_id = 1;\n  string chunk = 2;\n}", "  string message_id = 1;\n}");
+    try {
+      const dropped = await vet(dir, dbPath, { all: true });
+      expect(dropped.diagnostics.map((d) => `${d.ruleId} ${d.severity}`)).toEqual(["store-unknown-field warning"]);
+      expect(dropped.diagnostics[0]!.message).toContain(`${deltaRows.length} checked rows of event "ChatTokensDelta" (chat.v1.TokensDeltaEvent) hold field number 2, which the current schema neither defines nor reserves`);
+      expect(dropped.exitCode).toBe(0);
+    } finally {
+      restore();
+    }
+    restore = editProto(dir, "  string message_id = 1;\n  string chunk = 2;\n}", "  string message_id = 1;\n  reserved 2;\n}");
+    try {
+      expect((await vet(dir, dbPath, { all: true })).diagnostics).toEqual([]);
+    } finally {
+      restore();
+    }
+  }, 120_000);
+
   it("--rebuild-dry-run: unchanged projections change nothing; an edited projection names the entities", async () => {
     const same = await vet(dir, dbPath, { rebuildDryRun: true });
     expect(same.diagnostics).toEqual([]);
@@ -189,7 +215,7 @@ describe("schema-vet --store on SQLite, seeded by the template app", () => {
     const missing = await schemaVet({ cwd: dir, paths: ["proto"], store: "nope.sqlite" });
     expect(missing.exitCode).toBe(2);
     expect(missing.stdout).toContain(`store-error  --store nope.sqlite: no such SQLite file ${join(dir, "nope.sqlite")}`);
-    expect(await schemaVet({ cwd: dir, paths: ["proto"], all: true })).toMatchObject({ exitCode: 2, stderr: "schema-vet: --all only apply with --store <sqlite file | postgres://…>\n" });
+    expect(await schemaVet({ cwd: dir, paths: ["proto"], all: true })).toMatchObject({ exitCode: 2, stderr: "schema-vet: --all applies only with --store <sqlite file | postgres://…>\n" });
     // Read-only: the check never changed the file.
     const { statSync } = await import("node:fs");
     const mtime = statSync(dbPath).mtimeMs;

@@ -64,9 +64,9 @@ export async function schemaVet(args: SchemaVetArgs): Promise<SchemaVetOutcome> 
   }
   if (args.store === undefined) {
     const storeOnly = [args.all ? "--all" : "", args.rebuildDryRun ? "--rebuild-dry-run" : "", args.app !== undefined ? "--app" : "", args.sessions?.length ? "--session" : ""].filter(Boolean);
-    if (storeOnly.length) return usage(`${storeOnly.join(", ")} only apply with --store <sqlite file | postgres://…>`);
+    if (storeOnly.length) return usage(`${storeOnly.join(", ")} ${storeOnly.length === 1 ? "applies" : "apply"} only with --store <sqlite file | postgres://…>`);
   } else if (!args.rebuildDryRun && (args.app !== undefined || args.sessions?.length)) {
-    return usage("--app and --session only apply with --rebuild-dry-run");
+    return usage("--app and --session apply only with --rebuild-dry-run");
   }
   const { runSchemaVet } = await import("../../vet/run-vet.js");
   const result = await runSchemaVet({
