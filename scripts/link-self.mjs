@@ -8,7 +8,8 @@ import { fileURLToPath } from "node:url";
 
 const root = fileURLToPath(new URL("..", import.meta.url));
 const link = `${root}node_modules/sessionstream`;
-const target = "..";
+// Relative, so the checkout can move; Windows junctions need an absolute target.
+const target = process.platform === "win32" ? root : "..";
 
 let current;
 try {
