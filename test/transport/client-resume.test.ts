@@ -95,12 +95,12 @@ describe("client typed resume", () => {
     expect(view.getResume()).toEqual({ kind: "recovered", from: 4n, snapshotOrdinal: 5n, epoch: 1n, resync: false });
     expect(view.getSnapshot().resume).toBe(view.getResume());
 
-    // The projection is fixed and the timeline rebuilt: every entity changes, none gets a newer ordinal.
+    // The projection is fixed and the timeline rebuilt while the client is reconnecting: every entity
+    // changes, none gets a newer ordinal. (Live subscribers are told at once; this one missed it.)
     projection.shout = true;
-    await hub.rebuildTimeline("s");
     c.reconnect();
-    await until(() => view.status === "connecting");
-    await until(() => view.status === "live");
+    await hub.rebuildTimeline("s");
+    await until(() => view.status === "live" && view.getResume()?.epoch === 2n);
     expect(view.getResume()).toEqual({ kind: "reset", from: 0n, snapshotOrdinal: 5n, epoch: 2n, resync: false });
     expect(texts(view)).toEqual({ m1: "OLD ", m2: "LIVE!" });
 
@@ -113,6 +113,14 @@ describe("client typed resume", () => {
     // And both follow the same live events from there.
     await pub.publish("ChatTokensDelta", { messageId: "m1", chunk: "+" }); // 6
     await until(() => view.getSnapshot().ordinal === 6n && fresh.getSnapshot().ordinal === 6n);
+    expect(entities(view)).toEqual(entities(fresh));
+
+    // A rebuild while both are live: each gets a reset snapshot on its connection, no reconnect.
+    projection.shout = false;
+    await hub.rebuildTimeline("s");
+    await until(() => view.getResume()?.epoch === 3n && fresh.getResume()?.epoch === 3n);
+    expect(view.getResume()).toMatchObject({ kind: "reset", epoch: 3n });
+    expect(texts(view)).toEqual({ m1: "old +", m2: "live!" });
     expect(entities(view)).toEqual(entities(fresh));
   });
 
