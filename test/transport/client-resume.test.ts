@@ -99,6 +99,7 @@ describe("client typed resume", () => {
     // changes, none gets a newer ordinal. (Live subscribers are told at once; this one missed it.)
     projection.shout = true;
     c.reconnect();
+    await until(() => view.status === "connecting");
     await hub.rebuildTimeline("s");
     await until(() => view.status === "live" && view.getResume()?.epoch === 2n);
     expect(view.getResume()).toEqual({ kind: "reset", from: 0n, snapshotOrdinal: 5n, epoch: 2n, resync: false });
