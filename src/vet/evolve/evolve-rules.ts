@@ -37,9 +37,15 @@ function wireFindings(input: EvolutionInput, findings: Finding[]): void {
   const roles = rolesByType(input.current);
   const filesByPath = new Map(input.currentFiles.map((f) => [f.proto.name, f]));
   const lookups = new Map<string, (line: number) => string | undefined>();
-  // A place already reported as a binary break is not reported again as a JSON one.
+  // One finding per rule and line: buf may report one edit under several rules (a renamed
+  // field breaks FIELD_SAME_NAME and FIELD_SAME_JSON_NAME); a place reported as a binary break
+  // is not reported again as a JSON one.
+  const groups = new Map<string, { ruleId: string; b: BufBreakingFinding; messages: string[]; rules: string[]; tail: string }>();
   const persistedAt = new Set<string>();
-  const ordered = [...input.breaking].sort((x, y) => Number(y.binary) - Number(x.binary));
+  // Binary findings first; then by place and rule, so merged messages read the same on every run.
+  const ordered = [...input.breaking].sort(
+    (x, y) => Number(y.binary) - Number(x.binary) || x.path.localeCompare(y.path) || x.line - y.line || x.column - y.column || x.bufRule.localeCompare(y.bufRule),
+  );
   for (const b of ordered) {
     const file = filesByPath.get(b.path);
     if (!file) continue; // an import (descriptor.proto, options.proto): not the user's schema
@@ -49,25 +55,37 @@ function wireFindings(input: EvolutionInput, findings: Finding[]): void {
     const uses = typeName ? (roles.get(typeName) ?? []) : [];
     const persisted = uses.filter((u) => u.persisted);
     const json = uses.filter((u) => u.json);
-    const range = toRange(b);
-    const where = input.diskPath(b.path);
-    const suffix = ` [buf ${b.bufRule}, against ${input.baselineLabel}]`;
+    const place = `${b.path}:${b.line}`;
+    let ruleId: string;
+    let tail: string;
     if (b.binary && persisted.length > 0) {
-      persistedAt.add(`${b.path}:${b.line}`);
-      findings.push({
-        ruleId: "persisted-wire-breaking",
-        file: where,
-        ...(range ? { range } : {}),
-        message: `${b.message} ${usedBy(typeName ?? "", persisted)} is stored as protobuf binary: rows written before this change no longer decode as written${suffix}`,
-      });
-    } else if (json.length > 0 && !(b.binary === false && persistedAt.has(`${b.path}:${b.line}`))) {
-      findings.push({
-        ruleId: "json-wire-breaking",
-        file: where,
-        ...(range ? { range } : {}),
-        message: `${b.message} ${usedBy(typeName ?? "", json)} travels as protobuf JSON: open tabs and API clients built against the old schema misread it${suffix}`,
-      });
+      persistedAt.add(place);
+      ruleId = "persisted-wire-breaking";
+      tail = `${usedBy(typeName ?? "", persisted)} is stored as protobuf binary: rows written before this change no longer decode as written`;
+    } else if (json.length > 0 && !persistedAt.has(place)) {
+      ruleId = "json-wire-breaking";
+      tail = `${usedBy(typeName ?? "", json)} travels as protobuf JSON: open tabs and API clients built against the old schema misread it`;
+    } else {
+      continue;
     }
+    const key = `${ruleId}\u0000${place}`;
+    const group = groups.get(key);
+    if (group) {
+      if (b.column < group.b.column) group.b = b; // report at the leftmost place of the line
+      if (!group.messages.includes(b.message)) group.messages.push(b.message);
+      if (!group.rules.includes(b.bufRule)) group.rules.push(b.bufRule);
+    } else {
+      groups.set(key, { ruleId, b, messages: [b.message], rules: [b.bufRule], tail });
+    }
+  }
+  for (const g of groups.values()) {
+    const range = toRange(g.b);
+    findings.push({
+      ruleId: g.ruleId,
+      file: input.diskPath(g.b.path),
+      ...(range ? { range } : {}),
+      message: `${g.messages.join(" ")} ${g.tail} [buf ${g.rules.join(", ")}, against ${input.baselineLabel}]`,
+    });
   }
 }
 
