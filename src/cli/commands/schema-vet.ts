@@ -174,6 +174,10 @@ Schema evolution (--against): persisted messages (events, timeline entities) are
 binary, so binary-wire breaks, renamed types and removed names are errors; UI events and commands
 speak JSON, so JSON-wire breaks are warnings. Retire a name with retired_names / retired_kinds.
 
+Store checks (--store): the store is opened read-only; every stored event name / entity kind must be
+registered or retired, every stored type name must resolve, and a sample of payloads (every one with
+--all) must decode with the current protos; findings name the first failing rows (session, ordinal).
+
 Exit codes: 0 clean, 1 errors (or more warnings than --max-warnings), 2 usage error, unreadable tsconfig/config or files that do not parse.
 
 Examples:
