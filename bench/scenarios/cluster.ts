@@ -52,17 +52,18 @@ export const scenario: Scenario = {
       for (const sessions of sizes) {
         const perSession = Math.max(ctx.quick ? 10 : 20, Math.floor(total / sessions));
         const log = new LatencyLog();
-        const systems: Record<VariantName, System> = {
-          n1: await startRedisPgSystem({ nodes: 1, pgUrl: PG_URL, redisUrl: REDIS_URL, log, ...fresh() }),
-          n3: await startRedisPgSystem({ nodes: 3, pgUrl: PG_URL, redisUrl: REDIS_URL, log, ...fresh() }),
-          sqlite: startSqliteSystem(log),
-          rawpg: await startRawPgSystem({ pgUrl: PG_URL, schema: fresh().schema, log }),
-        };
+        const started: Partial<Record<VariantName, System>> = {};
         const samples = Object.fromEntries(VARIANTS.map((v) => [v, { rate: [] as number[], p50: [] as number[], p99: [] as number[] }])) as Record<
           VariantName,
           { rate: number[]; p50: number[]; p99: number[] }
         >;
         try {
+          // Started one by one, so that a failure closes the ones already running.
+          started.n1 = await startRedisPgSystem({ nodes: 1, pgUrl: PG_URL, redisUrl: REDIS_URL, log, ...fresh() });
+          started.n3 = await startRedisPgSystem({ nodes: 3, pgUrl: PG_URL, redisUrl: REDIS_URL, log, ...fresh() });
+          started.sqlite = startSqliteSystem(log);
+          started.rawpg = await startRawPgSystem({ pgUrl: PG_URL, schema: fresh().schema, log });
+          const systems = started as Record<VariantName, System>;
           for (let round = 0; round < ctx.warmup + ctx.reps; round++) {
             // Fresh sessions every round: each repetition starts from empty sessions.
             const ids = Array.from({ length: sessions }, (_, i) => `r${round}-s${i}`);
@@ -77,7 +78,7 @@ export const scenario: Scenario = {
             }
           }
         } finally {
-          for (const v of VARIANTS) await systems[v].close();
+          for (const v of VARIANTS) await started[v]?.close();
         }
         const s = (v: VariantName, m: "rate" | "p50" | "p99"): Stat => summarize(samples[v][m]);
         ctx.log(
