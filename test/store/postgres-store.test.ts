@@ -1,7 +1,6 @@
 // PostgreSQL-specific tests, on the real server (skipped with a printed
 // reason when none answers). The shared contract runs in store-contract.test.ts.
 import { create } from "@bufbuild/protobuf";
-import { createServer, connect, type Server, type Socket } from "node:net";
 import pg from "pg";
 import { afterAll, describe, expect, test } from "vitest";
 import { SessionstreamError, type TimelineEntity } from "../../src/index.js";
@@ -9,6 +8,7 @@ import { MIGRATIONS, PostgresHydrationStore, SCHEMA_VERSION, type PostgresHydrat
 import { ChatMessageEntitySchema, TokensDeltaEventSchema } from "../../fixtures/runtime/gen/chat/v1/chat_pb.js";
 import { chatHub, chatRegistry } from "../helpers/chat-app.js";
 import { adminQuery, dropSchemas, freshSchema, PG_URL, postgresUnavailable } from "../helpers/postgres.js";
+import { closedPort, tcpProxy } from "../helpers/tcp-proxy.js";
 
 const pgSkip = await postgresUnavailable();
 const schemas = new Set<string>();
@@ -33,51 +33,14 @@ function event(ordinal: bigint, chunk = String(ordinal)) {
 const textOf = (e: TimelineEntity | undefined) => (e?.payload as unknown as { text: string } | undefined)?.text;
 const uniqueApp = () => `ss-test-${Math.random().toString(36).slice(2, 10)}`;
 
-/** A port nothing listens on. */
-async function closedPort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-  const port = (server.address() as { port: number }).port;
-  await new Promise((r) => server.close(r));
-  return port;
-}
-
-/** A TCP proxy to the real server that a test can cut (every connection killed, new ones refused) and restore. */
+/** A TCP proxy to the real server that a test can cut and restore, with URLs that carry a password to redact. */
 async function pgProxy() {
   const target = new URL(PG_URL);
-  const sockets = new Set<Socket>();
-  let server: Server | undefined;
-  const port = await closedPort();
-  const listen = () =>
-    new Promise<void>((resolve) => {
-      server = createServer((client) => {
-        const upstream = connect(Number(target.port || 5432), target.hostname);
-        for (const s of [client, upstream]) {
-          sockets.add(s);
-          s.on("error", () => {});
-          s.on("close", () => {
-            sockets.delete(s);
-            client.destroy();
-            upstream.destroy();
-          });
-        }
-        client.pipe(upstream).pipe(client);
-      });
-      server.listen(port, "127.0.0.1", resolve);
-    });
-  await listen();
+  const proxy = await tcpProxy(target.hostname, Number(target.port || 5432));
   return {
-    url: `postgres://${target.username || "postgres"}:hunter2@127.0.0.1:${port}${target.pathname}`,
-    redacted: `postgres://${target.username || "postgres"}:***@127.0.0.1:${port}${target.pathname}`,
-    async cut() {
-      for (const s of sockets) s.destroy();
-      await new Promise((r) => server!.close(r));
-    },
-    restore: listen,
-    async close() {
-      for (const s of sockets) s.destroy();
-      if (server?.listening) await new Promise((r) => server!.close(r));
-    },
+    ...proxy,
+    url: `postgres://${target.username || "postgres"}:hunter2@127.0.0.1:${proxy.port}${target.pathname}`,
+    redacted: `postgres://${target.username || "postgres"}:***@127.0.0.1:${proxy.port}${target.pathname}`,
   };
 }
 
