@@ -16,8 +16,10 @@ import { removeDir, tempDir } from "./tmp.js";
 
 /** Lease timings short enough that three nodes share the partitions within a second or two. */
 const BUS_TIMINGS = { leaseMs: 3000, renewEveryMs: 300, readBlockMs: 500 } as const;
+/** Partitions of the bus (its default). */
+const PARTITIONS = 16;
 
-/** Latencies (ms) recorded by the fanouts, shared by the nodes of one system. */
+/** Latencies (ms) recorded by the fanouts of every node; systems run one at a time, each reading it after its run. */
 export class LatencyLog {
   values: number[] = [];
   record(chunk: string | undefined): void {
@@ -63,7 +65,7 @@ export async function startRedisPgSystem(options: { nodes: number; pgUrl: string
   for (let i = 0; i < options.nodes; i++) {
     const registry = benchRegistry();
     const store = new postgres.PostgresHydrationStore({ connectionString: options.pgUrl, schema: options.schema, registry, poolSize: 10 });
-    const bus = redisBus.createRedisEventBus({ url: options.redisUrl, prefix: options.prefix, ...BUS_TIMINGS, onError: () => {} });
+    const bus = redisBus.createRedisEventBus({ url: options.redisUrl, prefix: options.prefix, partitions: PARTITIONS, ...BUS_TIMINGS, onError: () => {} });
     const hub = new core.Hub<BenchSchema>({ registry, store, bus, onError: () => {} });
     registerBenchProjections(hub);
     attachLatency(hub, options.log);
@@ -94,7 +96,7 @@ async function settle(buses: RedisEventBus[]): Promise<void> {
   for (;;) {
     const owned = buses.map((b) => b.ownedPartitions());
     const all = owned.flat();
-    if (new Set(all).size === all.length && all.length > 0 && owned.every((o) => o.length > 0) && all.length === 16) return;
+    if (new Set(all).size === all.length && all.length > 0 && owned.every((o) => o.length > 0) && all.length === PARTITIONS) return;
     if (Date.now() > deadline) throw new Error(`partitions not shared after 20 s: ${JSON.stringify(owned)}`);
     await new Promise((r) => setTimeout(r, 50));
   }
