@@ -6,7 +6,7 @@ import type { RuntimeErrorReport } from "../runtime/errors.js";
 import type { AppliedEvent, UIEvent, UIFanout } from "../runtime/handlers.js";
 import type { Hub, HubOptions } from "../runtime/hub.js";
 import type { Snapshot } from "../runtime/timeline.js";
-import type { HydrationStore, StoredEvent } from "../store/hydration-store.js";
+import type { HydrationStore, RunRecord, StoredEvent } from "../store/hydration-store.js";
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
 import { checkLiveMatchesSnapshot, expectLiveMatchesSnapshot, type ConsistencyReport, type LiveSnapshotOptions } from "./oracle.js";
 
@@ -57,6 +57,12 @@ export interface TestHub<S extends AppSchema> {
   submit<N extends NamesOf<S["commands"]>>(sessionId: string, name: N, payload: PayloadInputOf<S["commands"], N>): Promise<void>;
   /** Resolves once no event has been applied for `quietMs` and no command is running: background work (streams, timers) has settled. */
   settle(options?: SettleOptions): Promise<void>;
+  /**
+   * Resolves with the session's runs once none is `running` (every run
+   * started so far finished, failed, was stopped or interrupted); rejects
+   * after `timeoutMs` (default 10000) naming the runs still running.
+   */
+  awaitRuns(sessionId: string, options?: { readonly timeoutMs?: number }): Promise<RunRecord[]>;
   /** Resolves with the first applied event of `sessionId` named `eventName` (already applied ones count). */
   waitForEvent(sessionId: string, eventName: string, options?: { readonly timeoutMs?: number }): Promise<AppliedEvent>;
   /** The session's current snapshot. */
@@ -132,6 +138,19 @@ export async function createTestHub<S extends AppSchema>(createApp: TestAppFacto
         if (running === 0 && idleFor >= quietMs) return;
         if (Date.now() > deadline) throw new Error(`settle: events were still being applied after ${settleOptions.timeoutMs ?? 10_000} ms`);
         await new Promise((r) => setTimeout(r, Math.max(5, Math.min(quietMs - idleFor, quietMs))));
+      }
+    },
+    async awaitRuns(sessionId, waitOptions = {}) {
+      const timeoutMs = waitOptions.timeoutMs ?? 10_000;
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const runs = await hub.runs(sessionId);
+        const running = runs.filter((r) => r.state === "running");
+        if (running.length === 0) return runs;
+        if (Date.now() > deadline) {
+          throw new Error(`awaitRuns: ${running.map((r) => `${r.kind} ${r.runId}`).join(", ")} still running after ${timeoutMs} ms`);
+        }
+        await new Promise((r) => setTimeout(r, 5));
       }
     },
     waitForEvent(sessionId, eventName, waitOptions = {}) {
