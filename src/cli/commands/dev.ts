@@ -36,6 +36,7 @@ export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> =
       if (result.exitCode !== 0) throw new Error(result.errors.join("\n") || "gen failed");
       const written = result.files.filter((f) => f.status !== "unchanged");
       for (const f of written) console.log(`  gen: ${f.status} ${f.path}`);
+      for (const note of result.notes) console.log(`  gen: warning: ${note}`);
       return written.map((f) => join(relative(cwd, config.projectDir), f.path));
     },
     cwd: flags.cwd,
