@@ -6,7 +6,7 @@ import { failWith } from "../report.js";
 export const DOCS_DIR = new URL("../../../docs/", import.meta.url);
 
 /** Topics in reading order; any other `docs/*.md` follows alphabetically. */
-const ORDER = ["concepts", "protocol", "codegen", "schema-vet", "testing", "troubleshooting", "several-nodes", "evolving-schemas"];
+const ORDER = ["concepts", "protocol", "codegen", "schema-vet", "testing", "troubleshooting", "runs", "several-nodes", "evolving-schemas"];
 
 /** A help topic: its name (the file name without `.md`), title (its first heading) and text. */
 export interface HelpTopic {
