@@ -3,12 +3,12 @@
 // projection shows in the inspector API (ordinal, entity, field, live vs
 // snapshot) and in the terminal once per problem. `driftCheck: false`
 // (--no-drift-check) turns it off; an app without `reduce` is told once.
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
-import { startDevServer } from "../../src/dev/dev-server.js";
+import { inspectorUrl, startDevServer } from "../../src/dev/dev-server.js";
 import { until } from "../helpers/until.js";
 
 const repo = join(import.meta.dirname, "..", "..");
@@ -77,6 +77,32 @@ describe("dev drift check", () => {
       expect(logs.filter((l) => l.startsWith("drift in session")).length).toBe(told);
       expect((await drift(server.url)).enabled).toBe(true);
     } finally {
+      await server.close();
+    }
+  });
+
+  const CHROMIUM = "/usr/bin/chromium";
+  if (!existsSync(CHROMIUM)) console.log(`drift panel browser test skipped: headless Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
+  test.skipIf(!existsSync(CHROMIUM))("the inspector page shows the drift panel with the problem's row (headless Chromium)", async () => {
+    const server = await startDevServer({ cwd: appDir("drifting-browser", {}), port: 0, store: "memory", watch: false, log: () => {} });
+    const { chromium } = await import("playwright-core");
+    const browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+    try {
+      const page = await browser.newPage();
+      await page.goto(inspectorUrl(server.url));
+      await page.waitForLoadState("networkidle");
+      expect(await page.getByTestId("drift-panel").isHidden()).toBe(true);
+      // The drift arrives on the inspector's live stream after the page loaded.
+      await server.hub()!.submit("s1", "ChatStartInference", { prompt: "p" } as never);
+      const row = page.locator('[data-drift="s1/ChatMessage/m1/text"]').first();
+      await row.waitFor({ timeout: 20_000 });
+      expect(await page.getByTestId("drift-panel").isVisible()).toBe(true);
+      const cells = await row.locator("td").allTextContents();
+      expect(cells.slice(0, 5)).toEqual(["s1", "3", "ChatTokensDelta", "ChatMessage m1", "text"]);
+      expect(cells[5]).toContain("Ordinals order ");
+      expect(cells[6]).toBe('"Ordinals "');
+    } finally {
+      await browser.close();
       await server.close();
     }
   });
