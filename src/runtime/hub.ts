@@ -606,10 +606,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     for (const sessionId of this.#states.keys()) {
       if (this.#states.size <= this.#maxCachedSessions) break;
       // A session with queued work keeps its state: its next event needs it.
-      if (sessionId !== keep && !this.#busy(sessionId)) {
-        this.#states.delete(sessionId);
-        this.#resolvedStates.delete(sessionId);
-      }
+      if (sessionId !== keep && !this.#busy(sessionId)) this.#dropState(sessionId);
     }
   }
 

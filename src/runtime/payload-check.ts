@@ -23,7 +23,7 @@ function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: s
   }
   for (const key of Object.keys(value)) {
     if (message && key.startsWith("$")) continue; // $typeName, $unknown
-    const member = desc.members.find((m) => m.localName === key);
+    const member = membersOf(desc).get(key);
     if (!member) return at(join(path, key), `no such field in ${desc.typeName}`);
     const v = value[key];
     if (member.kind === "oneof") {
@@ -43,6 +43,14 @@ function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: s
     if (problem) return problem;
   }
   return undefined;
+}
+
+// Every publish checks its payload (and each projected payload): look members up by name, not by a scan per key.
+const membersByDesc = new WeakMap<DescMessage, ReadonlyMap<string, DescMessage["members"][number]>>();
+function membersOf(desc: DescMessage): ReadonlyMap<string, DescMessage["members"][number]> {
+  let members = membersByDesc.get(desc);
+  if (!members) membersByDesc.set(desc, (members = new Map(desc.members.map((m) => [m.localName, m]))));
+  return members;
 }
 
 function checkField(field: DescField, value: unknown, path: string): string | undefined {
