@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
 import { runGen } from "../src/codegen/gen.js";
-import { initProject, TEMPLATES_DIR } from "../src/scaffold/init-project.js";
+import { initProject, listTemplates } from "../src/scaffold/init-project.js";
 
 /** The repository root. */
 export const REPO = fileURLToPath(new URL("..", import.meta.url));
@@ -21,7 +21,9 @@ const IGNORED = new Set(["node_modules", ".sessionstream"]);
 
 /** Every template's name (a folder under templates/). */
 export function templateNames(): string[] {
-  return readdirSync(TEMPLATES_DIR).filter((e) => statSync(join(TEMPLATES_DIR, e)).isDirectory()).sort();
+  return listTemplates()
+    .map((t) => t.name)
+    .sort();
 }
 
 /**

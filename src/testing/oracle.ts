@@ -9,7 +9,7 @@ import type { AppSchema } from "../runtime/app-schema.js";
 import type { BackendEventEnvelope } from "../runtime/handlers.js";
 import type { Hub } from "../runtime/hub.js";
 import { TimelineState, type TimelineEntity } from "../runtime/timeline.js";
-import { hasEventLog, type StoredEvent } from "../store/hydration-store.js";
+import { hasEventLog, type EventLogStore, type StoredEvent } from "../store/hydration-store.js";
 import { resumeSnapshot } from "../transport/resume.js";
 import type { WireServerFrame } from "../transport/client/wire.js";
 import type { PayloadDecoder, UIReducer } from "../transport/client/session-view.js";
@@ -291,6 +291,11 @@ export async function expectLiveMatchesSnapshot<S extends AppSchema>(hub: Hub<S>
 async function readLog<S extends AppSchema>(hub: Hub<S>, sessionId: string): Promise<StoredEvent[]> {
   const store = hub.store;
   if (!hasEventLog(store)) throw new Error("the consistency oracle needs a store with an event log (MemoryHydrationStore, SqliteHydrationStore, PostgresHydrationStore)");
+  return readEventLog(store, sessionId);
+}
+
+/** The whole event log of a session, paged through `readEvents`. */
+export async function readEventLog(store: EventLogStore, sessionId: string): Promise<StoredEvent[]> {
   const out: StoredEvent[] = [];
   for (let after = 0n; ; ) {
     const page = await store.readEvents(sessionId, after, 500);

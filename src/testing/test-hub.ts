@@ -6,9 +6,9 @@ import type { RuntimeErrorReport } from "../runtime/errors.js";
 import type { AppliedEvent, UIEvent, UIFanout } from "../runtime/handlers.js";
 import type { Hub, HubOptions } from "../runtime/hub.js";
 import type { Snapshot } from "../runtime/timeline.js";
-import type { HydrationStore, RunRecord, StoredEvent } from "../store/hydration-store.js";
+import { hasEventLog, type HydrationStore, type RunRecord, type StoredEvent } from "../store/hydration-store.js";
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
-import { checkLiveMatchesSnapshot, expectLiveMatchesSnapshot, type ConsistencyReport, type LiveSnapshotOptions } from "./oracle.js";
+import { checkLiveMatchesSnapshot, expectLiveMatchesSnapshot, readEventLog, type ConsistencyReport, type LiveSnapshotOptions } from "./oracle.js";
 
 /** What {@link createTestHub} passes to the app factory (the options `dev` and `start` pass, plus a fanout and hub options). */
 export interface TestAppOptions {
@@ -173,17 +173,7 @@ export async function createTestHub<S extends AppSchema>(createApp: TestAppFacto
       });
     },
     snapshot: (sessionId) => hub.snapshot(sessionId),
-    async events(sessionId) {
-      const out: StoredEvent[] = [];
-      const s = store as Partial<{ readEvents(id: string, after: bigint, limit?: number): Promise<StoredEvent[]> }>;
-      if (typeof s.readEvents !== "function") return out;
-      for (let after = 0n; ; ) {
-        const page = await s.readEvents(sessionId, after, 500);
-        if (page.length === 0) return out;
-        out.push(...page);
-        after = page[page.length - 1]!.ordinal;
-      }
-    },
+    events: (sessionId) => (hasEventLog(store) ? readEventLog(store, sessionId) : Promise.resolve([])),
     uiEvents: (sessionId) => ui.get(sessionId) ?? [],
     expectLiveMatchesSnapshot: (sessionId, o) => expectLiveMatchesSnapshot(hub, sessionId, o),
     checkLiveMatchesSnapshot: (sessionId, o) => checkLiveMatchesSnapshot(hub, sessionId, o),

@@ -7,7 +7,7 @@ import { errorDetail, toPublicError } from "./internal-error.js";
 import { canonicalizeIntegerStrings } from "./protojson-numbers.js";
 import { resumeSnapshot } from "./resume.js";
 import { hostRefusal, isAuthorized, isHostAllowed, isOriginAllowed, type Authorize } from "./security.js";
-import { validateTransportSessionId } from "./session-id.js";
+import { validateSessionId } from "../runtime/session.js";
 import type { TransportHub } from "./transport-hub.js";
 
 /** Options of {@link createCommandIngress}. */
@@ -213,7 +213,7 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
         throw new SessionstreamError("method_not_allowed", `${req.method} is not allowed on ${url.pathname}; use ${method}`);
       }
       const sessionId = decodeSegment(parts[1]!);
-      validateTransportSessionId(sessionId);
+      validateSessionId(sessionId);
       answer = route === "command" ? await handleCommand(req, sessionId, decodeSegment(parts[3]!)) : await handleSnapshot(req, url, sessionId);
     } catch (err) {
       answer = errorAnswer(err, req);

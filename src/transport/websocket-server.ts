@@ -11,7 +11,7 @@ import { CloseCode, resolveLimits, type TransportLimits } from "./limits.js";
 import { notify, type TransportObserver } from "./observer.js";
 import { errorDetail, INTERNAL_ERROR_MESSAGE, toPublicError } from "./internal-error.js";
 import { hostRefusal, isAuthorized, isHostAllowed, isOriginAllowed, type Authorize } from "./security.js";
-import { validateTransportSessionId } from "./session-id.js";
+import { validateSessionId } from "../runtime/session.js";
 import { resumeSnapshot, type ResumedSnapshot } from "./resume.js";
 import { Subscription } from "./subscription.js";
 import type { TransportHub } from "./transport-hub.js";
@@ -377,10 +377,15 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     conn.whenDrained(function resyncDrained() {
       // Unsubscribed, resubscribed or closed meanwhile: nothing to resync.
       if (conn.subscriptions.get(sessionId) !== sub || conn.closing) return;
-      sub.state = "hydrating";
-      hydrate(conn, sub, sub.floor, sub.epoch, true).catch(function resyncFailed(err: unknown) {
-        sendError(conn, publicError(err, "snapshot_failed"), sessionId);
-      });
+      rehydrate(conn, sub, sub.floor, true);
+    });
+  }
+
+  /** Hydrates a subscription again on its connection (a resync or a rebuild's reset); a failure becomes an error frame. */
+  function rehydrate(conn: Connection, sub: Subscription, since: bigint, resync: boolean): void {
+    sub.state = "hydrating";
+    hydrate(conn, sub, since, sub.epoch, resync).catch(function rehydrateFailed(err: unknown) {
+      sendError(conn, publicError(err, "snapshot_failed"), sub.sessionId);
     });
   }
 
@@ -404,11 +409,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       const sub = conn.subscriptions.get(sessionId);
       // A hydrating or resyncing subscription resumes in its epoch anyway: a changed one answers `reset`.
       if (!sub || !conn.deltaSnapshots || conn.closing || sub.state !== "live") continue;
-      sub.state = "hydrating";
       // A store without epochs cannot tell a reset: the subscription then gets a full snapshot.
-      hydrate(conn, sub, sub.epoch === 0n ? 0n : sub.floor, sub.epoch, false).catch(function resetFailed(err: unknown) {
-        sendError(conn, SessionstreamError.from(err, "snapshot_failed"), sessionId);
-      });
+      rehydrate(conn, sub, sub.epoch === 0n ? 0n : sub.floor, false);
     }
   }
 
@@ -577,7 +579,7 @@ function publicError(err: unknown, code: SessionstreamError["code"]): Sessionstr
 function requireSessionId(sessionId: string, frame: string): string {
   if (sessionId === "") throw new SessionstreamError("protocol_error", `${frame} is missing session_id`);
   try {
-    validateTransportSessionId(sessionId);
+    validateSessionId(sessionId);
   } catch (err) {
     throw withSession(SessionstreamError.from(err, "invalid_session_id"), sessionId);
   }

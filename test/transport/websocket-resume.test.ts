@@ -109,5 +109,20 @@ describe("typed resume with epochs (websocket)", () => {
     delta.close();
     reference.close();
   });
+
+  it("a reset snapshot that fails to load becomes a snapshot_failed error frame without the store's message", async () => {
+    h = await startHarness();
+    await h.hub.submit("s", "ChatStartInference", { prompt: "one" });
+    const delta = await connect(h.url + "?resume=delta");
+    await resubscribe(delta, {});
+    const from = delta.frames.length;
+    h.hub.snapshot = () => Promise.reject(new TypeError("db password=hunter2 is wrong"));
+    h.ws.timelineRebuilt("s");
+    await delta.next((r) => r.frame.frame.case === "error", from);
+    const error = delta.frames.slice(from).find((r) => r.frame.frame.case === "error")!.json as { error: { code: string; message: string } };
+    expect(error.error.code).toBe("snapshot_failed");
+    expect(error.error.message).toMatch(/^internal error \(errorId [0-9a-f-]{36}\)$/);
+    delta.close();
+  });
 });
 
