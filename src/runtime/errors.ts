@@ -94,3 +94,13 @@ export interface RuntimeErrorReport {
   readonly commandName?: string;
   readonly error: SessionstreamError;
 }
+
+/**
+ * The message of anything thrown, for error texts: every error of an
+ * `AggregateError` (a connection refused on IPv4 and IPv6), or a driver's
+ * `code` when its message is empty.
+ */
+export function errorMessage(err: unknown): string {
+  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(errorMessage).join("; ");
+  return err instanceof Error ? err.message || String((err as { code?: unknown }).code ?? err.name) : String(err);
+}

@@ -11,7 +11,7 @@ import {
 } from "../store/hydration-store.js";
 import type { AppSchema, EmptyAppSchema, NamesOf, PayloadInputOf } from "./app-schema.js";
 import { InProcessEventBus, isClusterEventBus, type ClusterApplyResult, type EventBus, type PendingEvent } from "./event-bus.js";
-import { SessionstreamError, type RuntimeErrorKind, type RuntimeErrorReport } from "./errors.js";
+import { errorMessage, SessionstreamError, type RuntimeErrorKind, type RuntimeErrorReport } from "./errors.js";
 import type {
   AppliedEvent,
   BackendEventEnvelope,
@@ -368,7 +368,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       } catch (err) {
         const error = new SessionstreamError(
           "store_failed",
-          `store write failed while rebuilding the timeline of session "${sessionId}": ${messageOf(err)}`,
+          `store write failed while rebuilding the timeline of session "${sessionId}": ${errorMessage(err)}`,
           { cause: err },
         );
         this.#report("store", sessionId, error, {});
@@ -504,7 +504,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       // An unreachable store keeps its own code: the caller may retry later.
       const error = new SessionstreamError(
         err instanceof SessionstreamError && err.code === "store_unavailable" ? "store_unavailable" : "store_failed",
-        `store write failed for event "${name}" (ordinal ${ordinal}) in session "${sessionId}": ${messageOf(err)}`,
+        `store write failed for event "${name}" (ordinal ${ordinal}) in session "${sessionId}": ${errorMessage(err)}`,
         { cause: err },
       );
       this.#report("store", sessionId, error, { ordinal, eventName: name });
@@ -632,7 +632,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       const error =
         err instanceof SessionstreamError
           ? err
-          : new SessionstreamError("store_failed", `store read failed (${what} of session "${sessionId}"): ${messageOf(err)}`, {
+          : new SessionstreamError("store_failed", `store read failed (${what} of session "${sessionId}"): ${errorMessage(err)}`, {
               cause: err,
             });
       this.#report("store", sessionId, error, {});
@@ -662,9 +662,6 @@ function toEnvelope(stored: StoredEvent): BackendEventEnvelope {
   return { name: stored.name, sessionId: stored.sessionId, ordinal: stored.ordinal, payload: stored.payload };
 }
 
-function messageOf(err: unknown): string {
-  return err instanceof Error ? err.message : String(err);
-}
 
 function logError(report: RuntimeErrorReport): void {
   const where = [

@@ -2,7 +2,7 @@
 // SESSIONSTREAM_STORE / SESSIONSTREAM_BUS): parsed, described with passwords
 // redacted, opened with a clear error when unreachable, and probed for /readyz.
 import { resolve } from "node:path";
-import { SessionstreamError } from "../runtime/errors.js";
+import { errorMessage, SessionstreamError } from "../runtime/errors.js";
 import type { EventBus } from "../runtime/event-bus.js";
 import type { HydrationStore } from "../store/hydration-store.js";
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
@@ -195,7 +195,7 @@ export async function openBus(
     const message =
       err instanceof SessionstreamError
         ? err.message
-        : `cannot connect to Redis at ${redactUrl(spec.url)}: ${messageOf(err)}; check it with \`redis-cli -u <url> ping\``;
+        : `cannot connect to Redis at ${redactUrl(spec.url)}: ${errorMessage(err)}; check it with \`redis-cli -u <url> ping\``;
     throw new SessionstreamError(err instanceof SessionstreamError ? err.code : "bus_unavailable", `${message} (the bus URL comes from --bus or SESSIONSTREAM_BUS)`, {
       cause: err,
     });
@@ -217,7 +217,7 @@ export async function openBus(
         if (pinger.status === "wait") await pinger.connect();
         await pinger.ping();
       } catch (err) {
-        throw new SessionstreamError("bus_unavailable", `Redis at ${redactUrl(spec.url)} does not answer: ${messageOf(err)}`, { cause: err });
+        throw new SessionstreamError("bus_unavailable", `Redis at ${redactUrl(spec.url)} does not answer: ${errorMessage(err)}`, { cause: err });
       }
     },
     close: async () => {
@@ -242,7 +242,7 @@ export async function probeStore(store: HydrationStore): Promise<void> {
       await s.pool.query("SELECT 1");
     } catch (err) {
       const target = (store as { target?: unknown }).target;
-      throw new SessionstreamError("store_unavailable", `${typeof target === "string" ? `${target}: ` : ""}${messageOf(err)}`, { cause: err });
+      throw new SessionstreamError("store_unavailable", `${typeof target === "string" ? `${target}: ` : ""}${errorMessage(err)}`, { cause: err });
     }
   }
   else await store.cursor("sessionstream-readyz");
@@ -263,7 +263,3 @@ export async function withTimeout<T>(work: Promise<T>, ms: number, message: stri
   }
 }
 
-function messageOf(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(messageOf).join("; ");
-  return err instanceof Error ? err.message || String((err as { code?: unknown }).code ?? err.name) : String(err);
-}

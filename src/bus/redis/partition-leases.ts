@@ -6,6 +6,7 @@
 // their extras, and a dead node's leases expire and are taken by the
 // survivors. All timing uses the Redis server's clock.
 import type { Redis } from "ioredis";
+import { partitionOf } from "./wire.js";
 
 /** Renews a node's leases: returns 1/0 per key (still mine / lost). */
 const RENEW = `
@@ -152,9 +153,7 @@ export class PartitionLeases {
 
   /** Partitions starting at a node-specific offset, so nodes starting together spread out. */
   #preferredOrder(): number[] {
-    let h = 0x811c9dc5;
-    for (let i = 0; i < this.nodeId.length; i++) h = Math.imul(h ^ this.nodeId.charCodeAt(i), 0x01000193);
-    const start = (h >>> 0) % this.partitions;
+    const start = partitionOf(this.nodeId, this.partitions);
     return Array.from({ length: this.partitions }, (_, i) => (start + i) % this.partitions);
   }
 }

@@ -6,7 +6,7 @@ import type { ClusterEventBus, ClusterHubLink, EventConsumer, PendingEvent } fro
 import type { SchemaRegistry } from "../../runtime/registry.js";
 import { BusKeys, CHECKPOINT, PartitionLeases } from "./partition-leases.js";
 import { busError, redactRedisUrl, unreachableAtStart } from "./redis-errors.js";
-import { decodeApplied, decodeEntry, encodeEntry, encodeNotice, entryHeader, noticeHeader, partitionOf, type AppliedNotice } from "./wire.js";
+import { decodeApplied, decodeEntry, encodeEntry, encodeNotice, entryHeader, entryRecord, noticeHeader, partitionOf, type AppliedNotice } from "./wire.js";
 
 /** Options of {@link RedisEventBus} / `createRedisEventBus`. Every node of one system must use the same `prefix` and `partitions`. */
 export interface RedisEventBusOptions {
@@ -394,10 +394,11 @@ export class RedisEventBus implements ClusterEventBus {
   async #handle(fields: string[]): Promise<boolean> {
     const link = this.#link;
     if (!link || this.#closed) return false;
-    const { sessionId, eventId, origin } = entryHeader(fields);
+    const entry = entryRecord(fields);
+    const { sessionId, eventId, origin } = entryHeader(entry);
     let notice: AppliedNotice;
     try {
-      const { event } = decodeEntry(link.registry, fields);
+      const { event } = decodeEntry(link.registry, entry);
       const result = await link.apply(event);
       notice = { ok: true, eventId, node: this.nodeId, duplicate: result.duplicate, applied: result.applied };
       if (origin === this.nodeId) this.#settle(eventId, result.applied.event.ordinal);
@@ -409,7 +410,7 @@ export class RedisEventBus implements ClusterEventBus {
       if (origin === this.nodeId) this.#settle(eventId, error);
     }
     try {
-      await this.#cmd.xadd(this.#keys.applied, "MAXLEN", "~", this.#appliedMaxLen, "*", ...encodeNotice(link.registry, notice));
+      await this.#cmd.xadd(this.#keys.applied, "MAXLEN", "~", this.#appliedMaxLen, "*", ...encodeNotice(link.registry, notice, { type: entry["t"]!, bytes: entry["p"]! }));
     } catch (err) {
       // The event is applied; only other nodes' live view of it is lost.
       this.#report(busError(err, `applied notice of event ${eventId}`, this.target));

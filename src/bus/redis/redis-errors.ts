@@ -1,4 +1,4 @@
-import { SessionstreamError } from "../../runtime/errors.js";
+import { errorMessage, SessionstreamError } from "../../runtime/errors.js";
 
 /** A Redis URL with its password replaced by `***`. */
 export function redactRedisUrl(url: string): string {
@@ -11,10 +11,6 @@ export function redactRedisUrl(url: string): string {
   }
 }
 
-function messageOf(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(messageOf).join("; ");
-  return err instanceof Error ? err.message || String((err as { code?: unknown }).code ?? err.name) : String(err);
-}
 
 /**
  * Normalises a Redis failure: an error reply from the server (`ReplyError`)
@@ -24,16 +20,16 @@ function messageOf(err: unknown): string {
 export function busError(err: unknown, what: string, target: string): SessionstreamError {
   if (err instanceof SessionstreamError) return err;
   if (err instanceof Error && err.name === "ReplyError") {
-    return new SessionstreamError("internal", `Redis ${what} failed at ${target}: ${messageOf(err)}`, { cause: err });
+    return new SessionstreamError("internal", `Redis ${what} failed at ${target}: ${errorMessage(err)}`, { cause: err });
   }
-  return new SessionstreamError("bus_unavailable", `Redis at ${target} is unreachable (${what}): ${messageOf(err)}`, { cause: err });
+  return new SessionstreamError("bus_unavailable", `Redis at ${target} is unreachable (${what}): ${errorMessage(err)}`, { cause: err });
 }
 
 /** The error of a bus that cannot reach Redis when it starts: names the URL and the fix. */
 export function unreachableAtStart(err: unknown, target: string): SessionstreamError {
   return new SessionstreamError(
     "bus_unavailable",
-    `cannot connect to Redis at ${target}: ${messageOf(err)}. ` +
+    `cannot connect to Redis at ${target}: ${errorMessage(err)}. ` +
       "Check that Redis is running and reachable there (`redis-cli -h <host> -p <port> ping`), " +
       "or pass the right URL (`createRedisEventBus({ url })`, `--bus redis://host:port`).",
     { cause: err },

@@ -30,8 +30,12 @@ export function encodeEntry(registry: Registry, event: PendingEvent, eventId: st
   return ["s", event.sessionId, "n", event.name, "t", event.payload.$typeName, "p", b64(registry.encodeBinary(event.payload)), "e", eventId, "o", origin];
 }
 
-export function decodeEntry(registry: Registry, fields: readonly string[]): BusEntry {
-  const f = toRecord(fields);
+/** An entry's fields by name (read once per entry: header, payload and notice all use it). */
+export function entryRecord(fields: readonly string[]): Record<string, string> {
+  return toRecord(fields);
+}
+
+export function decodeEntry(registry: Registry, f: Record<string, string>): BusEntry {
   return {
     event: { sessionId: f["s"]!, name: f["n"]!, payload: registry.decodeBinary(f["t"]!, unb64(f["p"]!)), eventId: f["e"]! },
     origin: f["o"]!,
@@ -39,19 +43,23 @@ export function decodeEntry(registry: Registry, fields: readonly string[]): BusE
 }
 
 /** The eventId and origin of an entry, readable even when its payload type is unknown here. */
-export function entryHeader(fields: readonly string[]): { sessionId: string; eventId: string; origin: string } {
-  const f = toRecord(fields);
+export function entryHeader(f: Record<string, string>): { sessionId: string; eventId: string; origin: string } {
   return { sessionId: f["s"] ?? "", eventId: f["e"] ?? "", origin: f["o"] ?? "" };
 }
 
-export function encodeNotice(registry: Registry, notice: AppliedNotice): string[] {
+/**
+ * The fields of an applied notice. `payload`: the event's type name and
+ * base64 bytes as its bus entry carried them, copied instead of encoding the
+ * payload again.
+ */
+export function encodeNotice(registry: Registry, notice: AppliedNotice, payload?: { readonly type: string; readonly bytes: string }): string[] {
   if (!notice.ok) {
     return ["k", "err", "e", notice.eventId, "d", notice.node, "s", notice.sessionId, "c", notice.error.code, "m", notice.error.message];
   }
   const { event, uiEvents, entities } = notice.applied;
   const fields = ["k", notice.duplicate ? "dup" : "ok", "e", notice.eventId, "d", notice.node, "s", event.sessionId, "o", String(event.ordinal), "n", event.name];
   if (notice.duplicate) return fields;
-  fields.push("t", event.payload.$typeName, "p", b64(registry.encodeBinary(event.payload)));
+  fields.push("t", payload?.type ?? event.payload.$typeName, "p", payload?.bytes ?? b64(registry.encodeBinary(event.payload)));
   fields.push("u", JSON.stringify(uiEvents.map((u) => [u.name, u.payload.$typeName, b64(registry.encodeBinary(u.payload))])));
   fields.push(
     "x",

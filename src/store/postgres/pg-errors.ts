@@ -1,4 +1,4 @@
-import { SessionstreamError } from "../../runtime/errors.js";
+import { errorMessage, SessionstreamError } from "../../runtime/errors.js";
 
 // Node socket errors and PostgreSQL SQLSTATEs that mean "the server cannot be
 // reached or went away", as opposed to a statement that failed.
@@ -58,10 +58,6 @@ export function describeTarget(config: { connectionString?: string | undefined; 
   return `postgres://${user ? `${encodeURIComponent(user)}@` : ""}${host}:${port}/${encodeURIComponent(database)}`;
 }
 
-function messageOf(err: unknown): string {
-  if (err instanceof AggregateError && err.errors.length > 0) return err.errors.map(messageOf).join("; ");
-  return err instanceof Error ? err.message || String((err as { code?: unknown }).code ?? err.name) : String(err);
-}
 
 /**
  * Normalises a driver failure: `store_unavailable` when PostgreSQL cannot be
@@ -71,16 +67,16 @@ function messageOf(err: unknown): string {
 export function storeError(err: unknown, what: string, target: string): SessionstreamError {
   if (err instanceof SessionstreamError) return err;
   if (isConnectionError(err)) {
-    return new SessionstreamError("store_unavailable", `PostgreSQL at ${target} is unreachable (${what}): ${messageOf(err)}`, { cause: err });
+    return new SessionstreamError("store_unavailable", `PostgreSQL at ${target} is unreachable (${what}): ${errorMessage(err)}`, { cause: err });
   }
-  return new SessionstreamError("store_failed", `PostgreSQL ${what} failed: ${messageOf(err)}`, { cause: err });
+  return new SessionstreamError("store_failed", `PostgreSQL ${what} failed: ${errorMessage(err)}`, { cause: err });
 }
 
 /** The error of a store that cannot reach PostgreSQL when it starts: names the target and the fix. */
 export function unreachableAtStart(err: unknown, target: string): SessionstreamError {
   return new SessionstreamError(
     "store_unavailable",
-    `cannot connect to PostgreSQL at ${target}: ${messageOf(err)}. ` +
+    `cannot connect to PostgreSQL at ${target}: ${errorMessage(err)}. ` +
       "Check that the server is running and accepts TCP connections there (`pg_isready -h <host> -p <port>`), " +
       "or pass the right `connectionString` (or PGHOST/PGPORT/PGUSER/PGDATABASE).",
     { cause: err },
