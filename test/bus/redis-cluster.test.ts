@@ -2,6 +2,7 @@
 // PostgreSQL, each with its own bus instance and connections: what one
 // system of N nodes guarantees. Skipped with a printed reason when Redis or
 // PostgreSQL does not answer.
+import { Redis } from "ioredis";
 import { afterAll, describe, expect, test } from "vitest";
 import { SessionstreamError, type UIEvent } from "../../src/index.js";
 import { createRedisEventBus, type RedisEventBus, type RedisEventBusOptions } from "../../src/bus/redis/index.js";
@@ -205,6 +206,27 @@ describe.skipIf(skip !== undefined)("Redis event bus: several nodes on one Redis
     } finally {
       await sys.close();
       await proxy.close();
+    }
+  });
+
+  test("a publish no node applies within publishTimeoutMs rejects with bus_unavailable, and a late notice is harmless", async () => {
+    const sys = system(2);
+    // Another (dead-looking) owner holds every lease, so no live node reads the partitions.
+    const redis = new Redis(REDIS_URL);
+    try {
+      for (const p of [0, 1]) await redis.set(`${sys.prefix}:lease:${p}`, "ghost-node", "PX", 60_000);
+      const n = sys.node({ publishTimeoutMs: 300 });
+      const err = (await n.hub.publisher("s").publish("ChatTokensDelta", { messageId: "m1", chunk: "x" }).catch((e: unknown) => e)) as SessionstreamError;
+      expect(err).toBeInstanceOf(SessionstreamError);
+      expect(err.code).toBe("bus_unavailable");
+      expect(err.message).toMatch(/^no node applied event "ChatTokensDelta" of session "s" within publishTimeoutMs 300 \(Redis at .*\); it may still be applied$/);
+      // The ghost goes away: the node takes the partitions over and applies the entry; its waiter is gone, nothing throws.
+      for (const p of [0, 1]) await redis.del(`${sys.prefix}:lease:${p}`);
+      await until(async () => (await n.hub.cursor("s")) === 1n, "the timed-out event to be applied by the node that took the partitions over", 20_000);
+      expect(await n.hub.publisher("s").publish("ChatTokensDelta", { messageId: "m1", chunk: "y" })).toBe(2n);
+    } finally {
+      redis.disconnect();
+      await sys.close();
     }
   });
 

@@ -230,4 +230,17 @@ describe.skipIf(pgSkip !== undefined)("PostgresHydrationStore", () => {
     expect(textOf((await store.snapshot("s")).entities[0])).toBe("two");
     await store.close();
   });
+
+  test("replaceTimeline writes a timeline larger than one statement's chunk (1000 entities) whole, in snapshot order", async () => {
+    const store = open();
+    await store.apply({ sessionId: "s", ordinal: 1n, event: event(1n), entities: [entity("old", 1n, 1n, "old")] });
+    const rebuilt = Array.from({ length: 2500 }, (_, i) => entity(`e${String(i).padStart(4, "0")}`, 1n, 1n, `t${i}`));
+    expect(await store.replaceTimeline("s", { entities: rebuilt, timelineCursor: 1n })).toBe(2n);
+    const snap = await store.snapshot("s");
+    expect(snap.entities).toHaveLength(2500);
+    expect(snap.entities.map((e) => e.id)).toEqual(rebuilt.map((e) => e.id));
+    expect(snap.entities.map(textOf)).toEqual(rebuilt.map((_, i) => `t${i}`));
+    expect(snap.epoch).toBe(2n);
+    await store.close();
+  });
 });
