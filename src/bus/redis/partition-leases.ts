@@ -51,8 +51,16 @@ return out`;
 /** Deletes a lease if it is still mine. */
 const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end return 0`;
 
-/** Moves a partition's checkpoint forward, only while the lease is mine (fencing a stale owner). */
-export const CHECKPOINT = `if redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('SET', KEYS[2], ARGV[2]) return 1 end return 0`;
+/**
+ * Moves a partition's checkpoint forward and trims the stream up to it, only
+ * while the lease is mine (fencing a stale owner): one round trip per read.
+ */
+export const CHECKPOINT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('SET', KEYS[2], ARGV[2])
+  redis.call('XTRIM', KEYS[3], 'MINID', '~', ARGV[2])
+  return 1
+end
+return 0`;
 
 /** Key names of one bus prefix. */
 export class BusKeys {

@@ -381,12 +381,8 @@ export class RedisEventBus implements ClusterEventBus {
       // Entries left unhandled (the hub is closing) are re-read by the next owner.
       if (!owned || all.includes(false)) continue;
       owned.lastId = lastId;
-      const mine = await this.#cmd.eval(CHECKPOINT, 2, this.#keys.lease(p), this.#keys.checkpoint(p), this.nodeId, lastId);
-      if (mine !== 1) {
-        this.#leases.owned.delete(p);
-        continue;
-      }
-      await this.#cmd.xtrim(this.#keys.stream(p), "MINID", "~", lastId);
+      const mine = await this.#cmd.eval(CHECKPOINT, 3, this.#keys.lease(p), this.#keys.checkpoint(p), this.#keys.stream(p), this.nodeId, lastId);
+      if (mine !== 1) this.#leases.owned.delete(p);
     }
   }
 
