@@ -25,6 +25,7 @@ export type {
   BackendEventEnvelope,
   CommandEnvelope,
   CommandHandler,
+  CommandPublisher,
   EventPublisher,
   TimelineEntityOutput,
   TimelineProjection,

@@ -1,5 +1,6 @@
 import type { Message } from "@bufbuild/protobuf";
 import type { AppSchema, NamesOf, PayloadInputOf, PayloadOf } from "./app-schema.js";
+import type { RunHandle, RunRecord, RunSpec, RunWork, StopResult } from "./runs.js";
 import type { Session } from "./session.js";
 import type { TimelineView } from "./timeline.js";
 
@@ -52,11 +53,39 @@ export interface EventPublisher<S extends AppSchema> {
   publish<N extends NamesOf<S["events"]>>(name: N, payload: PayloadInputOf<S["events"], N>): Promise<bigint>;
 }
 
-/** Handles one command. Publishes events; never returns UI state. */
+/**
+ * What a command handler receives as its publisher: it publishes the
+ * session's events, and starts and stops the session's runs (long work that
+ * outlives the command, see `docs/runs.md`). The run methods are the hub's
+ * (`hub.startRun`, `hub.stopRun`, `hub.stopRuns`, `hub.runs`) bound to the
+ * command's session.
+ */
+export interface CommandPublisher<S extends AppSchema> extends EventPublisher<S> {
+  /**
+   * Starts a run of a registered kind for this session and resolves with its
+   * handle at once (the run is recorded `running`); `work` runs detached with
+   * an `AbortSignal` and a publisher. Return from the handler without
+   * awaiting `done`: a client going away never stops the run.
+   */
+  startRun(spec: RunSpec, work: RunWork<S>): Promise<RunHandle>;
+  /**
+   * Stops one run of this session (in this process at once, after a restart
+   * too: a run a dead process left is ended here). Never silent: a run that
+   * is over answers `{ stopped: false, state }`; an id that is not a run of
+   * this session answers `state: "unknown"`.
+   */
+  stopRun(runId: string): Promise<StopResult>;
+  /** Stops every running run of this session; resolves with one answer per run (empty when none was running). */
+  stopRuns(): Promise<StopResult[]>;
+  /** This session's runs, oldest first, in every state. */
+  runs(): Promise<RunRecord[]>;
+}
+
+/** Handles one command. Publishes events (and starts runs); never returns UI state. */
 export type CommandHandler<S extends AppSchema, N extends NamesOf<S["commands"]> = NamesOf<S["commands"]>> = (
   command: CommandEnvelope<PayloadOf<S["commands"], N>, N>,
   session: Session,
-  publisher: EventPublisher<S>,
+  publisher: CommandPublisher<S>,
 ) => void | Promise<void>;
 
 /** Derives live UI events from a backend event. */
@@ -81,6 +110,18 @@ export interface UIFanout {
    * epoch), so live subscribers can be sent a reset snapshot. Optional.
    */
   timelineRebuilt?(sessionId: string): void;
+  /**
+   * An applied event that has no UI events. Ordinals are dense per session,
+   * so a fanout that sees every ordinal can tell when some never reached it.
+   * Optional.
+   */
+  advance?(sessionId: string, ordinal: bigint): void;
+  /**
+   * Event `ordinal` was applied, but this process never had its UI events:
+   * a cluster bus redelivered it after the node that applied it died before
+   * telling the others. Subscribers behind it need a fresh snapshot. Optional.
+   */
+  missed?(sessionId: string, ordinal: bigint): void;
 }
 
 /** What observers (the dev inspector, tests) see after each applied event. */

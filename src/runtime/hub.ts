@@ -16,6 +16,7 @@ import type {
   AppliedEvent,
   BackendEventEnvelope,
   CommandHandler,
+  CommandPublisher,
   EventPublisher,
   TimelineProjection,
   UIFanout,
@@ -280,7 +281,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.#activeSubmits.set(sessionId, (this.#activeSubmits.get(sessionId) ?? 0) + 1);
     try {
       const session = await this.#sessions.get(sessionId);
-      await handler({ name, sessionId, payload: message } as never, session, this.publisher(sessionId));
+      await handler({ name, sessionId, payload: message } as never, session, this.#commandPublisher(sessionId));
     } catch (err) {
       this.#report("handler", sessionId, err, { commandName: name });
       throw err;
@@ -297,6 +298,23 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     return {
       sessionId,
       publish: (name, payload) => this.#publish(sessionId, name, payload),
+    };
+  }
+
+  /** The publisher a command handler gets: publishes, and starts and stops the session's runs. */
+  #commandPublisher(sessionId: string): CommandPublisher<S> {
+    return {
+      sessionId,
+      publish: (name, payload) => this.#publish(sessionId, name, payload),
+      startRun: (spec, work) => this.startRun(sessionId, spec, work),
+      stopRun: async (runId) => {
+        // Only a run of this session: a command of one session never stops another's.
+        const run = await this.#runs.get(runId);
+        if (!run || run.sessionId !== sessionId) return { runId, stopped: false, state: "unknown" };
+        return this.#runs.stop(runId);
+      },
+      stopRuns: () => this.#runs.stopSession(sessionId),
+      runs: () => this.#runs.list(sessionId),
     };
   }
 
