@@ -25,8 +25,12 @@ export interface RunContext<S extends AppSchema> {
   publish<N extends NamesOf<S["events"]>>(name: N, payload: PayloadInputOf<S["events"], N>): Promise<bigint>;
 }
 
-/** The work of a run. Resolving ends the run `finished`, throwing ends it `failed` (unless it was stopped first). */
-export type RunWork<S extends AppSchema> = (context: RunContext<S>) => Promise<void>;
+/**
+ * The work of a run. Resolving ends the run `finished` (the value it resolves
+ * with goes to the `finished` hook, e.g. a model's finish reason), throwing
+ * ends it `failed` (unless it was stopped first).
+ */
+export type RunWork<S extends AppSchema> = (context: RunContext<S>) => Promise<unknown>;
 
 /**
  * How runs of one kind end: each hook publishes the terminal events of its
@@ -36,7 +40,8 @@ export type RunWork<S extends AppSchema> = (context: RunContext<S>) => Promise<v
  * wins. A missing hook publishes nothing.
  */
 export interface RunKindHooks<S extends AppSchema> {
-  finished?(run: RunRecord, publisher: EventPublisher<S>): void | Promise<void>;
+  /** The work resolved; `result` is what it resolved with (the hook runs in the process that ran the work). */
+  finished?(run: RunRecord, publisher: EventPublisher<S>, result: unknown): void | Promise<void>;
   stopped?(run: RunRecord, publisher: EventPublisher<S>): void | Promise<void>;
   failed?(run: RunRecord, publisher: EventPublisher<S>, error: SessionstreamError): void | Promise<void>;
   /** The run's process died or shut down before it ended (crash, deploy, `dev` reload). */
@@ -168,7 +173,7 @@ export class RunManager<S extends AppSchema> {
       Promise.resolve()
         .then(() => work(context))
         .then(
-          () => this.#end(local, "finished"),
+          (result) => this.#end(local, "finished", undefined, result),
           (err: unknown) => (local.ending ? local.ending : this.#end(local, "failed", SessionstreamError.from(err))),
         )
         .then(settle, settle as never);
@@ -244,14 +249,14 @@ export class RunManager<S extends AppSchema> {
   }
 
   /** Ends a local run once: aborts its signal at once, then claims it in the store and runs the hook. */
-  #end(local: LocalRun, state: RunEndState, error?: SessionstreamError): Promise<RunEndState> {
+  #end(local: LocalRun, state: RunEndState, error?: SessionstreamError, result?: unknown): Promise<RunEndState> {
     if (local.ending) return local.ending;
     if (state !== "finished" && state !== "failed") {
       local.controller.abort(new SessionstreamError("closed", `run ${local.record.runId} was ${state}`));
     }
     local.ending = (async () => {
       try {
-        const claimed = await this.#claim(local.record, state, error);
+        const claimed = await this.#claim(local.record, state, error, result);
         return claimed ? state : ((await this.#store.getRun(local.record.runId))?.state as RunEndState | undefined) ?? state;
       } finally {
         this.#local.delete(local.record.runId);
@@ -262,7 +267,7 @@ export class RunManager<S extends AppSchema> {
   }
 
   /** Ends the run in the store; when this call won, publishes its terminal events through the hook. */
-  async #claim(run: RunRecord, state: RunEndState, error?: SessionstreamError): Promise<boolean> {
+  async #claim(run: RunRecord, state: RunEndState, error?: SessionstreamError, result?: unknown): Promise<boolean> {
     let claimed: boolean;
     try {
       claimed = await this.#store.endRun(run.runId, state, this.#deps.clock(), error?.message);
@@ -276,6 +281,7 @@ export class RunManager<S extends AppSchema> {
     const publisher = this.#deps.publisher(run.sessionId);
     try {
       if (state === "failed") await hooks?.failed?.(ended, publisher, error!);
+      else if (state === "finished") await hooks?.finished?.(ended, publisher, result);
       else await hooks?.[state]?.(ended, publisher);
     } catch (err) {
       this.#deps.report(run.sessionId, err);

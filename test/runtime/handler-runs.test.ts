@@ -169,3 +169,13 @@ test("a stop command reaches a run whose owner is gone (its lease expired) and e
   ]);
   expect(await statuses(hub, "o")).toEqual({ o: "stopped" });
 });
+
+test("the finished hook receives what the work resolved with (e.g. a model's finish reason)", async () => {
+  const hub = new Hub({ registry: registry() });
+  hubs.push(hub);
+  const results: unknown[] = [];
+  hub.registerRunKind("answer", { finished: (_run, _pub, result) => void results.push(result) });
+  const handle = await hub.startRun("f", { kind: "answer" }, async () => "length");
+  expect(await handle.done).toBe("finished");
+  expect(results).toEqual(["length"]);
+});
