@@ -93,3 +93,4 @@ export type {
   UIProjectionCases,
 } from "./codegen/typed-app.js";
 export { createPayloadDecoder } from "./transport/payload-decoder.js";
+export { defineApp, type App, type AppRouteContext, type AppRouteHandler } from "./server/app-module.js";

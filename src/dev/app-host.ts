@@ -7,7 +7,7 @@ import type { HydrationStore } from "../store/hydration-store.js";
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
 import { SqliteHydrationStore } from "../store/sqlite/sqlite-store.js";
 import { openBus, openStore, type BusSpec, type StoreSpec } from "../server/backends.js";
-import { appReducer, createAppHub, loadAppFactory } from "./app-loader.js";
+import { appReducer, createAppInstance, loadAppFactory, type LoadedApp } from "./app-loader.js";
 import type { UIReducer } from "../transport/client/session-view.js";
 
 /** Which store `dev` runs the app on. */
@@ -34,8 +34,12 @@ export interface AppHostOptions {
   readonly bus?: BusSpec;
   /** SQLite file. Default `<cwd>/.sessionstream/dev.sqlite`. */
   readonly storePath?: string;
-  /** Called after each successful load with the new hub (wire transports here) and the page reducer the app exports; returns a disposer. */
-  readonly onLoaded: (hub: Hub<AppSchema>, app: { readonly reduce: UIReducer | undefined }) => () => Promise<void>;
+  /**
+   * Called after each successful load with the new hub (wire transports here),
+   * the app's routes and hooks of the same generation, and the page reducer
+   * the app exports; returns a disposer.
+   */
+  readonly onLoaded: (hub: Hub<AppSchema>, app: LoadedApp & { readonly reduce: UIReducer | undefined }) => () => Promise<void>;
   readonly onStatus: (status: AppStatus) => void;
   readonly onEvent: (applied: AppliedEvent) => void;
 }
@@ -123,9 +127,10 @@ export class AppHost {
       store = await this.#openStore();
       // Its readiness probe never connects in dev: the hub closing the bus is all the cleanup.
       bus = this.#options.bus ? (await openBus(this.#options.bus)).bus : undefined;
-      const hub = await createAppHub(factory, { store, ...(bus ? { bus } : {}) }, appPath);
+      const app = await createAppInstance(factory, { store, ...(bus ? { bus } : {}) }, appPath);
+      const hub = app.hub;
       const stopObserving = hub.observe(this.#options.onEvent);
-      const disposeTransport = this.#options.onLoaded(hub, { reduce: appReducer(factory) });
+      const disposeTransport = this.#options.onLoaded(hub, { ...app, reduce: appReducer(factory) });
       this.#current = {
         hub,
         store,

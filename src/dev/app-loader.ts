@@ -8,7 +8,9 @@ import type { EventBus } from "../runtime/event-bus.js";
 import type { Hub } from "../runtime/hub.js";
 import type { AppSchema } from "../runtime/app-schema.js";
 import type { HydrationStore } from "../store/hydration-store.js";
+import type { App, AppRouteHandler } from "../server/app-module.js";
 import type { UIReducer } from "../transport/client/session-view.js";
+import type { Authorize } from "../transport/security.js";
 
 /** What `dev` and `start` hand the user's app factory. */
 export interface AppFactoryOptions {
@@ -22,9 +24,19 @@ export interface AppFactoryOptions {
 
 /**
  * The contract of the user's app module: a factory, exported as `createApp`
- * (or as the default export), that builds a hub on the store it is given.
+ * (or as the default export), that builds a hub on the store it is given and
+ * returns it, or returns an {@link App} (`{ hub, routes, authorize }`).
  */
-export type AppFactory = (options: AppFactoryOptions) => Hub<AppSchema> | Promise<Hub<AppSchema>>;
+export type AppFactory = (options: AppFactoryOptions) => Hub<AppSchema> | App | Promise<Hub<AppSchema> | App>;
+
+/** What `createApp` returned, normalized: a bare hub is an app without routes. */
+export interface LoadedApp {
+  readonly hub: Hub<AppSchema>;
+  readonly routes: AppRouteHandler | undefined;
+  readonly authorize: Authorize | undefined;
+  /** `App.checkOrigin`, default true. */
+  readonly checkOrigin: boolean;
+}
 
 let generation = 0;
 
@@ -113,7 +125,7 @@ export async function loadAppFactory(appPath: string, cwd: string): Promise<AppF
   if (typeof factory !== "function") {
     throw new SessionstreamError(
       "invalid_argument",
-      `${relative(cwd, appPath)} must export a function \`createApp({ store })\` (or a default export) that returns a Hub; ` +
+      `${relative(cwd, appPath)} must export a function \`createApp({ store })\` (or a default export) that returns a Hub or { hub, routes }; ` +
         `found exports: ${Object.keys(mod).join(", ") || "none"}`,
     );
   }
@@ -134,17 +146,52 @@ export function appReducer(factory: AppFactory): UIReducer | undefined {
 }
 
 /**
- * Calls the factory, checks that it returned a hub, then resolves the runs a
- * dead process left running (`hub.recoverRuns()`: their kind's `interrupted`
- * hook publishes the terminal events), so that no answer stays "streaming"
- * after a crash, a reload or a deploy.
+ * Calls the factory, checks that it returned a hub or an {@link App} whose
+ * parts are what they should be (an unknown key, e.g. `route`, is refused:
+ * a typo would otherwise drop the app's routes silently), then resolves the
+ * runs a dead process left running (`hub.recoverRuns()`: their kind's
+ * `interrupted` hook publishes the terminal events), so that no answer stays
+ * "streaming" after a crash, a reload or a deploy.
  */
-export async function createAppHub(factory: AppFactory, options: AppFactoryOptions, label: string): Promise<Hub<AppSchema>> {
-  const hub = await factory(options);
-  if (!hub || typeof (hub as Partial<Hub<AppSchema>>).submit !== "function" || !(hub as Partial<Hub<AppSchema>>).registry) {
-    throw new SessionstreamError("invalid_argument", `${label}: createApp must return a Hub (got ${hub === null ? "null" : typeof hub})`);
+export async function createAppInstance(factory: AppFactory, options: AppFactoryOptions, label: string): Promise<LoadedApp> {
+  const built = await factory(options);
+  const app = isHub(built) ? { hub: built } : built;
+  if (!app || typeof app !== "object" || !isHub((app as Partial<App>).hub)) {
+    throw new SessionstreamError("invalid_argument", `${label}: createApp must return a Hub or { hub, routes } (got ${describe(built)})`);
   }
+  const problem = appProblem(app);
+  if (problem) {
+    await app.hub.close().catch(() => {});
+    throw new SessionstreamError("invalid_argument", `${label}: createApp returned { hub, ... } with ${problem}`);
+  }
+  const hub = app.hub;
   // A hub of an older sessionstream copy has no runs.
   if (typeof (hub as Partial<Hub<AppSchema>>).recoverRuns === "function") await hub.recoverRuns();
-  return hub;
+  return { hub, routes: app.routes, authorize: app.authorize, checkOrigin: app.checkOrigin !== false };
+}
+
+/** {@link createAppInstance} for callers that need only the hub (`schema-vet --store`'s rebuild dry run). */
+export async function createAppHub(factory: AppFactory, options: AppFactoryOptions, label: string): Promise<Hub<AppSchema>> {
+  return (await createAppInstance(factory, options, label)).hub;
+}
+
+const APP_KEYS: ReadonlySet<string> = new Set(["hub", "routes", "authorize", "checkOrigin"]);
+
+/** What is wrong with an `App` object's parts, or undefined. */
+function appProblem(app: App): string | undefined {
+  const unknown = Object.keys(app).filter((k) => !APP_KEYS.has(k));
+  if (unknown.length > 0) return `unknown key${unknown.length > 1 ? "s" : ""} ${unknown.join(", ")} (known: ${[...APP_KEYS].join(", ")})`;
+  if (app.routes !== undefined && typeof app.routes !== "function") return `routes that is not a function (req, res, context) => boolean (got ${describe(app.routes)})`;
+  if (app.authorize !== undefined && typeof app.authorize !== "function") return `authorize that is not a function (got ${describe(app.authorize)})`;
+  if (app.checkOrigin !== undefined && typeof app.checkOrigin !== "boolean") return `checkOrigin that is not a boolean (got ${describe(app.checkOrigin)})`;
+  return undefined;
+}
+
+function isHub(value: unknown): value is Hub<AppSchema> {
+  const hub = value as Partial<Hub<AppSchema>> | null | undefined;
+  return typeof hub === "object" && hub !== null && typeof hub.submit === "function" && hub.registry !== undefined;
+}
+
+function describe(value: unknown): string {
+  return value === null ? "null" : Array.isArray(value) ? "an array" : typeof value;
 }

@@ -9,6 +9,7 @@ import { createAppRequestListener, createAppTransport, inspectorRoute, routeUpgr
 import { describeStore, type BusSpec, type StoreSpec } from "../server/backends.js";
 import { listen, serverUrl } from "../server/listen.js";
 import { AppHost, type AppStatus, type DevStoreKind } from "./app-host.js";
+import type { LoadedApp } from "./app-loader.js";
 import { DriftMonitor } from "./drift-check.js";
 import { InspectorApi } from "./inspector-api.js";
 import { watchProject, type ChangeBatch } from "./watcher.js";
@@ -85,7 +86,9 @@ export interface DevServer {
 /**
  * `sessionstream dev`: one HTTP server with the websocket endpoint `/ws`,
  * command ingress and snapshots under `/api`, the schema at `/api/schema`,
- * the app's `public/` at `/` and the inspector at `/__sessionstream/inspector/`.
+ * the app's own routes (`createApp` returning `{ hub, routes }`, reloaded
+ * with the hub), the app's `public/` at `/` and the inspector at
+ * `/__sessionstream/inspector/`.
  */
 export async function startDevServer(options: DevServerOptions): Promise<DevServer> {
   const cwd = resolve(options.cwd);
@@ -93,6 +96,8 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
   const publicDir = resolve(cwd, options.publicDir ?? "public");
   const allowedHosts = devAllowedHosts(options);
   let transport: AppTransport | undefined;
+  // The routes and hooks of the generation `transport` belongs to: set and cleared together.
+  let app: LoadedApp | undefined;
 
   const appPath = resolve(cwd, options.appPath ?? "src/app.ts");
   const drift =
@@ -109,13 +114,15 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     appPath,
     store: options.store ?? "sqlite",
     ...(options.bus ? { bus: options.bus } : {}),
-    onLoaded: (hub, app) => {
-      const loaded = createAppTransport(hub, { allowedHosts });
+    onLoaded: (hub, loadedApp) => {
+      const loaded = createAppTransport(hub, { allowedHosts, authorize: loadedApp.authorize });
       transport = loaded;
-      drift?.attach(hub, app.reduce, relative(cwd, appPath));
+      app = loadedApp;
+      drift?.attach(hub, loadedApp.reduce, relative(cwd, appPath));
       return async () => {
         drift?.detach();
         transport = undefined;
+        app = undefined;
         await loaded.ws.close();
       };
     },
@@ -135,6 +142,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     createAppRequestListener({
       hub: () => host.hub,
       transport: () => transport,
+      app: () => app,
       unavailable: () => ({ code: "app_not_loaded", message: host.status.error ?? "the app is not loaded" }),
       allowedHosts,
       publicDir,

@@ -107,6 +107,19 @@ export function logIngressError(logger: Logger): (report: IngressErrorReport) =>
   };
 }
 
+/** Internal errors of the app's own routes (and of built-in endpoints) as `error` lines with the `errorId` the client got. */
+export function logRouteError(logger: Logger): (report: IngressErrorReport) => void {
+  return function onRouteError(report) {
+    logger.error("internal error in app route", {
+      code: "internal",
+      errorId: report.errorId,
+      method: report.method,
+      path: report.path,
+      detail: errorDetail(report.error),
+    });
+  };
+}
+
 /** Websocket records as log lines: errors and refusals at warn (internal ones at error), the rest at debug. */
 export function logTransportRecord(logger: Logger): (record: TransportRecord) => void {
   return function onTransportRecord(record) {

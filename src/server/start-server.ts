@@ -8,12 +8,12 @@ import { SessionstreamError } from "../runtime/errors.js";
 import type { EventBus } from "../runtime/event-bus.js";
 import type { Hub } from "../runtime/hub.js";
 import type { HydrationStore } from "../store/hydration-store.js";
-import { createAppHub, loadAppFactory } from "../dev/app-loader.js";
+import { createAppInstance, loadAppFactory, type LoadedApp } from "../dev/app-loader.js";
 import { InspectorApi } from "../dev/inspector-api.js";
 import { createAppRequestListener, createAppTransport, inspectorRoute, routeUpgrades, type AppTransport, type Route } from "./app-routes.js";
 import { describeBus, describeStore, openBus, openStore, type BusHandle, type BusSpec, type StoreSpec } from "./backends.js";
 import { healthRoutes } from "./health.js";
-import { logIngressError, logRuntimeError, logTransportRecord, type Logger } from "./json-log.js";
+import { logIngressError, logRouteError, logRuntimeError, logTransportRecord, type Logger } from "./json-log.js";
 import { listen, serverUrl } from "./listen.js";
 
 /** Options of {@link startServer}. */
@@ -64,7 +64,8 @@ export interface StartedServer {
  * Opens the store (PostgreSQL: connects and migrates) and the bus, failing
  * fast with their URL (password redacted) and the fix; loads the app and
  * serves it on one port: the page, `/ws`, `/api`, `/healthz`, `/readyz`,
- * and the inspector with `inspector: true`.
+ * the app's own routes (`createApp` returning `{ hub, routes }`), and the
+ * inspector with `inspector: true`.
  *
  * `close()` stops accepting (the listener closes, `/readyz` answers 503,
  * new commands and upgrades are refused), waits for in-flight requests,
@@ -84,6 +85,7 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
   let bus: EventBus | undefined;
   let busHandle: BusHandle | undefined;
   let hub: Hub<AppSchema>;
+  let app: LoadedApp;
   try {
     const factory = await loadAppFactory(appPath, cwd).catch((err: unknown) => {
       // `start` never generates code: say so when the generated modules are missing.
@@ -100,7 +102,8 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
       cleanup.push(() => opened.close());
       ({ bus, consumed } = watchConsume(opened.bus));
     }
-    hub = await createAppHub(factory, { store, ...(bus ? { bus } : {}), onError: logRuntimeError(log) }, appPath);
+    app = await createAppInstance(factory, { store, ...(bus ? { bus } : {}), onError: logRuntimeError(log) }, appPath);
+    hub = app.hub;
     const openedHub = hub;
     cleanup.unshift(async () => openedHub.close());
     if (!consumed()) {
@@ -114,11 +117,13 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
   if (hub.store !== store) log.warn("createApp did not use the store it was given; pass options.store to new Hub({ store })", { code: "invalid_argument" });
 
   const allowedHosts = options.allowedHosts && options.allowedHosts.length > 0 ? options.allowedHosts : undefined;
+  const allowedOrigins = options.allowedOrigins && options.allowedOrigins.length > 0 ? options.allowedOrigins : undefined;
   const transport: AppTransport = createAppTransport(hub, {
     allowedHosts,
-    allowedOrigins: options.allowedOrigins && options.allowedOrigins.length > 0 ? options.allowedOrigins : undefined,
+    allowedOrigins,
     observer: logTransportRecord(log),
     onIngressError: logIngressError(log),
+    authorize: app.authorize,
   });
   let draining = false;
   const inFlight = new Set<Promise<void>>();
@@ -138,8 +143,12 @@ export async function startServer(options: StartServerOptions): Promise<StartedS
   const listener = createAppRequestListener({
     hub: () => hub,
     transport: () => (draining ? undefined : transport),
+    // While draining, the app's routes answer 503 under /api/ like the ingress (the hub is closing).
+    app: () => (draining ? undefined : app),
     unavailable: () => ({ code: "unavailable", message: "the server is shutting down; retry on another node" }),
     allowedHosts,
+    allowedOrigins,
+    onError: logRouteError(log),
     publicDir: resolve(cwd, options.publicDir ?? "public"),
     before: [healthRoutes({ store, probeBus: busHandle?.probe, draining: () => draining, timeoutMs: options.probeTimeoutMs ?? 2000 })],
     routes,
