@@ -131,7 +131,7 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
     if (type !== "application/json" && !type.endsWith("+json")) {
       throw new SessionstreamError("unsupported_media_type", `expected Content-Type application/json, got "${type || "none"}"`);
     }
-    const text = await readBody(req, maxBodyBytes);
+    const input = await bodyOf(req, maxBodyBytes);
     const key = header(req, "idempotency-key");
     if (key !== undefined && (key.length === 0 || key.length > 255)) {
       throw new SessionstreamError("invalid_argument", `Idempotency-Key must be 1 to 255 characters, got ${key.length}`);
@@ -139,18 +139,22 @@ export function createCommandIngress(options: CommandIngressOptions): CommandIng
     const cacheKey = key === undefined ? undefined : `${sessionId}\u0000${name}\u0000${key}`;
     const earlier = cacheKey === undefined ? undefined : cache.get(cacheKey);
     if (earlier) return replayed(await earlier);
-    const answer = run(req, sessionId, name, text, key);
+    const answer = run(req, sessionId, name, input, key);
     if (cacheKey !== undefined) cache.set(cacheKey, answer, (a) => a.status < 300);
     return answer;
   }
 
-  async function run(req: IncomingMessage, sessionId: string, name: string, text: string, key: string | undefined): Promise<Answer> {
+  async function run(req: IncomingMessage, sessionId: string, name: string, input: Body, key: string | undefined): Promise<Answer> {
     try {
       let json: JsonValue;
-      try {
-        json = JSON.parse(text === "" ? "{}" : text) as JsonValue;
-      } catch (err) {
-        throw new SessionstreamError("invalid_json", `request body is not JSON: ${(err as Error).message}`);
+      if (typeof input === "string") {
+        try {
+          json = JSON.parse(input === "" ? "{}" : input) as JsonValue;
+        } catch (err) {
+          throw new SessionstreamError("invalid_json", `request body is not JSON: ${(err as Error).message}`);
+        }
+      } else {
+        json = input.parsed;
       }
       try {
         // Integer strings as protojson (the Go reference) reads them: "0x10", "+7", "007" are errors.
@@ -257,6 +261,44 @@ function decodeSegment(segment: string): string {
   } catch {
     throw new SessionstreamError("invalid_argument", `path segment "${segment}" is not valid percent-encoding`);
   }
+}
+
+/** A request body: its text, or the JSON value a body parser mounted before the ingress made of it. */
+type Body = string | { readonly parsed: JsonValue };
+
+/**
+ * The request body, within `max` bytes. Read from the request stream, unless
+ * middleware mounted before the ingress has read it already (Express's
+ * `express.json()`, `express.text()` or `express.raw()` as a global parser):
+ * then the `req.body` it left is used, a string or bytes as the text, a
+ * parsed value (copied: the ingress canonicalizes it in place) as the JSON.
+ * A stream read by someone else who left no `req.body` is an internal error
+ * naming the fix, never a request that waits forever.
+ */
+function bodyOf(req: IncomingMessage, max: number): Promise<Body> {
+  if (!req.readableEnded) return readBody(req, max);
+  const pre = (req as IncomingMessage & { body?: unknown }).body;
+  const declared = Number(req.headers["content-length"] ?? NaN);
+  const tooLarge = (size: number) => new SessionstreamError("payload_too_large", `request body of ${size} bytes exceeds maxBodyBytes ${max}`);
+  if (declared > max) return Promise.reject(tooLarge(declared));
+  if (pre === undefined) {
+    return Promise.reject(
+      new Error(
+        "the request body was read before the command ingress, and no req.body was left: mount the ingress before body-parsing middleware (see docs/express.md, docs/fastify.md, docs/hono.md)",
+      ),
+    );
+  }
+  if (typeof pre === "string" || pre instanceof Uint8Array) {
+    const text = typeof pre === "string" ? pre : Buffer.from(pre.buffer, pre.byteOffset, pre.byteLength).toString("utf8");
+    const size = typeof pre === "string" ? Buffer.byteLength(pre) : pre.byteLength;
+    return size > max ? Promise.reject(tooLarge(size)) : Promise.resolve(text);
+  }
+  const parsed = structuredClone(pre) as JsonValue;
+  if (Number.isNaN(declared)) {
+    const size = Buffer.byteLength(JSON.stringify(parsed) ?? "");
+    if (size > max) return Promise.reject(tooLarge(size));
+  }
+  return Promise.resolve({ parsed });
 }
 
 /**

@@ -1,6 +1,6 @@
 // Node entry point "sessionstream/transport": the websocket server and the
 // HTTP command ingress. The browser-safe client is "sessionstream/client".
-export { createWebSocketServer, type SessionstreamWebSocketServer, type TransportStats, type WebSocketServerOptions } from "./websocket-server.js";
+export { createWebSocketServer, type SessionstreamWebSocketServer, type TransportStats, type UpgradeSource, type WebSocketServerOptions } from "./websocket-server.js";
 export { CloseCode, DEFAULT_TRANSPORT_LIMITS, resolveLimits, type TransportLimits } from "./limits.js";
 export type { TransportObserver, TransportRecord, TransportRecordType } from "./observer.js";
 export { hostRefusal, isHostAllowed, isLoopbackAddress, isOriginAllowed, type Authorize, type AuthorizeAction, type AuthorizeRequest } from "./security.js";

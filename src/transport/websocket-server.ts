@@ -1,5 +1,5 @@
 import { randomUUID } from "node:crypto";
-import type { IncomingMessage, Server as HttpServer } from "node:http";
+import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import { WebSocketServer, type RawData, type WebSocket } from "ws";
 import type { ClientFrame } from "../gen/sessionstream/v1/transport_pb.js";
@@ -52,6 +52,17 @@ export interface WebSocketServerOptions {
   readonly slowConsumers?: "disconnect" | "resync";
 }
 
+/**
+ * What {@link SessionstreamWebSocketServer.attach} needs of a server: its
+ * `upgrade` event. A node `http` or `https` server has it, and so has the
+ * server a framework runs on: `http.createServer(app)` or `app.listen()` of
+ * Express, `fastify.server`, the server `serve()` of `@hono/node-server` returns.
+ */
+export interface UpgradeSource {
+  on(event: "upgrade", listener: (request: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
+  off(event: "upgrade", listener: (request: IncomingMessage, socket: Duplex, head: Buffer) => void): unknown;
+}
+
 /** Counters of a running server. */
 export interface TransportStats {
   readonly connections: number;
@@ -68,7 +79,7 @@ export interface SessionstreamWebSocketServer extends UIFanout {
   /** Handles an `upgrade` event; returns `false` (and leaves the socket alone) when the path does not match. */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): boolean;
   /** Listens to `upgrade` on an HTTP server; returns a function that stops listening. */
-  attach(server: HttpServer): () => void;
+  attach(server: UpgradeSource): () => void;
   stats(): TransportStats;
   /**
    * Tells the server that the session's timeline was rebuilt (its epoch
