@@ -1,6 +1,6 @@
-// Every code block marked `ts program` in the README and docs/ is a complete
-// program: extracted and type-checked (TypeScript's compiler, strict, Node
-// ESM) against this checkout's sources, so the docs never drift from the API.
+// Every code block marked `ts program` (or `tsx program`: JSX, for React) in
+// the README and docs/ is a complete program: extracted and type-checked
+// (TypeScript's compiler, strict, Node ESM) against this checkout's sources, so the docs never drift from the API.
 // The README's quick start imports `./gen/chat/v1/chat_pb.js`: the fixtures'
 // protoc-gen-es output is linked there.
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -16,18 +16,21 @@ interface Block {
   readonly file: string;
   readonly line: number;
   readonly code: string;
+  /** `tsx` for `tsx program` blocks (JSX, React's automatic runtime). */
+  readonly ext: "ts" | "tsx";
 }
 
-/** The `ts program` blocks of a markdown text. */
+/** The `ts program` and `tsx program` blocks of a markdown text. */
 export function programBlocks(file: string, text: string): Block[] {
   const out: Block[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    if (!/^```ts program\s*$/.test(lines[i]!)) continue;
+    const open = /^```(tsx?) program\s*$/.exec(lines[i]!);
+    if (!open) continue;
     const start = i + 1;
     let end = start;
     while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
-    out.push({ file, line: start + 1, code: lines.slice(start, end).join("\n") + "\n" });
+    out.push({ file, line: start + 1, code: lines.slice(start, end).join("\n") + "\n", ext: open[1] as Block["ext"] });
     i = end;
   }
   return out;
@@ -51,7 +54,7 @@ function typeCheck(blocks: readonly Block[], dir: string): string[] {
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
   symlinkSync(join(repo, "fixtures/runtime/gen"), join(dir, "gen"));
   const files = blocks.map((b, i) => {
-    const name = join(dir, `block-${i}.ts`);
+    const name = join(dir, `block-${i}.${b.ext}`);
     writeFileSync(name, b.code);
     return name;
   });
@@ -65,6 +68,7 @@ function typeCheck(blocks: readonly Block[], dir: string): string[] {
     verbatimModuleSyntax: true,
     skipLibCheck: true,
     noEmit: true,
+    jsx: ts.JsxEmit.ReactJSX,
     types: ["node"],
     typeRoots: [join(repo, "node_modules/@types")],
     paths: selfPaths(),
@@ -101,5 +105,14 @@ describe("complete programs in the docs", () => {
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]).toMatch(/^docs\/bad\.md:5: [\s\S]*registry/);
     expect(relative(repo, tmp)).toMatch(/^\.tmp-docs-/);
+  }, 120_000);
+
+  test("a `tsx program` block is checked as TSX: a wrong prop type in JSX is reported", () => {
+    const md = ["```tsx program", "function Hello(props: { name: string }) {", "  return <p>{props.name}</p>;", "}", "export const ok = <Hello name=\"a\" />;", "export const bad = <Hello name={1} />;", "```", ""].join("\n");
+    const blocks = programBlocks("docs/jsx.md", md);
+    expect(blocks.map((b) => b.ext)).toEqual(["tsx"]);
+    const errors = typeCheck(blocks, join(tmp, "jsx"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^docs\/jsx\.md:6: [\s\S]*number[\s\S]*string/);
   }, 120_000);
 });
