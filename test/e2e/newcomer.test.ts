@@ -91,7 +91,7 @@ describe("newcomer run", () => {
   test("gen wrote the generated code and left the template's own code alone", async () => {
     expect(existsSync(join(app, "src/gen/chat/v1/chat_sessionstream.ts"))).toBe(true);
     expect(readFileSync(join(app, "src/gen/chat/v1/chat_pb.ts"), "utf8")).toContain('from "sessionstream/gen/sessionstream/v1/options_pb.js"');
-    expect(readFileSync(join(app, "src/handlers/chat-start-inference.ts"), "utf8")).toContain("streamAnswer");
+    expect(readFileSync(join(app, "src/handlers/chat-start-inference.ts"), "utf8")).toContain("startRun");
     expect(await run(join(app, "node_modules/.bin/sessionstream"), ["gen", "--check"], app)).toContain("up to date");
   }, 120_000);
 

@@ -38,8 +38,10 @@ async function twoTurns() {
   await t.submit("s1", "ChatStartInference" as never, { prompt: "What is an ordinal?" } as never);
   await t.waitForEvent("s1", "ChatInferenceFinished");
   await t.submit("s1", "ChatStartInference" as never, { prompt: "And a snapshot?" } as never);
-  await t.waitForEvent("s1", "ChatInferenceStarted");
-  const answer = (await t.events("s1")).filter((e) => e.name === "ChatInferenceStarted")[1]!.payload as unknown as { messageId: string };
+  // The answer's run starts the assistant's message once the command has returned: wait for the second one.
+  const started = async () => (await t.events("s1")).filter((e) => e.name === "ChatInferenceStarted");
+  for (let i = 0; i < 500 && (await started()).length < 2; i++) await new Promise((r) => setTimeout(r, 5));
+  const answer = (await started())[1]!.payload as unknown as { messageId: string };
   await t.submit("s1", "ChatStopInference" as never, { messageId: answer.messageId } as never);
   await t.settle();
   return { t, stopped: answer.messageId };

@@ -33,16 +33,43 @@ function render() {
       li.dataset.messageId = m.id;
       li.textContent = m.payload.text ?? "";
       if (m.payload.error) li.append(Object.assign(document.createElement("span"), { className: "error", textContent: m.payload.error }));
-      if (m.payload.status === "streaming") {
-        const stop = document.createElement("button");
-        stop.textContent = "stop";
-        stop.dataset.testid = "stop";
-        stop.onclick = () => client.submit(sessionId, "ChatStopInference", { messageId: m.id });
-        li.append(stop);
+      if (m.payload.status === "streaming") li.append(button("stop", () => client.submit(sessionId, "ChatStopInference", { messageId: m.id })));
+      // The server died or restarted mid-answer (or the model failed): ask again.
+      const prompt = promptOf(messages, m.id);
+      if ((m.payload.status === "interrupted" || m.payload.status === "failed") && prompt) {
+        if (m.payload.status === "interrupted") li.append(Object.assign(document.createElement("span"), { className: "note", textContent: "interrupted: the server stopped mid-answer" }));
+        li.append(button("retry", () => ask(prompt)));
       }
       return li;
     }),
   );
+}
+
+/** A button of a message; a refused command (e.g. a stop of an answer that just ended) shows in the status line. */
+function button(label, onclick) {
+  const b = document.createElement("button");
+  b.textContent = label === "retry" ? "Retry" : label;
+  b.dataset.testid = label;
+  b.onclick = () =>
+    Promise.resolve(onclick()).catch((err) => {
+      status.textContent = `${label}: ${err.message}`;
+    });
+  return b;
+}
+
+/** The prompt an assistant message answers: the user message of the same turn ("user-<turn>" for "assistant-<turn>"). */
+function promptOf(messages, messageId) {
+  if (!messageId.startsWith("assistant-")) return undefined;
+  const user = messages.find((m) => m.id === `user-${messageId.slice("assistant-".length)}`);
+  return user?.payload.text;
+}
+
+async function ask(prompt) {
+  try {
+    await client.submit(sessionId, "ChatStartInference", { prompt });
+  } catch (err) {
+    status.textContent = `error: ${err.message}`;
+  }
 }
 function show(next) {
   stopRendering();
@@ -67,9 +94,5 @@ document.getElementById("ask").addEventListener("submit", async (e) => {
   const prompt = input.value.trim();
   if (!prompt) return;
   input.value = "";
-  try {
-    await client.submit(sessionId, "ChatStartInference", { prompt });
-  } catch (err) {
-    status.textContent = `error: ${err.message}`;
-  }
+  await ask(prompt);
 });

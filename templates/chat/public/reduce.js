@@ -19,12 +19,15 @@ export function reduce(draft, event) {
     case "ChatMessageAppended":
       draft.set("ChatMessage", p.messageId, { ...current, text: (current.text ?? "") + (p.text ?? "") });
       break;
+    // An answer may end before it started (a stop or a crash right after the
+    // command): the terminal event then creates the assistant's message.
     case "ChatMessageFinished":
     case "ChatMessageStopped":
-      draft.set("ChatMessage", p.messageId, { ...current, status: p.status });
+    case "ChatMessageInterrupted":
+      draft.set("ChatMessage", p.messageId, { ...current, role: "assistant", status: p.status });
       break;
     case "ChatMessageFailed":
-      draft.set("ChatMessage", p.messageId, { ...current, status: p.status, error: p.error });
+      draft.set("ChatMessage", p.messageId, { ...current, role: "assistant", status: p.status, error: p.error });
       break;
   }
 }

@@ -5,6 +5,7 @@ import { chatUICases } from "./projections/chat-ui.js";
 import { chatTimelineCases } from "./projections/chat-timeline.js";
 import { chatStartInference } from "./handlers/chat-start-inference.js";
 import { chatStopInference } from "./handlers/chat-stop-inference.js";
+import { registerChatRuns } from "./runs.js";
 
 /**
  * The page's reducer (public/reduce.js, imported by public/chat.js): how live
@@ -32,7 +33,9 @@ export interface AppOptions {
 }
 
 /**
- * Builds the app's hub with every schema, command handler and projection wired.
+ * Builds the app's hub with every schema, command handler, run kind and
+ * projection wired. `dev` and `start` then call `hub.recoverRuns()`: answers a
+ * dead process left streaming end `interrupted` through the run kind's hook.
  * This file is yours; `sessionstream gen` only adds the handlers of new commands.
  */
 export function createApp(options: AppOptions = {}) {
@@ -48,6 +51,7 @@ export function createApp(options: AppOptions = {}) {
     ChatStartInference: chatStartInference,
     ChatStopInference: chatStopInference,
   });
+  registerChatRuns(hub);
   hub.registerUIProjection(chatUIProjection(chatUICases));
   hub.registerTimelineProjection(chatTimelineProjection(chatTimelineCases));
   return hub;

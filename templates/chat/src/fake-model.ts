@@ -2,20 +2,17 @@
 // Replace `answerTokens` and the loop body with a real model call.
 import type { AppEventPublisher } from "./gen/app_sessionstream.js";
 
-/** Publishes any event of the app (every proto file's), payloads type-checked. */
-type Publisher = AppEventPublisher;
+/** What a model gets from its run: a publisher, and the signal a stop (or shutdown) aborts. */
+export interface StreamContext {
+  readonly publish: AppEventPublisher["publish"];
+  readonly signal: AbortSignal;
+}
 
 let tokenDelayMs = Number(process.env["CHAT_TOKEN_DELAY_MS"] ?? 60);
-const stopRequests = new Set<string>();
 
 /** Milliseconds between tokens (tests make it small). Default 60, or `CHAT_TOKEN_DELAY_MS`. */
 export function setTokenDelay(ms: number): void {
   tokenDelayMs = ms;
-}
-
-/** Asks the run streaming `messageId` to stop at its next token. */
-export function requestStop(messageId: string): void {
-  stopRequests.add(messageId);
 }
 
 export function answerTokens(prompt: string): string[] {
@@ -25,24 +22,33 @@ export function answerTokens(prompt: string): string[] {
   return answer.split(/(?<= )/);
 }
 
-/**
- * Streams the answer as `ChatTokensDelta` events, then `ChatInferenceFinished`
- * (or `ChatInferenceStopped` when asked to stop). Runs detached from the
- * command and from any socket: closing the page never stops it.
- */
-export async function streamAnswer(publisher: Publisher, messageId: string, prompt: string): Promise<void> {
-  try {
-    for (const chunk of answerTokens(prompt)) {
-      await new Promise((resolve) => setTimeout(resolve, tokenDelayMs));
-      if (stopRequests.delete(messageId)) {
-        await publisher.publish("ChatInferenceStopped", { messageId });
-        return;
-      }
-      await publisher.publish("ChatTokensDelta", { messageId, chunk });
+/** Waits one token's delay; rejects at once when the run is stopped. */
+function pause(signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, tokenDelayMs);
+    function onAbort() {
+      clearTimeout(timer);
+      reject(signal.reason);
     }
-    await publisher.publish("ChatInferenceFinished", { messageId });
-  } catch (err) {
-    // The hub closed under us (dev reload, shutdown): the partial answer is already durable.
-    console.warn(`chat: stream of ${messageId} ended early: ${(err as Error).message}`);
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/**
+ * Streams the answer as `ChatTokensDelta` events and resolves with the finish
+ * reason; the run's hooks publish how it ended (src/runs.ts). A prompt with
+ * the word "fail" in it makes the "model" fail mid-answer, to show how that looks.
+ */
+export async function streamAnswer({ publish, signal }: StreamContext, messageId: string, prompt: string): Promise<string> {
+  const tokens = answerTokens(prompt);
+  for (const [i, chunk] of tokens.entries()) {
+    await pause(signal);
+    if (i === 3 && /\bfail\b/i.test(prompt)) throw new Error("the model endpoint answered 503 Service Unavailable (simulated failure)");
+    await publish("ChatTokensDelta", { messageId, chunk });
   }
+  return "stop";
 }

@@ -2,7 +2,7 @@
 // @generated from the annotated files chat/v1/chat.proto
 /* eslint-disable */
 
-import { ChatMessageEntitySchema, ChatMessageUpdateSchema, InferenceAcceptedEventSchema, InferenceFailedEventSchema, InferenceFinishedEventSchema, InferenceStartedEventSchema, InferenceStoppedEventSchema, StartInferenceCommandSchema, StopInferenceCommandSchema, TokensDeltaEventSchema } from "./chat/v1/chat_pb.js";
+import { ChatMessageEntitySchema, ChatMessageUpdateSchema, InferenceAcceptedEventSchema, InferenceFailedEventSchema, InferenceFinishedEventSchema, InferenceInterruptedEventSchema, InferenceStartedEventSchema, InferenceStoppedEventSchema, StartInferenceCommandSchema, StopInferenceCommandSchema, TokensDeltaEventSchema } from "./chat/v1/chat_pb.js";
 import type { AnyAppSchema, BackendEvent, CommandHandler, CommandHandlerMap, EventPublisher, Hub, MergeAppSchemas, NamesOf } from "sessionstream";
 import { SchemaRegistry } from "sessionstream";
 
@@ -30,6 +30,8 @@ export interface AppSchema {
     ChatInferenceFailed: typeof InferenceFailedEventSchema;
     /** chat.v1.InferenceStoppedEvent (chat/v1/chat.proto) */
     ChatInferenceStopped: typeof InferenceStoppedEventSchema;
+    /** chat.v1.InferenceInterruptedEvent (chat/v1/chat.proto) */
+    ChatInferenceInterrupted: typeof InferenceInterruptedEventSchema;
   };
   uiEvents: {
     /** chat.v1.ChatMessageUpdate (chat/v1/chat.proto) */
@@ -44,6 +46,8 @@ export interface AppSchema {
     ChatMessageStopped: typeof ChatMessageUpdateSchema;
     /** chat.v1.ChatMessageUpdate (chat/v1/chat.proto) */
     ChatMessageFailed: typeof ChatMessageUpdateSchema;
+    /** chat.v1.ChatMessageUpdate (chat/v1/chat.proto) */
+    ChatMessageInterrupted: typeof ChatMessageUpdateSchema;
   };
   entities: {
     /** chat.v1.ChatMessageEntity (chat/v1/chat.proto) */
@@ -64,12 +68,14 @@ export function registerAppSchemas<S extends AnyAppSchema>(registry: SchemaRegis
     .registerEvent("ChatInferenceFinished", InferenceFinishedEventSchema)
     .registerEvent("ChatInferenceFailed", InferenceFailedEventSchema)
     .registerEvent("ChatInferenceStopped", InferenceStoppedEventSchema)
+    .registerEvent("ChatInferenceInterrupted", InferenceInterruptedEventSchema)
     .registerUIEvent("ChatUserMessageAdded", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageStarted", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageAppended", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageFinished", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageStopped", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageFailed", ChatMessageUpdateSchema)
+    .registerUIEvent("ChatMessageInterrupted", ChatMessageUpdateSchema)
     .registerTimelineEntity("ChatMessage", ChatMessageEntitySchema)
   ) as unknown as SchemaRegistry<MergeAppSchemas<S, AppSchema>>;
 }

@@ -9,7 +9,8 @@ function current(view: TimelineView, messageId: string): ChatMessageEntity | und
 
 /**
  * Timeline projection of chat/v1/chat.proto: the durable ChatMessage entities
- * a reload shows, including an answer that is still streaming.
+ * a reload shows, including an answer that is still streaming, and one whose
+ * process died mid-answer (`interrupted`, published by the run's hook).
  */
 export const chatTimelineCases: ChatTimelineProjectionCases = {
   ChatInferenceAccepted(event) {
@@ -35,5 +36,9 @@ export const chatTimelineCases: ChatTimelineProjectionCases = {
   ChatInferenceFailed(event, session, view) {
     const { messageId, error } = event.payload;
     return [ChatEntities.ChatMessage.upsert({ messageId, role: "assistant", text: current(view, messageId)?.text ?? "", status: "failed", error })];
+  },
+  ChatInferenceInterrupted(event, session, view) {
+    const { messageId } = event.payload;
+    return [ChatEntities.ChatMessage.upsert({ messageId, role: "assistant", text: current(view, messageId)?.text ?? "", status: "interrupted" })];
   },
 };

@@ -24,4 +24,7 @@ export const chatUICases: ChatUIProjectionCases = {
   ChatInferenceFailed(event) {
     return [{ name: "ChatMessageFailed", payload: { messageId: event.payload.messageId, status: "failed", error: event.payload.error } }];
   },
+  ChatInferenceInterrupted(event) {
+    return [{ name: "ChatMessageInterrupted", payload: { messageId: event.payload.messageId, status: "interrupted" } }];
+  },
 };

@@ -15,7 +15,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file chat/v1/chat.proto.
  */
 export const file_chat_v1_chat: GenFile = /*@__PURE__*/
-  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEiQQoVU3RhcnRJbmZlcmVuY2VDb21tYW5kEg4KBnByb21wdBgBIAEoCToYqp8ZFAoSQ2hhdFN0YXJ0SW5mZXJlbmNlIkMKFFN0b3BJbmZlcmVuY2VDb21tYW5kEhIKCm1lc3NhZ2VfaWQYASABKAk6F6qfGRMKEUNoYXRTdG9wSW5mZXJlbmNlInwKFkluZmVyZW5jZUFjY2VwdGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZwcm9tcHQYAiABKAk6PrKfGToKFUNoYXRJbmZlcmVuY2VBY2NlcHRlZBIUQ2hhdFVzZXJNZXNzYWdlQWRkZWQaC0NoYXRNZXNzYWdlImgKFUluZmVyZW5jZVN0YXJ0ZWRFdmVudBISCgptZXNzYWdlX2lkGAEgASgJOjuynxk3ChRDaGF0SW5mZXJlbmNlU3RhcnRlZBISQ2hhdE1lc3NhZ2VTdGFydGVkGgtDaGF0TWVzc2FnZSJuChBUb2tlbnNEZWx0YUV2ZW50EhIKCm1lc3NhZ2VfaWQYASABKAkSDQoFY2h1bmsYAiABKAk6N7KfGTMKD0NoYXRUb2tlbnNEZWx0YRITQ2hhdE1lc3NhZ2VBcHBlbmRlZBoLQ2hhdE1lc3NhZ2UiggEKFkluZmVyZW5jZUZpbmlzaGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCRIVCg1maW5pc2hfcmVhc29uGAIgASgJOj2ynxk5ChVDaGF0SW5mZXJlbmNlRmluaXNoZWQSE0NoYXRNZXNzYWdlRmluaXNoZWQaC0NoYXRNZXNzYWdlInQKFEluZmVyZW5jZUZhaWxlZEV2ZW50EhIKCm1lc3NhZ2VfaWQYASABKAkSDQoFZXJyb3IYAiABKAk6ObKfGTUKE0NoYXRJbmZlcmVuY2VGYWlsZWQSEUNoYXRNZXNzYWdlRmFpbGVkGgtDaGF0TWVzc2FnZSJoChVJbmZlcmVuY2VTdG9wcGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCTo7sp8ZNwoUQ2hhdEluZmVyZW5jZVN0b3BwZWQSEkNoYXRNZXNzYWdlU3RvcHBlZBoLQ2hhdE1lc3NhZ2Ui4wEKEUNoYXRNZXNzYWdlVXBkYXRlEhIKCm1lc3NhZ2VfaWQYASABKAkSDAoEcm9sZRgCIAEoCRIMCgR0ZXh0GAMgASgJEg4KBnN0YXR1cxgEIAEoCRINCgVlcnJvchgFIAEoCTp/up8ZewoUQ2hhdFVzZXJNZXNzYWdlQWRkZWQKEkNoYXRNZXNzYWdlU3RhcnRlZAoTQ2hhdE1lc3NhZ2VBcHBlbmRlZAoTQ2hhdE1lc3NhZ2VGaW5pc2hlZAoSQ2hhdE1lc3NhZ2VTdG9wcGVkChFDaGF0TWVzc2FnZUZhaWxlZCKBAQoRQ2hhdE1lc3NhZ2VFbnRpdHkSEgoKbWVzc2FnZV9pZBgBIAEoCRIMCgRyb2xlGAIgASgJEgwKBHRleHQYAyABKAkSDgoGc3RhdHVzGAQgASgJEg0KBWVycm9yGAUgASgJOh3CnxkZCgtDaGF0TWVzc2FnZRIKbWVzc2FnZV9pZGIGcHJvdG8z", [file_sessionstream_v1_options]);
+  fileDesc("ChJjaGF0L3YxL2NoYXQucHJvdG8SB2NoYXQudjEiQQoVU3RhcnRJbmZlcmVuY2VDb21tYW5kEg4KBnByb21wdBgBIAEoCToYqp8ZFAoSQ2hhdFN0YXJ0SW5mZXJlbmNlIkMKFFN0b3BJbmZlcmVuY2VDb21tYW5kEhIKCm1lc3NhZ2VfaWQYASABKAk6F6qfGRMKEUNoYXRTdG9wSW5mZXJlbmNlInwKFkluZmVyZW5jZUFjY2VwdGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCRIOCgZwcm9tcHQYAiABKAk6PrKfGToKFUNoYXRJbmZlcmVuY2VBY2NlcHRlZBIUQ2hhdFVzZXJNZXNzYWdlQWRkZWQaC0NoYXRNZXNzYWdlImgKFUluZmVyZW5jZVN0YXJ0ZWRFdmVudBISCgptZXNzYWdlX2lkGAEgASgJOjuynxk3ChRDaGF0SW5mZXJlbmNlU3RhcnRlZBISQ2hhdE1lc3NhZ2VTdGFydGVkGgtDaGF0TWVzc2FnZSJuChBUb2tlbnNEZWx0YUV2ZW50EhIKCm1lc3NhZ2VfaWQYASABKAkSDQoFY2h1bmsYAiABKAk6N7KfGTMKD0NoYXRUb2tlbnNEZWx0YRITQ2hhdE1lc3NhZ2VBcHBlbmRlZBoLQ2hhdE1lc3NhZ2UiggEKFkluZmVyZW5jZUZpbmlzaGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCRIVCg1maW5pc2hfcmVhc29uGAIgASgJOj2ynxk5ChVDaGF0SW5mZXJlbmNlRmluaXNoZWQSE0NoYXRNZXNzYWdlRmluaXNoZWQaC0NoYXRNZXNzYWdlInQKFEluZmVyZW5jZUZhaWxlZEV2ZW50EhIKCm1lc3NhZ2VfaWQYASABKAkSDQoFZXJyb3IYAiABKAk6ObKfGTUKE0NoYXRJbmZlcmVuY2VGYWlsZWQSEUNoYXRNZXNzYWdlRmFpbGVkGgtDaGF0TWVzc2FnZSJoChVJbmZlcmVuY2VTdG9wcGVkRXZlbnQSEgoKbWVzc2FnZV9pZBgBIAEoCTo7sp8ZNwoUQ2hhdEluZmVyZW5jZVN0b3BwZWQSEkNoYXRNZXNzYWdlU3RvcHBlZBoLQ2hhdE1lc3NhZ2UidAoZSW5mZXJlbmNlSW50ZXJydXB0ZWRFdmVudBISCgptZXNzYWdlX2lkGAEgASgJOkOynxk/ChhDaGF0SW5mZXJlbmNlSW50ZXJydXB0ZWQSFkNoYXRNZXNzYWdlSW50ZXJydXB0ZWQaC0NoYXRNZXNzYWdlIv0BChFDaGF0TWVzc2FnZVVwZGF0ZRISCgptZXNzYWdlX2lkGAEgASgJEgwKBHJvbGUYAiABKAkSDAoEdGV4dBgDIAEoCRIOCgZzdGF0dXMYBCABKAkSDQoFZXJyb3IYBSABKAk6mAG6nxmTAQoUQ2hhdFVzZXJNZXNzYWdlQWRkZWQKEkNoYXRNZXNzYWdlU3RhcnRlZAoTQ2hhdE1lc3NhZ2VBcHBlbmRlZAoTQ2hhdE1lc3NhZ2VGaW5pc2hlZAoSQ2hhdE1lc3NhZ2VTdG9wcGVkChFDaGF0TWVzc2FnZUZhaWxlZAoWQ2hhdE1lc3NhZ2VJbnRlcnJ1cHRlZCKBAQoRQ2hhdE1lc3NhZ2VFbnRpdHkSEgoKbWVzc2FnZV9pZBgBIAEoCRIMCgRyb2xlGAIgASgJEgwKBHRleHQYAyABKAkSDgoGc3RhdHVzGAQgASgJEg0KBWVycm9yGAUgASgJOh3CnxkZCgtDaGF0TWVzc2FnZRIKbWVzc2FnZV9pZGIGcHJvdG8z", [file_sessionstream_v1_options]);
 
 /**
  * Ask the assistant something. Answers stream in token by token.
@@ -37,12 +37,16 @@ export const StartInferenceCommandSchema: GenMessage<StartInferenceCommand> = /*
   messageDesc(file_chat_v1_chat, 0);
 
 /**
- * Stop a streaming answer. Stopping is a command: closing the page never stops a run.
+ * Stop a streaming answer (its run), also one a previous process started.
+ * Stopping is a command: closing the page never stops a run. An answer that
+ * already ended answers the error `run_over` naming how it ended.
  *
  * @generated from message chat.v1.StopInferenceCommand
  */
 export type StopInferenceCommand = Message<"chat.v1.StopInferenceCommand"> & {
   /**
+   * The assistant message to stop; empty stops every answer of the session.
+   *
    * @generated from field: string message_id = 1;
    */
   messageId: string;
@@ -192,7 +196,28 @@ export const InferenceStoppedEventSchema: GenMessage<InferenceStoppedEvent> = /*
   messageDesc(file_chat_v1_chat, 7);
 
 /**
- * A live update of one chat message; serves six UI event names.
+ * The answer's process died or shut down mid-answer (a crash, kill -9, a
+ * deploy, a `dev` restart): published at the next start by the run kind's
+ * `interrupted` hook, so no answer stays "streaming". The page offers Retry.
+ *
+ * @generated from message chat.v1.InferenceInterruptedEvent
+ */
+export type InferenceInterruptedEvent = Message<"chat.v1.InferenceInterruptedEvent"> & {
+  /**
+   * @generated from field: string message_id = 1;
+   */
+  messageId: string;
+};
+
+/**
+ * Describes the message chat.v1.InferenceInterruptedEvent.
+ * Use `create(InferenceInterruptedEventSchema)` to create a new message.
+ */
+export const InferenceInterruptedEventSchema: GenMessage<InferenceInterruptedEvent> = /*@__PURE__*/
+  messageDesc(file_chat_v1_chat, 8);
+
+/**
+ * A live update of one chat message; serves seven UI event names.
  *
  * @generated from message chat.v1.ChatMessageUpdate
  */
@@ -232,7 +257,7 @@ export type ChatMessageUpdate = Message<"chat.v1.ChatMessageUpdate"> & {
  * Use `create(ChatMessageUpdateSchema)` to create a new message.
  */
 export const ChatMessageUpdateSchema: GenMessage<ChatMessageUpdate> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 8);
+  messageDesc(file_chat_v1_chat, 9);
 
 /**
  * A chat message as the durable timeline keeps it: what a reload shows.
@@ -256,7 +281,7 @@ export type ChatMessageEntity = Message<"chat.v1.ChatMessageEntity"> & {
   text: string;
 
   /**
-   * "streaming", "finished", "stopped" or "failed".
+   * "streaming", "finished", "stopped", "failed" or "interrupted".
    *
    * @generated from field: string status = 4;
    */
@@ -275,5 +300,5 @@ export type ChatMessageEntity = Message<"chat.v1.ChatMessageEntity"> & {
  * Use `create(ChatMessageEntitySchema)` to create a new message.
  */
 export const ChatMessageEntitySchema: GenMessage<ChatMessageEntity> = /*@__PURE__*/
-  messageDesc(file_chat_v1_chat, 9);
+  messageDesc(file_chat_v1_chat, 10);
 

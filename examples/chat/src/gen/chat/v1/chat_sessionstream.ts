@@ -6,7 +6,7 @@
 // @generated from file chat/v1/chat.proto (package chat.v1, syntax proto3)
 /* eslint-disable */
 
-import { ChatMessageEntitySchema, ChatMessageUpdateSchema, InferenceAcceptedEventSchema, InferenceFailedEventSchema, InferenceFinishedEventSchema, InferenceStartedEventSchema, InferenceStoppedEventSchema, StartInferenceCommandSchema, StopInferenceCommandSchema, TokensDeltaEventSchema } from "./chat_pb.js";
+import { ChatMessageEntitySchema, ChatMessageUpdateSchema, InferenceAcceptedEventSchema, InferenceFailedEventSchema, InferenceFinishedEventSchema, InferenceInterruptedEventSchema, InferenceStartedEventSchema, InferenceStoppedEventSchema, StartInferenceCommandSchema, StopInferenceCommandSchema, TokensDeltaEventSchema } from "./chat_pb.js";
 import type { AnyAppSchema, AppCovers, BackendEvent, CommandHandler, CommandHandlerMap, Hub, MergeAppSchemas, NamesOf, TimelineProjection, TimelineProjectionCases, UIProjection, UIProjectionCases } from "sessionstream";
 import { SchemaRegistry } from "sessionstream";
 import type { AppSchema } from "../../app_sessionstream.js";
@@ -30,6 +30,7 @@ export const ChatEventNames = {
   ChatInferenceFinished: "ChatInferenceFinished",
   ChatInferenceFailed: "ChatInferenceFailed",
   ChatInferenceStopped: "ChatInferenceStopped",
+  ChatInferenceInterrupted: "ChatInferenceInterrupted",
 } as const;
 
 /**
@@ -42,6 +43,7 @@ export const ChatUIEventNames = {
   ChatMessageFinished: "ChatMessageFinished",
   ChatMessageStopped: "ChatMessageStopped",
   ChatMessageFailed: "ChatMessageFailed",
+  ChatMessageInterrupted: "ChatMessageInterrupted",
 } as const;
 
 /**
@@ -75,6 +77,8 @@ export interface ChatSchema {
     ChatInferenceFailed: typeof InferenceFailedEventSchema;
     /** chat.v1.InferenceStoppedEvent */
     ChatInferenceStopped: typeof InferenceStoppedEventSchema;
+    /** chat.v1.InferenceInterruptedEvent */
+    ChatInferenceInterrupted: typeof InferenceInterruptedEventSchema;
   };
   uiEvents: {
     /** chat.v1.ChatMessageUpdate */
@@ -89,6 +93,8 @@ export interface ChatSchema {
     ChatMessageStopped: typeof ChatMessageUpdateSchema;
     /** chat.v1.ChatMessageUpdate */
     ChatMessageFailed: typeof ChatMessageUpdateSchema;
+    /** chat.v1.ChatMessageUpdate */
+    ChatMessageInterrupted: typeof ChatMessageUpdateSchema;
   };
   entities: {
     /** chat.v1.ChatMessageEntity */
@@ -115,12 +121,14 @@ export function registerChatSchemas<S extends AnyAppSchema>(registry: SchemaRegi
     .registerEvent("ChatInferenceFinished", InferenceFinishedEventSchema)
     .registerEvent("ChatInferenceFailed", InferenceFailedEventSchema)
     .registerEvent("ChatInferenceStopped", InferenceStoppedEventSchema)
+    .registerEvent("ChatInferenceInterrupted", InferenceInterruptedEventSchema)
     .registerUIEvent("ChatUserMessageAdded", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageStarted", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageAppended", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageFinished", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageStopped", ChatMessageUpdateSchema)
     .registerUIEvent("ChatMessageFailed", ChatMessageUpdateSchema)
+    .registerUIEvent("ChatMessageInterrupted", ChatMessageUpdateSchema)
     .registerTimelineEntity("ChatMessage", ChatMessageEntitySchema)
   ) as unknown as SchemaRegistry<MergeAppSchemas<S, ChatSchema>>;
 }
@@ -173,6 +181,7 @@ export interface ChatUIEmits {
   ChatInferenceFinished: "ChatMessageFinished";
   ChatInferenceFailed: "ChatMessageFailed";
   ChatInferenceStopped: "ChatMessageStopped";
+  ChatInferenceInterrupted: "ChatMessageInterrupted";
 }
 
 /**
@@ -185,6 +194,7 @@ export interface ChatEntityEmits {
   ChatInferenceFinished: "ChatMessage";
   ChatInferenceFailed: "ChatMessage";
   ChatInferenceStopped: "ChatMessage";
+  ChatInferenceInterrupted: "ChatMessage";
 }
 
 /**
@@ -217,6 +227,8 @@ export function chatUIProjection<S extends AppSchema = AppSchema>(cases: ChatUIP
         return (cases.ChatInferenceFailed?.(ev, session, view) ?? []) as never;
       case "ChatInferenceStopped":
         return (cases.ChatInferenceStopped?.(ev, session, view) ?? []) as never;
+      case "ChatInferenceInterrupted":
+        return (cases.ChatInferenceInterrupted?.(ev, session, view) ?? []) as never;
       default:
         return [];
     }
@@ -243,6 +255,8 @@ export function chatTimelineProjection<S extends AppSchema = AppSchema>(cases: C
         return (cases.ChatInferenceFailed?.(ev, session, view) ?? []) as never;
       case "ChatInferenceStopped":
         return (cases.ChatInferenceStopped?.(ev, session, view) ?? []) as never;
+      case "ChatInferenceInterrupted":
+        return (cases.ChatInferenceInterrupted?.(ev, session, view) ?? []) as never;
       default:
         return [];
     }
