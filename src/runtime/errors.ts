@@ -34,6 +34,7 @@ export type SessionstreamErrorCode =
   | "too_many_subscriptions"
   | "hydration_buffer_overflow"
   | "slow_consumer"
+  | "events_missed"
   | "snapshot_too_large"
   | "heartbeat_timeout"
   | "payload_too_large"

@@ -45,6 +45,12 @@ export interface ClusterHubLink {
    * event to its observers. Call it in ordinal order per session.
    */
   deliverRemote(applied: AppliedEvent): void;
+  /**
+   * Another process found event `ordinal` already applied when it was
+   * redelivered (its applier died before its notice): this process never
+   * saw its UI events, so its subscribers behind it resync.
+   */
+  missed(sessionId: string, ordinal: bigint): void;
 }
 
 /**

@@ -148,6 +148,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
           registry: this.registry,
           apply: (event) => this.#applyForCluster(event),
           deliverRemote: (applied) => this.#deliverRemote(applied),
+          missed: (sessionId, ordinal) => this.#missedRemote(sessionId, ordinal),
         })
       : bus.consume((event) => this.#applyEvent(event));
   }
@@ -471,9 +472,19 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
    */
   #deliverRemote(applied: AppliedEvent): void {
     const { sessionId, ordinal } = applied.event;
+    this.#dropStateBehind(sessionId, ordinal);
+    this.#deliver(sessionId, ordinal, applied);
+  }
+
+  /** A redelivery another process found applied already (its "duplicate" notice): see `#duplicate`. */
+  #missedRemote(sessionId: string, ordinal: bigint): void {
+    this.#dropStateBehind(sessionId, ordinal);
+    this.#missed(sessionId, ordinal);
+  }
+
+  #dropStateBehind(sessionId: string, ordinal: bigint): void {
     const cached = this.#resolvedStates.get(sessionId);
     if (cached && cached.cursor < ordinal) this.#dropState(sessionId);
-    this.#deliver(sessionId, ordinal, applied);
   }
 
   #dropState(sessionId: string): void {
@@ -544,10 +555,26 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     return ordinal;
   }
 
-  /** A redelivered event the store already has: nothing is projected, written or fanned out again. */
+  /**
+   * A redelivered event the store already has: nothing is projected, written
+   * or fanned out again. The node that applied it may have died before its
+   * notice, so this process's subscribers may lack it: fanouts hear `missed`.
+   */
   #duplicate(sessionId: string, name: string, payload: PendingEvent["payload"], ordinal: bigint, details: ApplyDetails | undefined): bigint {
     if (details) details.result = { applied: { event: { sessionId, name, ordinal, payload }, uiEvents: [], entities: [] }, duplicate: true };
+    this.#missed(sessionId, ordinal);
     return ordinal;
+  }
+
+  /** Tells the fanouts that event `ordinal` was applied without this process seeing its UI events. */
+  #missed(sessionId: string, ordinal: bigint): void {
+    for (const fanout of this.#fanouts) {
+      try {
+        fanout.missed?.(sessionId, ordinal);
+      } catch (err) {
+        this.#report("fanout", sessionId, err, { ordinal });
+      }
+    }
   }
 
   #recordError(kind: RuntimeErrorKind, event: BackendEventEnvelope, error: SessionstreamError): void {
@@ -567,14 +594,17 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   }
 
   #deliver(sessionId: string, ordinal: bigint, applied: AppliedEvent): void {
-    if (applied.uiEvents.length > 0) {
-      for (const fanout of this.#fanouts) {
-        try {
+    const withUI = applied.uiEvents.length > 0;
+    for (const fanout of this.#fanouts) {
+      try {
+        if (withUI) {
           const done = fanout.publishUI(sessionId, ordinal, applied.uiEvents);
           if (done) done.catch((err) => this.#report("fanout", sessionId, err, { ordinal, eventName: applied.event.name }));
-        } catch (err) {
-          this.#report("fanout", sessionId, err, { ordinal, eventName: applied.event.name });
+        } else {
+          fanout.advance?.(sessionId, ordinal);
         }
+      } catch (err) {
+        this.#report("fanout", sessionId, err, { ordinal, eventName: applied.event.name });
       }
     }
     for (const observer of this.#observers) {

@@ -7,7 +7,11 @@ export type TransportRecordType =
   | "disconnected"
   | "subscribed"
   | "unsubscribed"
-  /** A live subscription fell behind and resyncs (`slowConsumers: "resync"`); `subscribed` follows with code `resync`. */
+  /**
+   * A live subscription resyncs: it fell behind (`slowConsumers: "resync"`,
+   * code `slow_consumer`) or missed events (code `events_missed`);
+   * `subscribed` follows with code `resync`.
+   */
   | "resync"
   | "error";
 

@@ -1,10 +1,19 @@
 import type { EncodedFrame } from "./frame-codec.js";
 
-/** A UI frame waiting in a hydration buffer, with the ordinal of its backend event. */
+/**
+ * A UI frame waiting in a hydration buffer, with the ordinal of its backend
+ * event. Without `frame` it only records that the event was seen (it had no
+ * UI events); with `missed` the hub saw the event applied but never had its
+ * UI events (a redelivery another node applied).
+ */
 export interface BufferedFrame {
   readonly ordinal: bigint;
-  readonly frame: EncodedFrame;
+  readonly frame?: EncodedFrame;
+  readonly missed?: boolean;
 }
+
+/** What a live subscription does with the next event of its session (see {@link Subscription.accept}). */
+export type Admission = "send" | "stale" | "gap";
 
 /**
  * One session subscription of one connection. It starts `hydrating`: UI
@@ -14,6 +23,11 @@ export interface BufferedFrame {
  * below it are already reflected in the snapshot and are never sent, which
  * also covers an event whose store write the snapshot saw but whose fanout
  * arrives after the subscription went live.
+ *
+ * Ordinals are dense per session, so `last` (the newest ordinal the
+ * subscription reflects) exposes a gap: events applied elsewhere whose UI
+ * events never reached this process (a node that died between its commit
+ * and its notice). A gap resyncs the subscription like a slow consumer.
  *
  * A live subscription that falls behind on a connection that resyncs slow
  * consumers turns `resyncing`: its UI frames are dropped (not queued) until
@@ -25,6 +39,8 @@ export class Subscription {
   readonly since: bigint;
   state: "hydrating" | "live" | "resyncing" = "hydrating";
   floor = 0n;
+  /** The newest ordinal this subscription reflects (its snapshot or a later event); only meaningful once live. */
+  last = 0n;
   /** The timeline epoch of the last snapshot sent (0n before the first, or when the store does not track epochs). */
   epoch = 0n;
   /** Created by the first buffered frame: most subscriptions hydrate with nothing to buffer. */
@@ -50,22 +66,59 @@ export class Subscription {
     if (buffered + 1 > maxEvents) {
       return `hydration buffer of session "${this.sessionId}" is full: ${buffered} UI events buffered while the snapshot loads (maxHydrationBufferEvents ${maxEvents})`;
     }
-    if (this.#bufferBytes + item.frame.bytes > maxBytes) {
-      return `hydration buffer of session "${this.sessionId}" is full: ${this.#bufferBytes + item.frame.bytes} bytes exceed maxHydrationBufferBytes ${maxBytes}`;
+    const bytes = item.frame?.bytes ?? 0;
+    if (this.#bufferBytes + bytes > maxBytes) {
+      return `hydration buffer of session "${this.sessionId}" is full: ${this.#bufferBytes + bytes} bytes exceed maxHydrationBufferBytes ${maxBytes}`;
     }
     (this.#buffer ??= []).push(item);
-    this.#bufferBytes += item.frame.bytes;
+    this.#bufferBytes += bytes;
     return undefined;
   }
 
-  /** Ends hydration: returns the buffered frames newer than the snapshot, in order, and empties the buffer. */
-  drain(snapshotOrdinal: bigint): BufferedFrame[] {
+  /**
+   * Ends hydration: returns the buffered frames newer than the snapshot, in
+   * order, and empties the buffer. `gap` is true when the events buffered
+   * after the snapshot skip an ordinal or one was missed: the snapshot plus
+   * the frames would not be the whole story.
+   */
+  drain(snapshotOrdinal: bigint): { frames: EncodedFrame[]; gap: boolean } {
     this.floor = snapshotOrdinal;
+    this.last = snapshotOrdinal;
     const buffer = this.#buffer;
-    if (buffer === undefined) return [];
-    const out = buffer.filter((b) => b.ordinal > snapshotOrdinal);
+    if (buffer === undefined) return { frames: [], gap: false };
     this.#buffer = undefined;
     this.#bufferBytes = 0;
-    return out;
+    const frames: EncodedFrame[] = [];
+    let sending: bigint | undefined;
+    for (const item of buffer) {
+      if (item.missed === true) {
+        if (item.ordinal > this.last) return { frames, gap: true };
+        continue;
+      }
+      // The UI events of one backend event were buffered one by one.
+      if (item.ordinal !== sending) {
+        const admission = this.accept(item.ordinal);
+        if (admission === "stale") continue;
+        if (admission === "gap") return { frames, gap: true };
+        sending = item.ordinal;
+      }
+      if (item.frame !== undefined) frames.push(item.frame);
+    }
+    return { frames, gap: false };
+  }
+
+  /**
+   * Admits the next event of the session (by ordinal) to a live subscription:
+   * `stale` when it is already reflected, `gap` when ordinals before it were
+   * never seen, else `send`. Call it once per event, not per UI event.
+   */
+  accept(ordinal: bigint): Admission {
+    if (ordinal <= this.last) return "stale";
+    if (ordinal > this.last + 1n) {
+      this.last = ordinal;
+      return "gap";
+    }
+    this.last = ordinal;
+    return "send";
   }
 }

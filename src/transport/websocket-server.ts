@@ -13,7 +13,7 @@ import { errorDetail, INTERNAL_ERROR_MESSAGE, toPublicError } from "./internal-e
 import { hostRefusal, isAuthorized, isHostAllowed, isOriginAllowed, type Authorize } from "./security.js";
 import { validateSessionId } from "../runtime/session.js";
 import { resumeSnapshot, type ResumedSnapshot } from "./resume.js";
-import { Subscription } from "./subscription.js";
+import { Subscription, type BufferedFrame } from "./subscription.js";
 import type { TransportHub } from "./transport-hub.js";
 
 /** Options of {@link createWebSocketServer}. */
@@ -139,7 +139,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     if (conn.closing) return false;
     if (!conn.fits(frame)) {
       if (sub !== undefined && resyncSlowConsumers && conn.deltaSnapshots) {
-        resync(conn, sub);
+        resync(conn, sub, "slow_consumer", `live frames of session "${sub.sessionId}" exceed maxQueuedBytesPerConnection ${limits.maxQueuedBytesPerConnection}: dropped, a fresh snapshot follows`);
         return false;
       }
       violate(
@@ -188,9 +188,9 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
   }
 
   /** Sends a last error frame (bypassing the queue limit: it is small), closes, and destroys after the grace period. */
-  function violate(conn: Connection, code: string, message: string, closeCode: number): void {
+  function violate(conn: Connection, code: string, message: string, closeCode: number, sessionId?: string): void {
     if (conn.closing) return;
-    conn.write(encodeError(code, message, registry()));
+    conn.write(encodeError(code, message, registry(), sessionId));
     drop(conn, code, message, closeCode);
     // Read again (reading may be paused by backpressure) so the peer's close frame is seen.
     conn.ws.resume();
@@ -357,12 +357,14 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     try {
       if (!sendSnapshot(conn, frame)) return;
       sub.epoch = resumed.epoch;
-      for (const buffered of sub.drain(snapshotOrdinal)) if (!send(conn, buffered.frame, sub)) return;
+      const drained = sub.drain(snapshotOrdinal);
+      for (const buffered of drained.frames) if (!send(conn, buffered, sub)) return;
       sub.state = "live";
       send(
         conn,
         encodeServerFrame({ case: "subscribed", value: { $typeName: "sessionstream.v1.SubscribedFrame", sessionId, sinceSnapshotOrdinal: since } }, registry()),
       );
+      if (drained.gap) missedEvents(conn, sub, sub.last);
     } finally {
       conn.uncork();
     }
@@ -370,26 +372,33 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
   }
 
   /**
-   * Resyncs a live subscription that fell behind (`slowConsumers: "resync"`):
-   * its UI frames are dropped from now on; once the connection's queue has
-   * drained it hydrates again, resuming from its last snapshot.
+   * Resyncs a live subscription that fell behind (`slowConsumers: "resync"`)
+   * or missed events (a gap in its session's ordinals): its UI frames are
+   * dropped from now on; once the connection's queue has drained it hydrates
+   * again, resuming from its last snapshot.
    */
-  function resync(conn: Connection, sub: Subscription): void {
+  function resync(conn: Connection, sub: Subscription, code: "slow_consumer" | "events_missed", message: string): void {
     if (sub.state === "resyncing") return;
     sub.state = "resyncing";
     const sessionId = sub.sessionId;
-    notify(observer, {
-      type: "resync",
-      connectionId: conn.id,
-      sessionId,
-      code: "slow_consumer",
-      message: `live frames of session "${sessionId}" exceed maxQueuedBytesPerConnection ${limits.maxQueuedBytesPerConnection}: dropped, a fresh snapshot follows`,
-    });
+    notify(observer, { type: "resync", connectionId: conn.id, sessionId, code, message });
     conn.whenDrained(function resyncDrained() {
       // Unsubscribed, resubscribed or closed meanwhile: nothing to resync.
       if (conn.subscriptions.get(sessionId) !== sub || conn.closing) return;
       rehydrate(conn, sub, sub.floor, true);
     });
+  }
+
+  /**
+   * A subscription that missed events of its session (another node applied
+   * them and died before telling this one): a client that opted in to
+   * `resume=delta` is resynced; a reference client, which cannot take an
+   * unasked snapshot, is closed with 1013 and resubscribes from its ordinal.
+   */
+  function missedEvents(conn: Connection, sub: Subscription, ordinal: bigint): void {
+    const message = `events of session "${sub.sessionId}" up to ordinal ${ordinal} were applied by another node whose live frames never arrived: a fresh snapshot follows`;
+    if (conn.deltaSnapshots) resync(conn, sub, "events_missed", message);
+    else violate(conn, "events_missed", `${message} after a reconnect`, CloseCode.tryAgainLater, sub.sessionId);
   }
 
   /** Hydrates a subscription again on its connection (a resync or a rebuild's reset); a failure becomes an error frame. */
@@ -427,7 +436,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
 
   function publishUI(sessionId: string, ordinal: bigint, uiEvents: readonly UIEvent[]): void {
     const targets = bySession.get(sessionId);
-    if (!targets || targets.size === 0 || uiEvents.length === 0) return;
+    if (!targets || targets.size === 0) return;
+    if (uiEvents.length === 0) return advance(sessionId, ordinal);
     // Serialize once per UI event; every subscriber gets the same bytes.
     const frames = uiEvents.map((ui) => encodeUIEvent(sessionId, ordinal, ui.name, ui.payload, registry()));
     const several = frames.length > 1;
@@ -437,7 +447,12 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       const sub = conn.subscriptions.get(sessionId);
       if (!sub) continue;
       if (sub.state === "live") {
-        if (ordinal <= sub.floor) continue;
+        const admission = sub.accept(ordinal);
+        if (admission === "stale") continue;
+        if (admission === "gap") {
+          missedEvents(conn, sub, ordinal);
+          continue;
+        }
         if (several) {
           // The UI events of one backend event leave in one socket write.
           conn.cork();
@@ -450,15 +465,38 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       }
       // Fell behind: dropped until its resync snapshot, which will reflect this event.
       if (sub.state === "resyncing") continue;
-      for (const frame of frames) {
-        const overflow = sub.buffer({ ordinal, frame }, limits.maxHydrationBufferEvents, limits.maxHydrationBufferBytes);
-        if (overflow === undefined) continue;
-        conn.subscriptions.delete(sessionId);
-        removeFromSession(conn, sessionId);
-        sendError(conn, new SessionstreamError("hydration_buffer_overflow", overflow), sessionId);
-        break;
-      }
+      for (const frame of frames) if (!bufferWhileHydrating(conn, sub, { ordinal, frame })) break;
     }
+  }
+
+  /** An applied event without UI events: keeps each subscription's ordinals dense, so a later gap shows. */
+  function advance(sessionId: string, ordinal: bigint): void {
+    for (const conn of bySession.get(sessionId) ?? []) {
+      const sub = conn.subscriptions.get(sessionId);
+      if (!sub || sub.state === "resyncing") continue;
+      if (sub.state === "hydrating") bufferWhileHydrating(conn, sub, { ordinal });
+      else if (sub.accept(ordinal) === "gap") missedEvents(conn, sub, ordinal);
+    }
+  }
+
+  /** An event the hub knows was applied but has no UI events for (see `UIFanout.missed`). */
+  function missed(sessionId: string, ordinal: bigint): void {
+    for (const conn of bySession.get(sessionId) ?? []) {
+      const sub = conn.subscriptions.get(sessionId);
+      if (!sub || sub.state === "resyncing") continue;
+      if (sub.state === "hydrating") bufferWhileHydrating(conn, sub, { ordinal, missed: true });
+      else if (ordinal > sub.last) missedEvents(conn, sub, ordinal);
+    }
+  }
+
+  /** Buffers what arrives for a hydrating subscription; false when the buffer overflowed (the subscription is dropped). */
+  function bufferWhileHydrating(conn: Connection, sub: Subscription, item: BufferedFrame): boolean {
+    const overflow = sub.buffer(item, limits.maxHydrationBufferEvents, limits.maxHydrationBufferBytes);
+    if (overflow === undefined) return true;
+    conn.subscriptions.delete(sub.sessionId);
+    removeFromSession(conn, sub.sessionId);
+    sendError(conn, new SessionstreamError("hydration_buffer_overflow", overflow), sub.sessionId);
+    return false;
   }
 
   function onConnection(ws: WebSocket, socket: Duplex, request: IncomingMessage, connectionId: string, allowed: boolean): void {
@@ -516,13 +554,15 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     rejectUpgrade(socket, 503, "Service Unavailable");
   }
 
-  // `timelineRebuilt` rides along for a hub that tells its fanouts about rebuilds.
-  const detach = options.attachToHub === false ? () => {} : hub.attachFanout({ publishUI, timelineRebuilt } as UIFanout);
+  // `advance`, `missed` and `timelineRebuilt` ride along for a hub that calls them.
+  const detach = options.attachToHub === false ? () => {} : hub.attachFanout({ publishUI, advance, missed, timelineRebuilt } as UIFanout);
 
   return {
     path,
     limits,
     publishUI,
+    advance,
+    missed,
     timelineRebuilt,
     handleUpgrade,
     attach(server) {

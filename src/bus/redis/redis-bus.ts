@@ -423,10 +423,12 @@ export class RedisEventBus implements ClusterEventBus {
       this.#settle(eventId, new SessionstreamError((f["c"] ?? "internal") as SessionstreamError["code"], f["m"] ?? "applying the event failed"));
       return;
     }
-    this.#settle(eventId, BigInt(f["o"] ?? 0));
-    if (kind !== "ok" || !this.#link) return;
+    const ordinal = BigInt(f["o"] ?? 0);
+    this.#settle(eventId, ordinal);
+    if (!this.#link) return;
     try {
-      this.#link.deliverRemote(decodeApplied(this.#link.registry, f));
+      if (kind === "dup") this.#link.missed(f["s"] ?? "", ordinal);
+      else if (kind === "ok") this.#link.deliverRemote(decodeApplied(this.#link.registry, f));
     } catch (err) {
       this.#report(SessionstreamError.from(err));
     }
