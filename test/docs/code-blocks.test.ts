@@ -2,7 +2,9 @@
 // the README and docs/ is a complete program: extracted and type-checked
 // (TypeScript's compiler, strict, Node ESM) against this checkout's sources, so the docs never drift from the API.
 // The README's quick start imports `./gen/chat/v1/chat_pb.js`: the fixtures'
-// protoc-gen-es output is linked there.
+// protoc-gen-es output is linked there. A block opened with `ts program
+// file=NAME.ts` is written as NAME.ts beside the other blocks of its doc, which
+// import it as `./NAME.js` (docs/express.md: the app module, then a server using it).
 import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join, relative } from "node:path";
 import ts from "typescript";
@@ -18,6 +20,8 @@ interface Block {
   readonly code: string;
   /** `tsx` for `tsx program` blocks (JSX, React's automatic runtime). */
   readonly ext: "ts" | "tsx";
+  /** `NAME` of a block opened with ```` ```ts program file=NAME ````: the doc's other blocks import it as `./NAME` (`.js`). */
+  readonly name?: string;
 }
 
 /** The `ts program` and `tsx program` blocks of a markdown text. */
@@ -25,12 +29,12 @@ export function programBlocks(file: string, text: string): Block[] {
   const out: Block[] = [];
   const lines = text.split("\n");
   for (let i = 0; i < lines.length; i++) {
-    const open = /^```(tsx?) program\s*$/.exec(lines[i]!);
+    const open = /^```(tsx?) program(?:\s+file=([\w.-]+\.tsx?))?\s*$/.exec(lines[i]!);
     if (!open) continue;
     const start = i + 1;
     let end = start;
     while (end < lines.length && !/^```\s*$/.test(lines[end]!)) end++;
-    out.push({ file, line: start + 1, code: lines.slice(start, end).join("\n") + "\n", ext: open[1] as Block["ext"] });
+    out.push({ file, line: start + 1, code: lines.slice(start, end).join("\n") + "\n", ext: open[1] as Block["ext"], ...(open[2] ? { name: open[2] } : {}) });
     i = end;
   }
   return out;
@@ -52,9 +56,17 @@ function selfPaths(): Record<string, string[]> {
 function typeCheck(blocks: readonly Block[], dir: string): string[] {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  symlinkSync(join(repo, "fixtures/runtime/gen"), join(dir, "gen"));
+  // Each doc's blocks in a folder of their own, so that a `file=NAME` block is what its doc's blocks import.
+  const folders = new Map<string, string>();
   const files = blocks.map((b, i) => {
-    const name = join(dir, `block-${i}.${b.ext}`);
+    let folder = folders.get(b.file);
+    if (folder === undefined) {
+      folder = join(dir, `doc-${folders.size}`);
+      mkdirSync(folder);
+      symlinkSync(join(repo, "fixtures/runtime/gen"), join(folder, "gen"));
+      folders.set(b.file, folder);
+    }
+    const name = join(folder, b.name ?? `block-${i}.${b.ext}`);
     writeFileSync(name, b.code);
     return name;
   });
@@ -105,6 +117,16 @@ describe("complete programs in the docs", () => {
     expect(errors.length).toBeGreaterThan(0);
     expect(errors[0]).toMatch(/^docs\/bad\.md:5: [\s\S]*registry/);
     expect(relative(repo, tmp)).toMatch(/^\.tmp-docs-/);
+  }, 120_000);
+
+  test("a `file=NAME` block is a module the other blocks of its doc import as ./NAME.js; names do not collide across docs", () => {
+    const lib = (value: string) => ["```ts program file=lib.ts", `export const value = ${value};`, "```"];
+    const a = programBlocks("docs/a.md", [...lib("1"), "", "```ts program", 'import { value } from "./lib.js";', "export const n: number = value;", "```", ""].join("\n"));
+    const b = programBlocks("docs/b.md", [...lib('"one"'), "", "```ts program", 'import { value } from "./lib.js";', "export const n: number = value;", "```", ""].join("\n"));
+    expect(a.map((x) => x.name)).toEqual(["lib.ts", undefined]);
+    const errors = typeCheck([...a, ...b], join(tmp, "named"));
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatch(/^docs\/b\.md:7: [\s\S]*string[\s\S]*number/);
   }, 120_000);
 
   test("a `tsx program` block is checked as TSX: a wrong prop type in JSX is reported", () => {

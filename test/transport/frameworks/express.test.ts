@@ -31,6 +31,30 @@ describeMounting("Express 5", async (hub, security) => {
   };
 });
 
+describe("an ingress mounted under a path", () => {
+  let server: Server | undefined;
+  afterEach(async () => {
+    if (server) await stop(server);
+    server = undefined;
+  });
+
+  it("app.use(\"/api\", ...) strips the path from req.url: the ingress takes the rest with prefix \"\"", async () => {
+    const hub = chatHub();
+    const ingress = createCommandIngress({ hub, prefix: "" });
+    const app = express();
+    app.use("/api", async (req, res, next) => {
+      if (!(await ingress(req, res))) next();
+    });
+    server = createServer(app);
+    const port = await listen(server);
+    const res = await send(port, "POST", "/api/sessions/s1/commands/ChatStartInference", { body: JSON.stringify({ prompt: "hi" }) });
+    expect(res.status, res.text).toBe(202);
+    expect((await hub.snapshot("s1")).snapshotOrdinal).toBe(5n);
+    expect((await send(port, "GET", "/api/sessions/s1/snapshot")).status).toBe(200);
+    expect((await send(port, "GET", "/sessions/s1/snapshot")).status).toBe(404);
+  });
+});
+
 describe("an ingress mounted after a global Express body parser", () => {
   let server: Server | undefined;
   afterEach(async () => {
