@@ -12,7 +12,7 @@ const repo = join(import.meta.dirname, "..", "..");
 const tmp = mkdtempSync(join(repo, ".tmp-typedoc-"));
 afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
-const ENTRY_POINTS = ["index", "transport", "transport/client", "store/sqlite", "store/postgres", "bus/redis", "codegen", "testing"];
+const ENTRY_POINTS = ["index", "transport", "transport/client", "store/sqlite", "store/postgres", "bus/redis", "codegen", "testing", "react"];
 
 test("typedoc.json documents every entry point with no warning (broken links fail)", async () => {
   const app = await Application.bootstrapWithPlugins({ options: join(repo, "typedoc.json"), logLevel: "Warn" });
