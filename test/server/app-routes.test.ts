@@ -12,7 +12,7 @@ import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
 import { afterAll, beforeAll, describe, expect, test } from "vitest";
 import { createAppInstance } from "../../src/dev/app-loader.js";
-import { Hub } from "../../src/index.js";
+import { Hub, defineApp } from "../../src/index.js";
 import { createJsonLogger } from "../../src/server/json-log.js";
 import { startServer, type StartedServer } from "../../src/server/start-server.js";
 import { MemoryHydrationStore } from "../../src/store/memory/memory-store.js";
@@ -234,5 +234,25 @@ describe("what createApp returns", () => {
       "src/app.ts: createApp returned { hub, ... } with routes that is not a function (req, res, context) => boolean (got object)",
     );
     await expect(build(() => ({ routes: () => false }))).rejects.toThrow("src/app.ts: createApp must return a Hub or { hub, routes } (got object)");
+  });
+});
+
+describe("defineApp", () => {
+  test("types the routes' context.hub with the app's registry (checked by tsc)", async () => {
+    const hub = new Hub({ registry: chatRegistry(), store: new MemoryHydrationStore() });
+    hub.registerCommand("ChatStartInference", async () => {});
+    const app = defineApp({
+      hub,
+      routes: async (_req, _res, context) => {
+        await context.hub.submit("s", "ChatStartInference", { prompt: "typed" });
+        // @ts-expect-error not a command of the app
+        if (context.url.pathname === "/never") await context.hub.submit("s", "ChatNope", {});
+        // @ts-expect-error ChatStartInference has no field promt
+        if (context.url.pathname === "/never") await context.hub.submit("s", "ChatStartInference", { promt: "typo" });
+        return false;
+      },
+    });
+    expect(app.hub).toBe(hub);
+    await hub.close();
   });
 });
