@@ -6,7 +6,7 @@ import { createServer, request, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import WebSocket from "ws";
 import { createSessionstreamClient, type FetchLike, type SessionstreamClient, type UIReducer, type WebSocketConstructor } from "../../src/transport/client/index.js";
-import { createCommandIngress, createWebSocketServer, type SessionstreamWebSocketServer, type TransportRecord } from "../../src/transport/index.js";
+import { createCommandIngress, createWebSocketServer, type SessionstreamWebSocketServer, type TransportRecord, type WebSocketServerOptions } from "../../src/transport/index.js";
 import { chatHub } from "../helpers/chat-app.js";
 import { GatedStore } from "../transport/helpers.js";
 
@@ -62,7 +62,7 @@ export const nodeFetch: FetchLike = (url, init) =>
     req.end(init.body);
   });
 
-export async function startServer(): Promise<TestServer> {
+export async function startServer(options: { authorize?: WebSocketServerOptions["authorize"] } = {}): Promise<TestServer> {
   const store = new GatedStore();
   const hub = chatHub({ store });
   const records: TransportRecord[] = [];
@@ -76,7 +76,7 @@ export async function startServer(): Promise<TestServer> {
     });
   });
   const mount = () => {
-    const ws = createWebSocketServer({ hub, observer: (r) => records.push(r) });
+    const ws = createWebSocketServer({ hub, observer: (r) => records.push(r), ...(options.authorize ? { authorize: options.authorize } : {}) });
     return { ws, detach: ws.attach(http) };
   };
   let current = mount();

@@ -2,9 +2,9 @@
 // useSession against a real server (hub + websocket server + command ingress on
 // loopback): hydrate, live updates, reconnect after a websocket server restart.
 import { cleanup, render, screen, waitFor } from "@testing-library/react";
-import { createElement } from "react";
+import { createElement, type ReactNode } from "react";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { SessionstreamProvider, type UseSessionResult } from "../../src/react/index.js";
+import { SessionstreamProvider, useConnectionStatus, type UseSessionResult } from "../../src/react/index.js";
 import type { SessionstreamClient } from "../../src/transport/client/index.js";
 import { Chat, hookEntities, transitions } from "./chat-view.js";
 import { serverEntities, startServer, type TestServer } from "./server.js";
@@ -20,8 +20,16 @@ afterEach(async () => {
   server = undefined;
 });
 
+function Connection(): ReactNode {
+  return createElement("p", { "data-testid": "connection" }, useConnectionStatus());
+}
+
+function tree(client: SessionstreamClient, props: Parameters<typeof Chat>[0]) {
+  return createElement(SessionstreamProvider, { client }, createElement(Connection), createElement(Chat, props));
+}
+
 function mount(client: SessionstreamClient, props: Parameters<typeof Chat>[0]) {
-  return render(createElement(SessionstreamProvider, { client }, createElement(Chat, props)));
+  return render(tree(client, props));
 }
 
 const items = () => screen.queryAllByRole("listitem").map((li) => li.textContent);
@@ -61,7 +69,9 @@ describe("useSession", () => {
 
     // A parent re-render with nothing new from the server: same state object, same result (getSnapshot is stable).
     const before = results.at(-1)!;
-    view.rerender(createElement(SessionstreamProvider, { client }, createElement(Chat, { sessionId: "s", onResult: (r) => results.push(r), label: "chat" })));
+    const renders = results.length;
+    view.rerender(tree(client, { sessionId: "s", onResult: (r) => results.push(r), label: "chat" }));
+    expect(results.length).toBe(renders + 1);
     expect(results.at(-1)).toBe(before);
 
     await server.hub.submit("s", "ChatStartInference", { prompt: "live" });
@@ -87,8 +97,10 @@ describe("useSession", () => {
     expect(last!.resume?.kind).toBe("snapshot");
     const mark = statuses.length;
 
+    expect(screen.getByTestId("connection").textContent).toBe("open");
     await server.stopWebSocket(); // every connection closes (1001); the port answers no upgrade
     await waitFor(() => expect(screen.getByTestId("chat-status").textContent).toBe("connecting"));
+    await waitFor(() => expect(screen.getByTestId("connection").textContent).toBe("reconnecting"));
     await server.hub.submit("s", "ChatStartInference", { prompt: "while away" }); // missed live: only a resume brings it
     expect(items()).toEqual(["m1:finished:Ordinals order events."]);
 
@@ -106,5 +118,25 @@ describe("useSession", () => {
     expect(screen.getByTestId("chat-resume").textContent).toBe("recovered");
     expect(hookEntities(last!)).toEqual(await serverEntities(server, "s"));
     expect(server.ws.stats().subscriptions).toBe(1);
+    expect(screen.getByTestId("connection").textContent).toBe("open");
+  });
+
+  it("a refused subscription shows status error with the server's code; other sessions are unaffected", async () => {
+    server = await startServer({ authorize: (r) => r.action !== "subscribe" || r.sessionId !== "secret" });
+    let last: UseSessionResult | undefined;
+    const client = server.client();
+    render(
+      createElement(
+        SessionstreamProvider,
+        { client },
+        createElement(Chat, { sessionId: "secret", label: "secret", onResult: (r) => (last = r) }),
+        createElement(Chat, { sessionId: "open", label: "open" }),
+      ),
+    );
+    await waitFor(() => expect(screen.getByTestId("secret-status").textContent).toBe("error"));
+    expect(last!.error).toMatchObject({ code: "forbidden" });
+    expect(last!.resume).toBeUndefined();
+    expect(last!.state.entities.size).toBe(0);
+    await waitFor(() => expect(screen.getByTestId("open-status").textContent).toBe("live"));
   });
 });
