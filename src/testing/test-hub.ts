@@ -6,6 +6,7 @@ import type { RuntimeErrorReport } from "../runtime/errors.js";
 import type { AppliedEvent, UIEvent, UIFanout } from "../runtime/handlers.js";
 import type { Hub, HubOptions } from "../runtime/hub.js";
 import type { Snapshot } from "../runtime/timeline.js";
+import type { App } from "../server/app-module.js";
 import { hasEventLog, type HydrationStore, type RunRecord, type StoredEvent } from "../store/hydration-store.js";
 import { MemoryHydrationStore } from "../store/memory/memory-store.js";
 import { checkLiveMatchesSnapshot, expectLiveMatchesSnapshot, readEventLog, type ConsistencyReport, type LiveSnapshotOptions } from "./oracle.js";
@@ -22,8 +23,8 @@ export interface TestAppOptions {
   readonly hubOptions: { readonly clock: () => number };
 }
 
-/** An app factory as the template's `createApp` (extra options it ignores are fine). */
-export type TestAppFactory<S extends AppSchema> = (options: TestAppOptions) => Hub<S> | Promise<Hub<S>>;
+/** An app factory as the template's `createApp` (extra options it ignores are fine); an app with routes returns `{ hub, routes }`, whose hub is tested. */
+export type TestAppFactory<S extends AppSchema> = (options: TestAppOptions) => Hub<S> | App<S> | Promise<Hub<S> | App<S>>;
 
 /** Options of {@link createTestHub}. */
 export interface TestHubOptions {
@@ -109,8 +110,9 @@ export async function createTestHub<S extends AppSchema>(createApp: TestAppFacto
       for (const e of uiEvents) list.push({ sessionId, ordinal, name: e.name, payload: e.payload });
     },
   };
-  const hub = await createApp({ store, fanout, onError: (r) => void errors.push(r), hubOptions: { clock } satisfies Partial<HubOptions<S>> });
-  if (!hub || typeof hub.submit !== "function") throw new TypeError("createTestHub: the app factory must return a Hub");
+  const built = await createApp({ store, fanout, onError: (r) => void errors.push(r), hubOptions: { clock } satisfies Partial<HubOptions<S>> });
+  const hub = built && "hub" in built && typeof (built as Partial<Hub<S>>).submit !== "function" ? built.hub : (built as Hub<S>);
+  if (!hub || typeof hub.submit !== "function") throw new TypeError("createTestHub: the app factory must return a Hub or { hub, routes }");
   hub.observe((a) => {
     applied.push(a);
     lastAppliedAt = Date.now();

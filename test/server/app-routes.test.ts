@@ -16,6 +16,7 @@ import { Hub, defineApp } from "../../src/index.js";
 import { createJsonLogger } from "../../src/server/json-log.js";
 import { startServer, type StartedServer } from "../../src/server/start-server.js";
 import { MemoryHydrationStore } from "../../src/store/memory/memory-store.js";
+import { createTestHub } from "../../src/testing/index.js";
 import { chatRegistry } from "../helpers/chat-app.js";
 import { until } from "../helpers/until.js";
 
@@ -254,5 +255,18 @@ describe("defineApp", () => {
     });
     expect(app.hub).toBe(hub);
     await hub.close();
+  });
+
+  test("createTestHub tests the hub of an app factory that returns { hub, routes }", async () => {
+    const t = await createTestHub(({ store, fanout }) => {
+      const hub = new Hub({ registry: chatRegistry(), store, fanout });
+      hub.registerCommand("ChatStartInference", async (cmd, _s, pub) => {
+        await pub.publish("ChatInferenceStarted", { messageId: "m1", prompt: cmd.payload.prompt });
+      });
+      return defineApp({ hub, routes: () => false });
+    });
+    await t.submit("s1", "ChatStartInference", { prompt: "tested" });
+    expect((await t.hub.snapshot("s1")).snapshotOrdinal).toBe(1n);
+    await t.hub.close();
   });
 });
