@@ -65,7 +65,10 @@ export interface IngressErrorReport {
 /**
  * A node `http` request handler: resolves `true` when it answered the request,
  * `false` when the path is not one of its routes (so it composes with any server,
- * Express or Fastify middleware).
+ * Express middleware, a Fastify `onRequest` hook or a Hono middleware on Node;
+ * see docs/express.md, docs/fastify.md, docs/hono.md). Mount it ahead of body
+ * parsers: it reads and limits its own bodies. Behind one, it takes the
+ * `req.body` the parser left (a parsed value, a string or bytes).
  */
 export type CommandIngress = (request: IncomingMessage, response: ServerResponse) => Promise<boolean>;
 
