@@ -5,6 +5,11 @@
 // dev`, which finds it through the `reduce` export of src/app.ts.
 // Payloads are protobuf JSON: empty fields are left out.
 
+/** The fields that are set: protobuf JSON leaves empty ones out, and so does the page's copy. */
+function defined(fields) {
+  return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined));
+}
+
 /** @type {import("sessionstream/client").UIReducer} */
 export function reduce(draft, event) {
   const p = event.payload;
@@ -23,7 +28,7 @@ export function reduce(draft, event) {
       break;
     }
     case "AgentRunStatusChanged":
-      draft.set("AgentRun", p.runId, { runId: p.runId, status: p.status, model: p.model, finishReason: p.finishReason });
+      draft.set("AgentRun", p.runId, defined({ runId: p.runId, status: p.status, model: p.model, finishReason: p.finishReason }));
       break;
     case "AgentPlanChanged":
       draft.set("AgentPlan", p.runId, { runId: p.runId, steps: p.steps ?? [] });

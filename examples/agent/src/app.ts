@@ -5,6 +5,7 @@ import { agentUICases } from "./projections/agent-ui.js";
 import { agentTimelineCases } from "./projections/agent-timeline.js";
 import { agentStartRun } from "./handlers/agent-start-run.js";
 import { agentStopRun } from "./handlers/agent-stop-run.js";
+import { registerAgentRuns } from "./runs.js";
 
 /**
  * The page's reducer (public/reduce.js, imported by public/agent.js): how live
@@ -32,7 +33,9 @@ export interface AppOptions {
 }
 
 /**
- * Builds the app's hub with every schema, command handler and projection wired.
+ * Builds the app's hub with every schema, command handler, run kind and
+ * projection wired. `dev` and `start` then call `hub.recoverRuns()`: runs a
+ * dead process left running end `interrupted` through the run kind's hook.
  * This file is yours; `sessionstream gen` only adds the handlers of new commands.
  */
 export function createApp(options: AppOptions = {}) {
@@ -48,6 +51,7 @@ export function createApp(options: AppOptions = {}) {
     AgentStartRun: agentStartRun,
     AgentStopRun: agentStopRun,
   });
+  registerAgentRuns(hub);
   hub.registerUIProjection(agentUIProjection(agentUICases));
   hub.registerTimelineProjection(agentTimelineProjection(agentTimelineCases));
   return hub;

@@ -10,7 +10,7 @@ export interface RunContext {
   readonly publisher: AppEventPublisher;
   readonly runId: string;
   readonly prompt: string;
-  /** Aborted by `AgentStopRun`; the model must stop publishing and reject. */
+  /** The run's signal, aborted by `AgentStopRun` or a shutdown; the model must stop publishing and reject. */
   readonly signal: AbortSignal;
 }
 

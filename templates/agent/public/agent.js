@@ -46,6 +46,9 @@ const RENDER = {
       { class: "run" },
       `run ${e.id} · ${p.model ?? ""} · ${p.status ?? ""}${p.finishReason ? ` (${p.finishReason})` : ""}`,
       p.status === "running" ? stopButton(e.id) : undefined,
+      // The server died or restarted mid-run (or the model failed): run the task again.
+      p.status === "interrupted" ? el("span", { class: "note" }, "interrupted: the server stopped mid-run") : undefined,
+      p.status === "interrupted" || p.status === "failed" ? retryButton(e.id) : undefined,
     ),
   AgentPlan: (p) =>
     el("ol", { class: "plan" }, ...(p.steps ?? []).map((s) => el("li", { "data-step-status": s.status ?? "pending" }, s.title ?? ""))),
@@ -65,8 +68,26 @@ const RENDER = {
 
 function stopButton(runId) {
   const stop = el("button", { "data-testid": "stop" }, "stop");
-  stop.onclick = () => client.submit(sessionId, "AgentStopRun", { runId });
+  // A refused stop (the run just ended) shows in the status line.
+  stop.onclick = () => client.submit(sessionId, "AgentStopRun", { runId }).catch((err) => (status.textContent = `stop: ${err.message}`));
   return stop;
+}
+
+/** Retry: the task of run `runId` (its user message) as a new run. */
+function retryButton(runId) {
+  const prompt = view.getSnapshot().entities.get("AgentMessage")?.get(`user-${runId}`)?.payload.text;
+  if (!prompt) return undefined;
+  const retry = el("button", { "data-testid": "retry" }, "Retry");
+  retry.onclick = () => ask(prompt);
+  return retry;
+}
+
+async function ask(prompt) {
+  try {
+    await client.submit(sessionId, "AgentStartRun", { prompt });
+  } catch (err) {
+    status.textContent = `error: ${err.message}`;
+  }
 }
 
 function render() {
@@ -110,9 +131,5 @@ document.getElementById("ask").addEventListener("submit", async (e) => {
   const prompt = input.value.trim();
   if (!prompt) return;
   input.value = "";
-  try {
-    await client.submit(sessionId, "AgentStartRun", { prompt });
-  } catch (err) {
-    status.textContent = `error: ${err.message}`;
-  }
+  await ask(prompt);
 });

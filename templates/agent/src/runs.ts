@@ -1,36 +1,47 @@
-// Runs in progress, each with an AbortController: `AgentStopRun` aborts it
-// (for a real model this aborts the HTTP stream), and the run ends with
-// `AgentRunEnded { status: "stopped" }`. Runs are detached from commands and
-// sockets: closing the page never stops one.
-import type { AppEventPublisher } from "./gen/app_sessionstream.js";
+// The agent's run kind: each agent run is a hub run (recorded in the store,
+// with an owner and a state), so `AgentStopRun` reaches it wherever and
+// whenever it was started (also after a restart), and a run whose process
+// died (a crash, kill -9, a deploy, a `dev` restart) ends `interrupted` at the
+// next start instead of showing "running" forever. The hooks publish the one
+// terminal event, `AgentRunEnded`, however the run ends.
+import type { AppEventPublisher, AppHub } from "./gen/app_sessionstream.js";
 import type { AgentModel } from "./model.js";
 
-const running = new Map<string, AbortController>();
+/** The run kind of an agent run. */
+export const AGENT_RUN = "agent.run";
 
-/** Asks the run `runId` to stop; false when it is not running (in this process). */
-export function stopRun(runId: string): boolean {
-  const controller = running.get(runId);
-  controller?.abort(new Error("stopped by the user"));
-  return controller !== undefined;
+function runIdOf(run: { readonly data: Readonly<Record<string, unknown>> }): string {
+  return String(run.data["runId"]);
 }
 
-/** Drives one run to its end with `model`, then publishes `AgentRunEnded`. */
-export async function driveRun(publisher: AppEventPublisher, model: AgentModel, runId: string, prompt: string): Promise<void> {
-  const controller = new AbortController();
-  running.set(runId, controller);
-  let ended: { status: string; finishReason?: string; error?: string };
-  try {
-    const finishReason = await model.run({ publisher, runId, prompt, signal: controller.signal });
-    ended = { status: "finished", finishReason };
-  } catch (err) {
-    ended = controller.signal.aborted ? { status: "stopped" } : { status: "failed", error: (err as Error).message };
-  } finally {
-    running.delete(runId);
-  }
-  try {
-    await publisher.publish("AgentRunEnded", { runId, ...ended });
-  } catch (err) {
-    // The hub closed under us (dev reload, shutdown): what streamed so far is already durable.
-    console.warn(`agent: run ${runId} ended early: ${(err as Error).message}`);
-  }
+/** Registers the run kind and the hooks that end a run. Call it in `createApp`, before the hub serves. */
+export function registerAgentRuns(hub: AppHub): void {
+  hub.registerRunKind(AGENT_RUN, {
+    finished: async (run, publisher, finishReason) => {
+      await publisher.publish("AgentRunEnded", { runId: runIdOf(run), status: "finished", finishReason: typeof finishReason === "string" ? finishReason : "" });
+    },
+    stopped: async (run, publisher) => {
+      await publisher.publish("AgentRunEnded", { runId: runIdOf(run), status: "stopped" });
+    },
+    failed: async (run, publisher, error) => {
+      await publisher.publish("AgentRunEnded", { runId: runIdOf(run), status: "failed", error: error.message });
+    },
+    interrupted: async (run, publisher) => {
+      await publisher.publish("AgentRunEnded", { runId: runIdOf(run), status: "interrupted" });
+    },
+  });
+}
+
+/**
+ * The work of a run: records the task (the user's message and the run,
+ * `running`), then lets `model` drive it with the run's signal (aborted by a
+ * stop or a shutdown); resolves with the model's finish reason. It runs
+ * detached from the command and from any socket.
+ */
+export function runWork(model: AgentModel, runId: string, prompt: string) {
+  return async (run: { readonly sessionId: string; readonly signal: AbortSignal; readonly publish: AppEventPublisher["publish"] }): Promise<string> => {
+    const publisher: AppEventPublisher = { sessionId: run.sessionId, publish: run.publish };
+    await publisher.publish("AgentRunStarted", { runId, prompt, model: model.name });
+    return model.run({ publisher, runId, prompt, signal: run.signal });
+  };
 }

@@ -189,6 +189,8 @@ test("restart: a new process on the same SQLite file shows the same timeline and
   const second = recordingApp(new SqliteHydrationStore({ path, registry }));
   expect(await entities(second.hub, "s4")).toEqual(before);
   await second.hub.submit("s4", "AgentStartRun", { prompt: "and in Paris?" });
+  // The run records the task once the command has returned.
+  await until(async () => second.live.length > 0, "the second run to start");
   expect(second.live[0]!.ordinal).toBe(ordinal + 1n);
   await until(async () => ofKind(await entities(second.hub, "s4"), "AgentRun").every((r) => r["status"] === "finished"), "the second run");
   expect(ofKind(await entities(second.hub, "s4"), "AgentRun")).toHaveLength(2);

@@ -1,5 +1,5 @@
 import { AgentEntities, type AgentTimelineProjectionCases } from "../gen/agent/v1/agent_sessionstream.js";
-import { answerId, errorId, message, planAtEnd, planWithStep, reasoning, toolCall, userMessageId } from "./agent-state.js";
+import { answerId, callsAtEnd, errorId, message, planAtEnd, planWithStep, reasoning, toolCall, userMessageId } from "./agent-state.js";
 
 /**
  * Timeline projection of agent/v1/agent.proto: the durable entities a reload
@@ -59,6 +59,7 @@ export const agentTimelineCases: AgentTimelineProjectionCases = {
       AgentEntities.AgentRun.upsert({ runId, status, model: run?.model ?? "", finishReason }),
       ...(answer ? [AgentEntities.AgentMessage.upsert({ ...answer, status })] : []),
       ...(steps ? [AgentEntities.AgentPlan.upsert({ runId, steps })] : []),
+      ...callsAtEnd(view, runId, status).map((call) => AgentEntities.AgentToolCall.upsert(call)),
       ...(error ? [AgentEntities.AgentError.upsert({ errorId: errorId(runId), runId, message: error })] : []),
     ];
   },

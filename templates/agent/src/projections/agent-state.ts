@@ -35,6 +35,15 @@ export function planAtEnd(view: TimelineView, runId: string, runStatus: string):
   }));
 }
 
+/** The run's tool calls still running when it ends early, with the run's status: nothing is left looking alive. */
+export function callsAtEnd(view: TimelineView, runId: string, runStatus: string): AgentToolCallEntity[] {
+  return view
+    .list("AgentToolCall")
+    .map((e) => e.payload as AgentToolCallEntity)
+    .filter((c) => c.runId === runId && c.status === "running")
+    .map((c) => ({ ...c, status: runStatus }));
+}
+
 /** The answer's message id of a run (it exists once the first chunk streamed). */
 export function answerId(runId: string): string {
   return `answer-${runId}`;

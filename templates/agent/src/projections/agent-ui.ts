@@ -1,5 +1,5 @@
 import type { AgentUIProjectionCases } from "../gen/agent/v1/agent_sessionstream.js";
-import { answerId, errorId, planAtEnd, planWithStep, toolCall, userMessageId } from "./agent-state.js";
+import { answerId, callsAtEnd, errorId, planAtEnd, planWithStep, toolCall, userMessageId } from "./agent-state.js";
 
 /**
  * UI projection of agent/v1/agent.proto: the live updates the page folds into
@@ -58,6 +58,10 @@ export const agentUICases: AgentUIProjectionCases = {
       { name: "AgentRunStatusChanged", payload: { runId, status, model: run?.model ?? "", finishReason } },
       ...(view.get("AgentMessage", answerId(runId)) ? [{ name: "AgentAnswerEnded" as const, payload: { messageId: answerId(runId), runId, status } }] : []),
       ...(steps ? [{ name: "AgentPlanChanged" as const, payload: { runId, steps } }] : []),
+      ...callsAtEnd(view, runId, status).map(({ callId, tool, arguments: args, status: callStatus, result, error: callError, planStep }) => ({
+        name: "AgentToolCallChanged" as const,
+        payload: { callId, runId, tool, arguments: args, status: callStatus, result, error: callError, planStep },
+      })),
       ...(error ? [{ name: "AgentErrorAdded" as const, payload: { errorId: errorId(runId), runId, message: error } }] : []),
     ];
   },

@@ -240,7 +240,7 @@ export interface AgentUIEmits {
   AgentToolCallArgumentsDelta: "AgentToolCallArgumentsAppended";
   AgentToolCallFinished: "AgentToolCallChanged" | "AgentPlanChanged";
   AgentAnswerDelta: "AgentAnswerAppended";
-  AgentRunEnded: "AgentRunStatusChanged" | "AgentAnswerEnded" | "AgentErrorAdded" | "AgentPlanChanged";
+  AgentRunEnded: "AgentRunStatusChanged" | "AgentAnswerEnded" | "AgentErrorAdded" | "AgentPlanChanged" | "AgentToolCallChanged";
 }
 
 /**
@@ -254,7 +254,7 @@ export interface AgentEntityEmits {
   AgentToolCallArgumentsDelta: "AgentToolCall";
   AgentToolCallFinished: "AgentToolCall" | "AgentPlan";
   AgentAnswerDelta: "AgentMessage";
-  AgentRunEnded: "AgentRun" | "AgentMessage" | "AgentError" | "AgentPlan";
+  AgentRunEnded: "AgentRun" | "AgentMessage" | "AgentError" | "AgentPlan" | "AgentToolCall";
 }
 
 /**
