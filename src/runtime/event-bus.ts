@@ -51,6 +51,8 @@ export interface ClusterHubLink {
    * saw its UI events, so its subscribers behind it resync.
    */
   missed(sessionId: string, ordinal: bigint): void;
+  /** Another process asks to stop run `runId`: the hub ends it when it runs here, else ignores it. */
+  stopLocalRun(runId: string): void;
 }
 
 /**
@@ -60,6 +62,12 @@ export interface ClusterHubLink {
 export interface ClusterEventBus extends EventBus {
   /** Installs the hub. Returns a function that removes it. */
   attachHub(link: ClusterHubLink): () => void;
+  /**
+   * Tells every process to stop run `runId` now (the one running it calls
+   * its hub's `stopLocalRun`). Optional: without it a stop recorded in the
+   * store reaches the run at its owner's next heartbeat.
+   */
+  signalRunStop?(runId: string): Promise<void>;
 }
 
 /** True when `bus` carries events between processes and wants the {@link ClusterHubLink}. */

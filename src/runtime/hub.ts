@@ -10,7 +10,7 @@ import {
   type StoredEvent,
 } from "../store/hydration-store.js";
 import type { AppSchema, EmptyAppSchema, NamesOf, PayloadInputOf } from "./app-schema.js";
-import { InProcessEventBus, isClusterEventBus, type ClusterApplyResult, type EventBus, type PendingEvent } from "./event-bus.js";
+import { InProcessEventBus, isClusterEventBus, type ClusterApplyResult, type ClusterEventBus, type EventBus, type PendingEvent } from "./event-bus.js";
 import { errorMessage, SessionstreamError, type RuntimeErrorKind, type RuntimeErrorReport } from "./errors.js";
 import type {
   AppliedEvent,
@@ -139,6 +139,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         publisher: (sessionId) => this.publisher(sessionId),
         clock: this.#clock,
         report: (sessionId, err) => this.#report("run", sessionId, err, {}),
+        signalStop: isClusterEventBus(this.#bus) && this.#bus.signalRunStop ? (runId) => (this.#bus as ClusterEventBus).signalRunStop!(runId) : undefined,
       },
       options.runs,
     );
@@ -149,6 +150,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
           apply: (event) => this.#applyForCluster(event),
           deliverRemote: (applied) => this.#deliverRemote(applied),
           missed: (sessionId, ordinal) => this.#missedRemote(sessionId, ordinal),
+          stopLocalRun: (runId) => this.#runs.stopLocal(runId),
         })
       : bus.consume((event) => this.#applyEvent(event));
   }

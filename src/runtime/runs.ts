@@ -74,7 +74,11 @@ export interface StopResult {
   readonly stopped: boolean;
   /** The run's state after the call; `unknown` when the store has no such run. */
   readonly state: RunState | "unknown";
-  /** True when the run lives in another live process: the stop was recorded and its owner ends it at its next heartbeat. */
+  /**
+   * True when the run lives in another live process: the stop was recorded,
+   * and its owner ends it at once when the bus carries stops
+   * (`sessionstream/bus/redis`), else at its next heartbeat.
+   */
   readonly requested?: boolean;
 }
 
@@ -104,6 +108,8 @@ interface RunManagerDeps<S extends AppSchema> {
   readonly publisher: (sessionId: string) => EventPublisher<S>;
   readonly clock: () => number;
   readonly report: (sessionId: string, error: unknown) => void;
+  /** Carries a stop to the process running the run (a cluster bus), when there is one. */
+  readonly signalStop?: ((runId: string) => Promise<void>) | undefined;
 }
 
 /** Runs of one hub. The hub's run methods delegate here. */
@@ -197,7 +203,15 @@ export class RunManager<S extends AppSchema> {
       return ended ? { runId, stopped: true, state: "stopped" } : { runId, stopped: false, state: (await this.#store.getRun(runId))?.state ?? "unknown" };
     }
     const requested = await this.#store.requestRunStop(runId);
+    // Recorded first: a lost signal still reaches the run at its owner's next heartbeat.
+    if (requested && this.#deps.signalStop) await this.#deps.signalStop(runId).catch((err: unknown) => this.#deps.report(run.sessionId, err));
     return requested ? { runId, stopped: false, state: "running", requested: true } : { runId, stopped: false, state: (await this.#store.getRun(runId))?.state ?? "unknown" };
+  }
+
+  /** Stops run `runId` if it runs in this process (a stop another process signalled). */
+  stopLocal(runId: string): void {
+    const local = this.#local.get(runId);
+    if (local) void this.#end(local, "stopped");
   }
 
   /** Stops every running run of a session. */

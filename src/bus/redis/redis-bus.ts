@@ -211,6 +211,20 @@ export class RedisEventBus implements ClusterEventBus {
     };
   }
 
+  /**
+   * Tells every node to stop run `runId` now: a "stop" notice on the applied
+   * stream every node already tails, so it costs no extra connection. The
+   * node running it ends it; the others ignore it.
+   */
+  async signalRunStop(runId: string): Promise<void> {
+    if (this.#closed) throw closedError();
+    try {
+      await this.#cmd.xadd(this.#keys.applied, "MAXLEN", "~", this.#appliedMaxLen, "*", "k", "stop", "d", this.nodeId, "r", runId);
+    } catch (err) {
+      throw busError(err, `stop of run ${runId}`, this.target);
+    }
+  }
+
   /** Not supported: the Redis bus needs the hub's cluster link (`new Hub({ bus })` attaches it). */
   consume(_consumer: EventConsumer): () => void {
     throw new SessionstreamError("invalid_argument", "RedisEventBus is attached by a Hub (new Hub({ bus })), not through consume()");
@@ -418,6 +432,10 @@ export class RedisEventBus implements ClusterEventBus {
     const f = noticeHeader(fields);
     if (f["d"] === this.nodeId) return;
     const kind = f["k"];
+    if (kind === "stop") {
+      this.#link?.stopLocalRun(f["r"] ?? "");
+      return;
+    }
     const eventId = f["e"] ?? "";
     if (kind === "err") {
       this.#settle(eventId, new SessionstreamError((f["c"] ?? "internal") as SessionstreamError["code"], f["m"] ?? "applying the event failed"));
