@@ -121,6 +121,92 @@ async function refreshTimeline() {
   }
 }
 
+// The runs of the selected session: refreshed on its events and every 2 s (ages, heartbeats).
+function age(ms) {
+  const s = Math.max(0, Math.round(ms / 1000));
+  return s < 60 ? `${s}s` : s < 3600 ? `${Math.floor(s / 60)}m${s % 60}s` : `${Math.floor(s / 3600)}h${Math.floor((s % 3600) / 60)}m`;
+}
+
+// One request at a time; a refresh asked for meanwhile runs after it.
+let runsBusy = false;
+let runsAgain = false;
+async function refreshRuns() {
+  if (!selected) return;
+  if (runsBusy) {
+    runsAgain = true;
+    return;
+  }
+  runsBusy = true;
+  try {
+    do {
+      runsAgain = false;
+      await loadRuns();
+    } while (runsAgain);
+  } finally {
+    runsBusy = false;
+  }
+}
+
+async function loadRuns() {
+  const session = selected;
+  let body;
+  try {
+    body = await getJson(`${api}/sessions/${encodeURIComponent(session)}/runs`);
+  } catch {
+    return; // the app is reloading: the next event or tick refreshes
+  }
+  if (session !== selected) return;
+  const last = body.lastEvent ? `${body.lastEvent.ordinal} ${body.lastEvent.name}` : "-";
+  // Rows are updated in place (events arrive many times a second): a Stop button stays clickable.
+  const rows = body.runs.map((r) => {
+    const row = $("runs").querySelector(`tr[data-run="${CSS.escape(r.runId)}"]`) ?? runRow(r);
+    row.dataset.state = r.state;
+    row.title = r.error ? `${r.state}: ${r.error}` : JSON.stringify(r.data);
+    const cells = row.children;
+    setText(cells[1], `${r.state}${r.stopRequested && r.state === "running" ? " (stop requested)" : ""}`);
+    setText(cells[2], r.local ? "this server" : r.owner);
+    setText(cells[3], age(r.ageMs));
+    // The session's last event is the run's latest output only while it runs.
+    setText(cells[4], r.state === "running" ? last : r.endedAt ? `ended ${age(Date.now() - r.endedAt)} ago` : "-");
+    if (r.state !== "running") cells[5].replaceChildren();
+    return row;
+  });
+  if (rows.length !== $("runs").children.length || rows.some((row, i) => $("runs").children[i] !== row)) $("runs").replaceChildren(...rows);
+}
+
+function runRow(r) {
+  return el(
+    "tr",
+    { "data-run": r.runId },
+    el("td", {}, el("div", { class: "name" }, r.runId), el("small", {}, r.kind)),
+    el("td", { class: "state" }),
+    el("td", {}),
+    el("td", {}),
+    el("td", {}),
+    el("td", {}, r.state === "running" ? el("button", { "data-testid": `stop-run-${r.runId}`, onclick: () => stopRun(r.runId) }, "Stop") : ""),
+  );
+}
+
+function setText(node, text) {
+  if (node.textContent !== text) node.textContent = text;
+}
+
+async function stopRun(runId) {
+  const out = $("run-result");
+  out.textContent = `stopping ${runId}…`;
+  const res = await fetch(`${api}/runs/${encodeURIComponent(runId)}/stop`, { method: "POST" });
+  const body = await res.json();
+  out.textContent = body.error
+    ? `${runId}: ${body.error.message}`
+    : body.stopped
+      ? `${runId}: stopped`
+      : body.requested
+        ? `${runId}: stop requested (its process ends it at its next heartbeat)`
+        : `${runId}: not running (${body.state})`;
+  refreshRuns();
+}
+setInterval(refreshRuns, 2000);
+
 function connectSocket() {
   if (socket) socket.close();
   if (!selected) return;
@@ -140,9 +226,12 @@ async function select(sessionId) {
   history.replaceState(null, "", `#${encodeURIComponent(sessionId)}`);
   $("events").replaceChildren();
   $("frames").replaceChildren();
+  $("runs").replaceChildren();
+  $("run-result").textContent = "";
   const { events } = await getJson(`${api}/sessions/${encodeURIComponent(sessionId)}/events`);
   events.forEach(addEvent);
   await refreshTimeline();
+  await refreshRuns();
   await refreshSessions();
   connectSocket();
 }
@@ -195,6 +284,7 @@ function listen() {
     if (ev.sessionId === selected) {
       addEvent(ev);
       refreshTimeline();
+      refreshRuns();
     }
     refreshSessions();
   });
