@@ -16,7 +16,7 @@ import type { Message } from "@bufbuild/protobuf";
  * Describes the file sessionstream/v1/options.proto.
  */
 export const file_sessionstream_v1_options: GenFile = /*@__PURE__*/
-  fileDesc("Ch5zZXNzaW9uc3RyZWFtL3YxL29wdGlvbnMucHJvdG8SEHNlc3Npb25zdHJlYW0udjEiHgoOQ29tbWFuZE9wdGlvbnMSDAoEbmFtZRgBIAEoCSJhCgxFdmVudE9wdGlvbnMSDAoEbmFtZRgBIAEoCRIRCgl1aV9ldmVudHMYAiADKAkSGQoRdGltZWxpbmVfZW50aXRpZXMYAyADKAkSFQoNcmV0aXJlZF9uYW1lcxgEIAMoCSIfCg5VSUV2ZW50T3B0aW9ucxINCgVuYW1lcxgBIAMoCSJOChVUaW1lbGluZUVudGl0eU9wdGlvbnMSDAoEa2luZBgBIAEoCRIQCghpZF9maWVsZBgCIAEoCRIVCg1yZXRpcmVkX2tpbmRzGAMgAygJOl0KB2NvbW1hbmQSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY9ZMDIAEoCzIgLnNlc3Npb25zdHJlYW0udjEuQ29tbWFuZE9wdGlvbnNSB2NvbW1hbmQ6VwoFZXZlbnQSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY9pMDIAEoCzIeLnNlc3Npb25zdHJlYW0udjEuRXZlbnRPcHRpb25zUgVldmVudDpeCgh1aV9ldmVudBIfLmdvb2dsZS5wcm90b2J1Zi5NZXNzYWdlT3B0aW9ucxj3kwMgASgLMiAuc2Vzc2lvbnN0cmVhbS52MS5VSUV2ZW50T3B0aW9uc1IHdWlFdmVudDpzCg90aW1lbGluZV9lbnRpdHkSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY+JMDIAEoCzInLnNlc3Npb25zdHJlYW0udjEuVGltZWxpbmVFbnRpdHlPcHRpb25zUg50aW1lbGluZUVudGl0eWIGcHJvdG8z", [file_google_protobuf_descriptor]);
+  fileDesc("Ch5zZXNzaW9uc3RyZWFtL3YxL29wdGlvbnMucHJvdG8SEHNlc3Npb25zdHJlYW0udjEiMgoOQ29tbWFuZE9wdGlvbnMSDAoEbmFtZRgBIAEoCRISCgpzdGFydHNfcnVuGAIgASgJInQKDEV2ZW50T3B0aW9ucxIMCgRuYW1lGAEgASgJEhEKCXVpX2V2ZW50cxgCIAMoCRIZChF0aW1lbGluZV9lbnRpdGllcxgDIAMoCRIVCg1yZXRpcmVkX25hbWVzGAQgAygJEhEKCWVuZHNfcnVucxgFIAMoCSIfCg5VSUV2ZW50T3B0aW9ucxINCgVuYW1lcxgBIAMoCSJOChVUaW1lbGluZUVudGl0eU9wdGlvbnMSDAoEa2luZBgBIAEoCRIQCghpZF9maWVsZBgCIAEoCRIVCg1yZXRpcmVkX2tpbmRzGAMgAygJOl0KB2NvbW1hbmQSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY9ZMDIAEoCzIgLnNlc3Npb25zdHJlYW0udjEuQ29tbWFuZE9wdGlvbnNSB2NvbW1hbmQ6VwoFZXZlbnQSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY9pMDIAEoCzIeLnNlc3Npb25zdHJlYW0udjEuRXZlbnRPcHRpb25zUgVldmVudDpeCgh1aV9ldmVudBIfLmdvb2dsZS5wcm90b2J1Zi5NZXNzYWdlT3B0aW9ucxj3kwMgASgLMiAuc2Vzc2lvbnN0cmVhbS52MS5VSUV2ZW50T3B0aW9uc1IHdWlFdmVudDpzCg90aW1lbGluZV9lbnRpdHkSHy5nb29nbGUucHJvdG9idWYuTWVzc2FnZU9wdGlvbnMY+JMDIAEoCzInLnNlc3Npb25zdHJlYW0udjEuVGltZWxpbmVFbnRpdHlPcHRpb25zUg50aW1lbGluZUVudGl0eWIGcHJvdG8z", [file_google_protobuf_descriptor]);
 
 /**
  * Marks a message as a command payload.
@@ -30,6 +30,17 @@ export type CommandOptions = Message<"sessionstream.v1.CommandOptions"> & {
    * @generated from field: string name = 1;
    */
   name: string;
+
+  /**
+   * The run kind this command starts (e.g. "chat.answer"): its handler starts
+   * a run of that kind (`publisher.startRun({ kind, data }, work)`) and
+   * returns at once. `sessionstream gen` writes the handler stub with that
+   * wiring and a hooks stub for the kind (src/runs/<kind>.ts), and
+   * `registerAppRunKinds` requires hooks for it. Default: none.
+   *
+   * @generated from field: string starts_run = 2;
+   */
+  startsRun: string;
 };
 
 /**
@@ -75,6 +86,17 @@ export type EventOptions = Message<"sessionstream.v1.EventOptions"> & {
    * @generated from field: repeated string retired_names = 4;
    */
   retiredNames: string[];
+
+  /**
+   * Run kinds this event ends: it is a terminal event of those runs, published
+   * by the kind's hooks (finished, stopped, failed, interrupted) so that no
+   * run is left looking alive. The generated hooks stub of each kind points at
+   * its terminal events; `sessionstream schema-vet` warns about a run kind that
+   * a command starts but no event ends, and about a kind no command starts.
+   *
+   * @generated from field: repeated string ends_runs = 5;
+   */
+  endsRuns: string[];
 };
 
 /**
