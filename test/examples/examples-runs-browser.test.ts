@@ -1,0 +1,135 @@
+// The chat example on runs, in headless Chromium, served by `sessionstream
+// dev` on a SQLite file: a reload mid-answer lets the answer finish (no
+// cursor left); a restart of dev mid-answer (SIGTERM, then kill -9) ends the
+// answer `interrupted` with a Retry button, never a streaming cursor; Retry
+// streams a new answer. The page reconnects to the restarted server by itself.
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, test } from "vitest";
+import { until } from "../helpers/until.js";
+
+const repo = join(import.meta.dirname, "..", "..");
+const CHROMIUM = "/usr/bin/chromium";
+const tmp = mkdtempSync(join(tmpdir(), "ss-runs-browser-"));
+
+/** A port free right now (dev is restarted on the same one, so the page reconnects to it). */
+async function freePort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  const port = (server.address() as { port: number }).port;
+  await new Promise((r) => server.close(r));
+  return port;
+}
+
+/** `sessionstream dev` on examples/chat with a SQLite file outside the example. */
+class Dev {
+  readonly child: ChildProcess;
+  output = "";
+  constructor(port: number, store: string) {
+    this.child = spawn(
+      process.execPath,
+      [join(repo, "bin/sessionstream.js"), "dev", "--cwd", join(repo, "examples", "chat"), "--port", String(port), "--store", `sqlite:${store}`, "--no-watch"],
+      { env: { ...process.env, CHAT_TOKEN_DELAY_MS: "60", MODEL: "", OPENAI_BASE_URL: "", OPENAI_API_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] },
+    );
+    this.child.stdout!.on("data", (d) => (this.output += d));
+    this.child.stderr!.on("data", (d) => (this.output += d));
+  }
+  async ready(): Promise<this> {
+    await until(() => /app {8}http:\/\/127\.0\.0\.1:\d+\//.test(this.output), `dev to start:\n${this.output}`, 90_000);
+    return this;
+  }
+  async stop(signal: NodeJS.Signals): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((done) => this.child.once("exit", done));
+    this.child.kill(signal);
+    await exited;
+  }
+}
+
+describe.skipIf(!existsSync(CHROMIUM))("chat example on runs in headless Chromium", () => {
+  let browser: import("playwright-core").Browser;
+  const devs: Dev[] = [];
+  beforeAll(async () => {
+    const { chromium } = await import("playwright-core");
+    browser = await chromium.launch({ executablePath: CHROMIUM, args: ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"] });
+  }, 60_000);
+  afterAll(async () => {
+    await browser?.close();
+    await Promise.all(devs.map((d) => d.stop("SIGKILL")));
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  test("reload mid-answer finishes it; restarting dev mid-answer (SIGTERM, kill -9) shows interrupted with Retry, never a cursor; Retry streams a new answer", async () => {
+    const port = await freePort();
+    const store = join(tmp, "chat.sqlite");
+    const start = async () => {
+      const dev = await new Dev(port, store).ready();
+      devs.push(dev);
+      return dev;
+    };
+    let dev = await start();
+    const page = await browser.newPage({ viewport: { width: 900, height: 640 } });
+    await page.goto(`http://127.0.0.1:${port}/#runs-browser`);
+
+    const assistants = page.locator('#messages li[data-role="assistant"]');
+    /** The `::after` content of the n-th answer: the streaming cursor, or "none". */
+    const cursor = (n: number) => assistants.nth(n).evaluate((li) => getComputedStyle(li, "::after").content);
+    const statusOf = (n: number) => assistants.nth(n).getAttribute("data-status");
+    const midAnswer = async (n: number) =>
+      page.waitForFunction((i) => {
+        const li = document.querySelectorAll('#messages li[data-role="assistant"]')[i];
+        return li?.getAttribute("data-status") === "streaming" && (li.textContent ?? "").length > 30;
+      }, n, { timeout: 30_000 });
+
+    // 1. A reload mid-answer: the run keeps going on the server; the answer finishes, no cursor left.
+    await page.getByTestId("prompt").fill("What is an ordinal?");
+    await page.getByTestId("send").click();
+    await midAnswer(0);
+    expect(await cursor(0)).not.toBe("none");
+    await page.reload();
+    await page.waitForFunction(() => document.querySelector('#messages li[data-role="assistant"]')?.getAttribute("data-status") === "finished", null, { timeout: 30_000 });
+    expect(await cursor(0)).toBe("none");
+    expect(await assistants.nth(0).textContent()).toMatch(/^You asked: "What is an ordinal\?"/);
+
+    // 2. dev stops (SIGTERM) mid-answer and starts again: the shutdown interrupts the run through its hook.
+    await page.getByTestId("prompt").fill("Restart me gently");
+    await page.getByTestId("send").click();
+    await midAnswer(1);
+    await dev.stop("SIGTERM");
+    dev = await start();
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[1]?.getAttribute("data-status") === "interrupted", null, { timeout: 30_000 });
+    expect(await cursor(1)).toBe("none");
+    expect(await assistants.nth(1).getByTestId("retry").isVisible()).toBe(true);
+    expect(await assistants.nth(1).getByTestId("stop").count()).toBe(0);
+
+    // 3. kill -9 mid-answer, then dev again: the next start finds the dead process's run and interrupts it.
+    await page.getByTestId("prompt").fill("Kill me hard");
+    await page.getByTestId("send").click();
+    await midAnswer(2);
+    await dev.stop("SIGKILL");
+    // While the server is gone the page shows what streamed so far; once dev is back, never "streaming".
+    dev = await start();
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[2]?.getAttribute("data-status") === "interrupted", null, { timeout: 30_000 });
+    expect(await cursor(2)).toBe("none");
+    expect(await page.locator('#messages li[data-status="streaming"]').count()).toBe(0);
+    // A reload after the restart shows the same.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]').length === 3);
+    expect([await statusOf(0), await statusOf(1), await statusOf(2)]).toEqual(["finished", "interrupted", "interrupted"]);
+
+    // 4. Retry resubmits the prompt: a new turn streams to the end.
+    await assistants.nth(2).getByTestId("retry").click();
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[3]?.getAttribute("data-status") === "finished", null, { timeout: 30_000 });
+    expect(await page.locator('#messages li[data-role="user"]').nth(3).textContent()).toBe("Kill me hard");
+    expect(await assistants.nth(3).textContent()).toMatch(/^You asked: "Kill me hard"/);
+    expect(await cursor(3)).toBe("none");
+    expect(await page.locator('#messages li[data-status="streaming"]').count()).toBe(0);
+    await page.close();
+    await dev.stop("SIGINT");
+  }, 180_000);
+});
+
+if (!existsSync(CHROMIUM)) console.log(`chat runs browser test skipped: headless Chromium not found at ${CHROMIUM}`);
