@@ -2,34 +2,16 @@
 // Origin check on unsafe methods, the context a route gets, and the answer
 // to a route that throws (the ingress's redacted 500 with an errorId).
 import type { IncomingMessage, ServerResponse } from "node:http";
-import { SessionstreamError, type SessionstreamErrorCode } from "../runtime/errors.js";
+import { SessionstreamError } from "../runtime/errors.js";
 import type { LoadedApp } from "../dev/app-loader.js";
 import { sendError, sendJson } from "../dev/inspector-api.js";
-import type { IngressErrorReport } from "../transport/http-ingress.js";
+import { httpStatusOf, readBody, type IngressErrorReport } from "../transport/http-ingress.js";
 import { errorDetail, toPublicError } from "../transport/internal-error.js";
 import { isAuthorized, isOriginAllowed } from "../transport/security.js";
 import type { AppRouteContext } from "./app-module.js";
 
 /** Largest body `context.readJson()` reads, as the ingress. */
 const MAX_ROUTE_BODY_BYTES = 1024 * 1024;
-
-/**
- * The status of a client-facing code, as the command ingress answers it (a
- * route that lets `hub.submit`'s `unknown_command` through answers 404).
- */
-const STATUS: Partial<Record<SessionstreamErrorCode, number>> = {
-  invalid_json: 400,
-  invalid_argument: 400,
-  invalid_session_id: 400,
-  payload_type_mismatch: 400,
-  forbidden: 403,
-  unknown_command: 404,
-  method_not_allowed: 405,
-  payload_too_large: 413,
-  unsupported_media_type: 415,
-  not_implemented: 501,
-  closed: 503,
-};
 
 /** Methods that change state: the ones a cross-origin page may send without a preflight. */
 const SAFE_METHODS: ReadonlySet<string> = new Set(["GET", "HEAD", "OPTIONS"]);
@@ -101,7 +83,7 @@ export function answerError(req: IncomingMessage, res: ServerResponse, err: unkn
     return;
   }
   if (error.code === "payload_too_large") res.setHeader("connection", "close");
-  sendJson(res, STATUS[error.code] ?? 500, { error: { code: error.code, message: error.message, ...(errorId !== undefined ? { errorId } : {}) } });
+  sendJson(res, httpStatusOf(error.code), { error: { code: error.code, message: error.message, ...(errorId !== undefined ? { errorId } : {}) } });
 }
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
@@ -118,29 +100,3 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   }
 }
 
-/** The body's text; beyond `max` bytes (declared or streamed) `payload_too_large`, the rest discarded. */
-function readBody(req: IncomingMessage, max: number): Promise<string> {
-  const declared = Number(req.headers["content-length"] ?? NaN);
-  if (declared > max) {
-    req.resume();
-    return Promise.reject(new SessionstreamError("payload_too_large", `request body of ${declared} bytes exceeds ${max}`));
-  }
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on("data", function onData(chunk: Buffer) {
-      if (failed) return;
-      size += chunk.byteLength;
-      if (size > max) {
-        failed = true;
-        chunks.length = 0;
-        reject(new SessionstreamError("payload_too_large", `request body exceeds ${max} bytes (${size} read so far)`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on("end", () => failed || resolve(Buffer.concat(chunks).toString("utf8")));
-    req.on("error", (err) => failed || reject(err));
-  });
-}

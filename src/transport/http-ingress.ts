@@ -92,6 +92,11 @@ const STATUS: Partial<Record<SessionstreamErrorCode, number>> = {
   closed: 503,
 };
 
+/** The HTTP status of a `SessionstreamError` code, as the ingress answers it (500 for codes without one); the app routes of `dev` and `start` answer the same. */
+export function httpStatusOf(code: SessionstreamErrorCode): number {
+  return STATUS[code] ?? 500;
+}
+
 /**
  * Creates the HTTP command ingress of DESIGN section 7:
  * `POST {prefix}/sessions/:sessionId/commands/:name` (protobuf JSON body of the
@@ -309,7 +314,7 @@ function bodyOf(req: IncomingMessage, max: number): Promise<Body> {
  * fails with `payload_too_large` before the excess is buffered; the rest of the
  * upload is discarded (and the socket closed after the answer).
  */
-function readBody(req: IncomingMessage, max: number): Promise<string> {
+export function readBody(req: IncomingMessage, max: number): Promise<string> {
   const declared = Number(req.headers["content-length"] ?? NaN);
   if (declared > max) {
     req.resume();

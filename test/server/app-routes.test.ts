@@ -170,11 +170,14 @@ describe("app routes in start", () => {
     expect(json(await raw("GET", "/api/config"))).toMatchObject({ model: "echo" });
   });
 
-  test("readJson: 415 without a JSON content type, 400 on bad JSON", async () => {
+  test("readJson: 415 without a JSON content type, 400 on bad JSON, 413 beyond 1 MiB", async () => {
     expect(json(await raw("POST", "/api/chat", { "content-type": "text/plain" }, "{}"))).toMatchObject({ error: { code: "unsupported_media_type" } });
     const bad = await raw("POST", "/api/chat", { "content-type": "application/json" }, "{nope");
     expect(bad.status).toBe(400);
     expect(json(bad)).toMatchObject({ error: { code: "invalid_json" } });
+    const big = await raw("POST", "/api/chat", { "content-type": "application/json" }, JSON.stringify({ sessionId: "s", prompt: "x".repeat(1024 * 1024) }));
+    expect(big.status).toBe(413);
+    expect(json(big)).toMatchObject({ error: { code: "payload_too_large" } });
   });
 
   test("the Host check applies to app routes: a rebound name gets 403 and the route never runs", async () => {
