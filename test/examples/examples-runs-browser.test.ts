@@ -3,6 +3,8 @@
 // cursor left); a restart of dev mid-answer (SIGTERM, then kill -9) ends the
 // answer `interrupted` with a Retry button, never a streaming cursor; Retry
 // streams a new answer. The page reconnects to the restarted server by itself.
+// The agent example: kill -9 mid-run, restart, interrupted with Retry, retried.
+// KEEP_RUNS_BROWSER_TMP=1 keeps the temp folder with screenshots of each state.
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { createServer } from "node:net";
@@ -24,15 +26,15 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-/** `sessionstream dev` on examples/chat with a SQLite file outside the example. */
+/** `sessionstream dev` on an example with a SQLite file outside the example. */
 class Dev {
   readonly child: ChildProcess;
   output = "";
-  constructor(port: number, store: string) {
+  constructor(port: number, store: string, example = "chat") {
     this.child = spawn(
       process.execPath,
-      [join(repo, "bin/sessionstream.js"), "dev", "--cwd", join(repo, "examples", "chat"), "--port", String(port), "--store", `sqlite:${store}`, "--no-watch"],
-      { env: { ...process.env, CHAT_TOKEN_DELAY_MS: "60", MODEL: "", OPENAI_BASE_URL: "", OPENAI_API_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] },
+      [join(repo, "bin/sessionstream.js"), "dev", "--cwd", join(repo, "examples", example), "--port", String(port), "--store", `sqlite:${store}`, "--no-watch"],
+      { env: { ...process.env, CHAT_TOKEN_DELAY_MS: "60", AGENT_STEP_DELAY_MS: "60", MODEL: "", OPENAI_BASE_URL: "", OPENAI_API_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child.stdout!.on("data", (d) => (this.output += d));
     this.child.stderr!.on("data", (d) => (this.output += d));
@@ -49,7 +51,7 @@ class Dev {
   }
 }
 
-describe.skipIf(!existsSync(CHROMIUM))("chat example on runs in headless Chromium", () => {
+describe.skipIf(!existsSync(CHROMIUM))("examples on runs in headless Chromium", () => {
   let browser: import("playwright-core").Browser;
   const devs: Dev[] = [];
   beforeAll(async () => {
@@ -59,7 +61,7 @@ describe.skipIf(!existsSync(CHROMIUM))("chat example on runs in headless Chromiu
   afterAll(async () => {
     await browser?.close();
     await Promise.all(devs.map((d) => d.stop("SIGKILL")));
-    rmSync(tmp, { recursive: true, force: true });
+    if (!process.env["KEEP_RUNS_BROWSER_TMP"]) rmSync(tmp, { recursive: true, force: true });
   });
 
   test("reload mid-answer finishes it; restarting dev mid-answer (SIGTERM, kill -9) shows interrupted with Retry, never a cursor; Retry streams a new answer", async () => {
@@ -120,6 +122,7 @@ describe.skipIf(!existsSync(CHROMIUM))("chat example on runs in headless Chromiu
     await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]').length === 3);
     expect([await statusOf(0), await statusOf(1), await statusOf(2)]).toEqual(["finished", "interrupted", "interrupted"]);
 
+    await page.screenshot({ path: join(tmp, "chat-interrupted.png"), fullPage: true });
     // 4. Retry resubmits the prompt: a new turn streams to the end.
     await assistants.nth(2).getByTestId("retry").click();
     await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[3]?.getAttribute("data-status") === "finished", null, { timeout: 30_000 });
@@ -127,6 +130,42 @@ describe.skipIf(!existsSync(CHROMIUM))("chat example on runs in headless Chromiu
     expect(await assistants.nth(3).textContent()).toMatch(/^You asked: "Kill me hard"/);
     expect(await cursor(3)).toBe("none");
     expect(await page.locator('#messages li[data-status="streaming"]').count()).toBe(0);
+    await page.screenshot({ path: join(tmp, "chat-after-retry.png"), fullPage: true });
+    await page.close();
+    await dev.stop("SIGINT");
+  }, 180_000);
+
+  test("agent: kill -9 mid-run and a restart show the run interrupted (no cursor, nothing running) with Retry; Retry runs the task again", async () => {
+    const port = await freePort();
+    const store = join(tmp, "agent.sqlite");
+    const start = async () => {
+      const dev = await new Dev(port, store, "agent").ready();
+      devs.push(dev);
+      return dev;
+    };
+    let dev = await start();
+    const page = await browser.newPage({ viewport: { width: 900, height: 760 } });
+    await page.goto(`http://127.0.0.1:${port}/#runs-browser-agent`);
+    await page.getByTestId("prompt").fill("What is the weather in Lisbon, in °F?");
+    await page.getByTestId("send").click();
+    // Mid-run: the answer streams (the cursor shows), the run is running.
+    await page.waitForFunction(() => (document.querySelector('li[data-kind="AgentMessage"][data-role="assistant"][data-status="streaming"]')?.textContent ?? "").length > 5, null, { timeout: 30_000 });
+    await dev.stop("SIGKILL");
+    dev = await start();
+    const run = page.locator('li[data-kind="AgentRun"]').first();
+    await page.waitForFunction(() => document.querySelector('li[data-kind="AgentRun"]')?.getAttribute("data-status") === "interrupted", null, { timeout: 30_000 });
+    const answer = page.locator('li[data-kind="AgentMessage"][data-role="assistant"]').first();
+    expect(await answer.getAttribute("data-status")).toBe("interrupted");
+    expect(await answer.locator(".text").evaluate((t) => getComputedStyle(t, "::after").content)).toBe("none");
+    expect(await page.locator('#timeline li[data-status="streaming"], #timeline li[data-status="running"]').count()).toBe(0);
+    expect(await page.locator('.plan li[data-step-status="active"]').count()).toBe(0);
+    expect(await run.getByTestId("stop").count()).toBe(0);
+    await page.screenshot({ path: join(tmp, "agent-interrupted.png"), fullPage: true });
+
+    await run.getByTestId("retry").click();
+    await page.waitForFunction(() => document.querySelectorAll('li[data-kind="AgentRun"]')[1]?.getAttribute("data-status") === "finished", null, { timeout: 30_000 });
+    expect(await page.locator('li[data-kind="AgentMessage"][data-role="user"]').nth(1).textContent()).toBe("What is the weather in Lisbon, in °F?");
+    expect(await page.locator('li[data-kind="AgentMessage"][data-role="assistant"]').nth(1).textContent()).toMatch(/^It is \d+ °C/);
     await page.close();
     await dev.stop("SIGINT");
   }, 180_000);
