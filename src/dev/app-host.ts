@@ -32,6 +32,12 @@ export interface AppHostOptions {
   readonly store: DevStoreKind | StoreSpec;
   /** The Redis Streams bus of `--bus`: each generation gets a fresh one (its hub closes it). Default: in-process. */
   readonly bus?: BusSpec;
+  /**
+   * Milliseconds runs in flight get to finish when the app reloads (they are
+   * handed to the new generation and keep streaming) or `dev` stops; the
+   * rest are then interrupted through their kind's hook. Default 10000.
+   */
+  readonly runGraceMs?: number;
   /** SQLite file. Default `<cwd>/.sessionstream/dev.sqlite`. */
   readonly storePath?: string;
   /**
@@ -120,7 +126,6 @@ export class AppHost {
       this.#setStatus({ ...this.#status, state: "error", error: (err as Error).message });
       return;
     }
-    await this.#stop();
     let store: HydrationStore | undefined;
     let bus: EventBus | undefined;
     try {
@@ -129,6 +134,8 @@ export class AppHost {
       bus = this.#options.bus ? (await openBus(this.#options.bus)).bus : undefined;
       const app = await createAppInstance(factory, { store, ...(bus ? { bus } : {}) }, appPath);
       const hub = app.hub;
+      // Only now that the new generation exists does the old one go: a failing createApp leaves it serving.
+      await this.#retire(hub);
       const stopObserving = hub.observe(this.#options.onEvent);
       const disposeTransport = this.#options.onLoaded(hub, { ...app, reduce: appReducer(factory) });
       this.#current = {
@@ -152,17 +159,44 @@ export class AppHost {
     }
   }
 
+  /** Stops the running generation (dev stopping): runs get `runGraceMs` to finish, then are interrupted. */
   async #stop(): Promise<void> {
     const gen = this.#current;
     if (!gen) return;
     this.#current = undefined;
     await gen.dispose();
-    // Runs in flight are interrupted at once through their kind's hook (the
-    // page shows them ended, never streaming); the new generation's
-    // recoverRuns() finds nothing left. Handing a run over to the new
-    // generation is not done yet.
-    await gen.hub.close({ runGraceMs: 0 });
+    await gen.hub.close({ runGraceMs: this.#options.runGraceMs ?? 10_000 });
     if (!this.#isShared(gen.store)) await gen.store.close?.();
+  }
+
+  /**
+   * Replaces the running generation by `next` (a reload): the old one's
+   * sockets close (pages reconnect to `next`), its queued events are
+   * applied, and its runs in flight are handed to `next`: they keep
+   * streaming through it (one continuous answer on the page) and stops reach
+   * them, for up to `runGraceMs`; then the rest are interrupted through
+   * their hook. The old store closes once they have ended.
+   */
+  async #retire(next: Hub<AppSchema>): Promise<void> {
+    const gen = this.#current;
+    if (!gen) return;
+    this.#current = undefined;
+    await gen.dispose();
+    const closeStore = async () => {
+      if (!this.#isShared(gen.store)) await gen.store.close?.();
+    };
+    if (typeof gen.hub.handOver !== "function") {
+      await gen.hub.close({ runGraceMs: 0 });
+      return closeStore();
+    }
+    try {
+      const { drained } = await gen.hub.handOver(next, { runGraceMs: this.#options.runGraceMs ?? 10_000 });
+      void drained.then(closeStore, closeStore);
+    } catch {
+      // Already closing (it cannot be): nothing to hand over.
+      await gen.hub.close({ runGraceMs: 0 }).catch(() => {});
+      await closeStore();
+    }
   }
 
   async #openStore(): Promise<HydrationStore> {

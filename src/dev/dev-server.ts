@@ -36,6 +36,12 @@ export interface DevServerOptions {
   readonly store?: DevStoreKind | StoreSpec;
   /** The event bus of `--bus` (Redis Streams): a fresh bus per reload. Default: in-process. */
   readonly bus?: BusSpec;
+  /**
+   * Milliseconds runs in flight get on a reload (they keep streaming through
+   * the new app instance) and when `dev` stops; then they are interrupted
+   * through their kind's hook. Default 10000.
+   */
+  readonly runGraceMs?: number;
   /** The static page folder served at `/`. Default `<cwd>/public`. */
   readonly publicDir?: string;
   /** Watch protos and sources and reload. Default true. */
@@ -73,6 +79,8 @@ export interface DevServer {
   readonly url: string;
   readonly storePath: string;
   status(): AppStatus;
+  /** Runs of the running app instance that have not ended. */
+  runsInFlight(): number;
   /** The hub of the running app generation. */
   hub(): Hub<AppSchema> | undefined;
   /** The drift check (undefined with `driftCheck: false`). */
@@ -114,6 +122,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     appPath,
     store: options.store ?? "sqlite",
     ...(options.bus ? { bus: options.bus } : {}),
+    ...(options.runGraceMs !== undefined ? { runGraceMs: options.runGraceMs } : {}),
     onLoaded: (hub, loadedApp) => {
       const loaded = createAppTransport(hub, { allowedHosts, authorize: loadedApp.authorize });
       transport = loaded;
@@ -221,6 +230,7 @@ export async function startDevServer(options: DevServerOptions): Promise<DevServ
     url,
     storePath: storeLabel(options.store, host.storePath),
     status: () => host.status,
+    runsInFlight: () => host.hub?.runsInFlight ?? 0,
     hub: () => host.hub,
     drift,
     reload: () => host.reload(),

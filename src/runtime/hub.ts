@@ -34,7 +34,7 @@ import {
   type SessionMetadataFactory,
 } from "./session.js";
 import { TimelineState, type Snapshot, type SnapshotOptions } from "./timeline.js";
-import { RunManager, type RunHandle, type RunKindHooks, type RunOptions, type RunRecord, type RunSpec, type RunWork, type StopResult } from "./runs.js";
+import { RunManager, type RunHandOver, type RunHandle, type RunKindHooks, type RunOptions, type RunRecord, type RunSpec, type RunWork, type StopResult } from "./runs.js";
 
 /** Options of {@link Hub}. */
 export interface HubOptions<S extends AppSchema> {
@@ -112,6 +112,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #runs: RunManager<S>;
   #closing: Promise<void> | undefined;
   #closed = false;
+  /** Set by `handOver`: publishes go to the successor once this hub's queue is idle. */
+  #successor: Promise<Hub<any>> | undefined;
 
   constructor(options: HubOptions<S>) {
     this.registry = options.registry;
@@ -226,6 +228,11 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
    */
   recoverRuns(): Promise<RunRecord[]> {
     return this.#runs.recover();
+  }
+
+  /** Runs started by this hub that have not ended yet. */
+  get runsInFlight(): number {
+    return this.#runs.localRunCount();
   }
 
   /** This hub's run owner id (`<host>:<pid>:<random>` by default). */
@@ -435,6 +442,45 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     return this.#closing;
   }
 
+  /**
+   * Hands this hub's work to `next`, a hub of the same app on the same
+   * store in this process (what `dev` does on a reload): commands and new
+   * runs are refused here from now on; events already queued are applied
+   * here; runs in flight keep running, and everything they (and this hub's
+   * publishers) publish goes through `next`, whose `stopRun`/`stopRuns`
+   * reach them. After `runGraceMs` (default `runs.shutdownGraceMs`) the runs
+   * still going are interrupted through their kind's hook. Resolves once
+   * `next` takes the events (this hub's queue is idle); `drained` resolves
+   * when the last handed-over run has ended (close this hub's store then).
+   */
+  async handOver(next: Hub<any>, options: { readonly runGraceMs?: number } = {}): Promise<{ readonly runs: number; readonly drained: Promise<void> }> {
+    this.#assertOpen();
+    if (this.#closing) throw new SessionstreamError("closed", "the hub is closing");
+    const idle = (async () => {
+      await this.#queue.idle();
+      return next;
+    })();
+    this.#successor = idle;
+    const handed = this.#runs.handOver();
+    const runs = this.#runs.localRunCount();
+    const drained = this.#runs.close(options.runGraceMs);
+    next.adoptRuns(handed, drained);
+    this.#closing = (async () => {
+      await idle;
+      this.#closed = true;
+      this.#detachBus();
+      await this.#bus.close?.();
+      await drained;
+    })();
+    await idle;
+    return { runs, drained: this.#closing };
+  }
+
+  /** Takes over the runs of a predecessor (see {@link handOver}); not for apps. */
+  adoptRuns(handed: RunHandOver, drained: Promise<void>): void {
+    this.#runs.adopt(handed, drained);
+  }
+
   async #close(runGraceMs: number | undefined): Promise<void> {
     if (this.#closed) return;
     await this.#runs.close(runGraceMs);
@@ -445,6 +491,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   }
 
   #publish(sessionId: string, name: string, payload: unknown): Promise<bigint> {
+    if (this.#successor) return this.#successor.then((next) => next.publisher(sessionId).publish(name as never, payload as never));
     try {
       this.#assertOpen();
       const schema = this.registry.require("events", name);

@@ -96,6 +96,21 @@ export interface RunOptions {
   readonly shutdownGraceMs?: number;
 }
 
+/**
+ * The runs a closing hub hands to its successor in the same process (a `dev`
+ * reload, see `Hub.handOver`): they keep running there, and the successor
+ * routes stops to them and leaves them out of recovery. Structural, so hubs
+ * from two copies of this module (dev's reloads) can hand over.
+ */
+export interface RunHandOver {
+  /** Stops the run when it is one of these; `undefined` when it is not. */
+  stopLocal(runId: string): Promise<StopResult> | undefined;
+  /** True while the run is one of these and has not ended. */
+  has(runId: string): boolean;
+  /** Waits up to `graceMs` for them to end, then interrupts the rest through their hooks. */
+  close(graceMs?: number): Promise<void>;
+}
+
 interface LocalRun {
   record: RunRecord;
   readonly controller: AbortController;
@@ -122,6 +137,8 @@ export class RunManager<S extends AppSchema> {
   readonly #graceMs: number;
   readonly #kinds = new Map<string, RunKindHooks<S>>();
   readonly #local = new Map<string, LocalRun>();
+  /** Runs handed over by the hubs this one succeeded (dev reloads), until they end. */
+  readonly #adopted = new Set<RunHandOver>();
   #timer: ReturnType<typeof setInterval> | undefined;
   #closing = false;
 
@@ -189,6 +206,10 @@ export class RunManager<S extends AppSchema> {
 
   /** Stops a run wherever it is; see {@link StopResult}. */
   async stop(runId: string): Promise<StopResult> {
+    for (const handed of this.#adopted) {
+      const result = handed.stopLocal(runId);
+      if (result) return result;
+    }
     const local = this.#local.get(runId);
     if (local) {
       if (local.ending) return { runId, stopped: false, state: await local.ending };
@@ -237,15 +258,39 @@ export class RunManager<S extends AppSchema> {
     this.#ensureTimer();
     const recovered: RunRecord[] = [];
     for (const run of await this.#store.listRunningRuns()) {
-      if (this.#local.has(run.runId) || !this.#orphaned(run) || !this.#kinds.has(run.kind)) continue;
+      if (this.#local.has(run.runId) || this.#isAdopted(run.runId) || !this.#orphaned(run) || !this.#kinds.has(run.kind)) continue;
       if (await this.#claim(run, "interrupted")) recovered.push({ ...run, state: "interrupted" });
     }
     return recovered;
   }
 
-  /** Stops accepting runs, waits up to `graceMs` for the local ones, interrupts the rest. */
+  /**
+   * This manager's runs as a {@link RunHandOver} for a successor: they keep
+   * running (and heartbeating) here until they end or `close` interrupts them.
+   */
+  handOver(): RunHandOver {
+    return {
+      stopLocal: (runId) => (this.#local.has(runId) || this.#isAdopted(runId) ? this.stop(runId) : undefined),
+      has: (runId) => this.#local.has(runId) || this.#isAdopted(runId),
+      close: (graceMs) => this.close(graceMs),
+    };
+  }
+
+  /** Takes a predecessor's runs: stops reach them, recovery leaves them alone, `close` ends them too. */
+  adopt(handed: RunHandOver, drained: Promise<void>): void {
+    this.#adopted.add(handed);
+    void drained.finally(() => this.#adopted.delete(handed));
+  }
+
+  #isAdopted(runId: string): boolean {
+    for (const handed of this.#adopted) if (handed.has(runId)) return true;
+    return false;
+  }
+
+  /** Stops accepting runs, waits up to `graceMs` for the local (and adopted) ones, interrupts the rest. */
   async close(graceMs = this.#graceMs): Promise<void> {
     this.#closing = true;
+    if (this.#adopted.size > 0) await Promise.all([...this.#adopted].map((handed) => handed.close(graceMs)));
     const pending = [...this.#local.values()];
     if (pending.length > 0 && graceMs > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;

@@ -1,6 +1,8 @@
-// `dev` and runs: a reload mid-run ends the run through its kind's
-// `interrupted` hook (the new generation sees the message interrupted, never
-// streaming), and loading the app recovers the runs a killed process left.
+// `dev` and runs: a reload mid-run hands the run to the new generation (it
+// keeps streaming to completion through it, and a stop sent there reaches
+// it); past the grace period it ends through its kind's `interrupted` hook
+// (never left streaming); loading the app recovers the runs a killed
+// process left.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -24,30 +26,56 @@ export function createApp({ store }: { store: any }) { return runsHub({ store })
 `,
 );
 
-function host(storePath: string) {
+function host(storePath: string, runGraceMs = 10_000) {
   return new AppHost({
     cwd: dir,
     appPath: join(dir, "src/app.ts"),
     store: "sqlite",
     storePath,
+    runGraceMs,
     onLoaded: () => async () => {},
     onStatus: () => {},
     onEvent: () => {},
   });
 }
 
-test("a reload mid-run interrupts the run through its hook: the new generation shows it interrupted, not streaming", async () => {
+test("a reload mid-run hands the run to the new generation: it streams to completion there, one terminal event", async () => {
   const h = host(join(dir, "reload.sqlite"));
   await h.reload();
   const first = h.hub as unknown as Hub<RunsSchema>;
-  const run = await first.startRun("d", { kind: "answer", data: { messageId: "m" } }, tokens("m", Infinity, 5));
+  const run = await first.startRun("d", { kind: "answer", data: { messageId: "m" } }, tokens("m", 20, 10));
   await until(async () => (await statuses(first, "d"))["m"] === "streaming", "a first token");
+  const before = await first.cursor("d");
   await h.reload();
   const second = h.hub as unknown as Hub<RunsSchema>;
   expect(second).not.toBe(first);
-  expect(await run.done).toBe("interrupted");
-  expect(await statuses(second, "d")).toEqual({ m: "interrupted" });
-  expect((await second.run(run.runId))!.state).toBe("interrupted");
+  expect(await run.done).toBe("finished");
+  expect(await statuses(second, "d")).toEqual({ m: "finished" });
+  // 20 tokens and one terminal event, the later ones applied by the new generation.
+  expect(await second.cursor("d")).toBe(21n);
+  expect(before).toBeLessThan(20n);
+  const text = (await second.snapshot("d")).entities[0]!.payload as unknown as { text: string };
+  expect(text.text).toBe(Array.from({ length: 20 }, (_, i) => `t${i} `).join(""));
+  await h.close();
+});
+
+test("a stop after a reload reaches the handed-over run; past the grace period a run is interrupted, never left streaming", async () => {
+  const h = host(join(dir, "reload-stop.sqlite"), 300);
+  await h.reload();
+  const first = h.hub as unknown as Hub<RunsSchema>;
+  const stopped = await first.startRun("e", { kind: "answer", data: { messageId: "a" } }, tokens("a", Infinity, 10));
+  await until(async () => (await statuses(first, "e"))["a"] === "streaming", "a first token");
+  await h.reload();
+  const second = h.hub as unknown as Hub<RunsSchema>;
+  expect(await second.stopRun(stopped.runId)).toEqual({ runId: stopped.runId, stopped: true, state: "stopped" });
+  expect(await stopped.done).toBe("stopped");
+
+  const endless = await second.startRun("e", { kind: "answer", data: { messageId: "b" } }, tokens("b", Infinity, 10));
+  await until(async () => (await statuses(second, "e"))["b"] === "streaming", "b streaming");
+  await h.reload();
+  const third = h.hub as unknown as Hub<RunsSchema>;
+  expect(await endless.done).toBe("interrupted");
+  expect(await statuses(third, "e")).toEqual({ a: "stopped", b: "interrupted" });
   await h.close();
 });
 

@@ -21,6 +21,8 @@ interface DevFlags {
   allowedHost?: string[];
   /** `--no-drift-check` sets false. */
   driftCheck: boolean;
+  /** `--run-grace <ms>`. */
+  runGrace: number;
 }
 
 /** Starts the dev server and prints where everything is; resolves with the running server. */
@@ -48,6 +50,7 @@ export async function runDev(flags: DevFlags, extra: Partial<DevServerOptions> =
     publicDir: flags.public,
     watch: flags.watch,
     driftCheck: flags.driftCheck !== false,
+    runGraceMs: flags.runGrace,
     ...(flags.allowedHost && flags.allowedHost.length > 0 ? { allowedHosts: flags.allowedHost } : {}),
     ...extra,
   });
@@ -76,6 +79,12 @@ function port(value: string): number {
   return n;
 }
 
+function graceMs(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value.trim())) throw new InvalidArgumentError("expected milliseconds, an integer >= 0");
+  return n;
+}
+
 export function devCommand(): Command {
   return new Command("dev")
     .description("Run the app: websocket /ws, command ingress /api, the app's public/ page and an inspector, reloading on change.")
@@ -88,6 +97,11 @@ export function devCommand(): Command {
     .option("--no-watch", "do not watch protos and sources")
     .option("--no-drift-check", "do not check that the page's reducer (the app's `reduce` export) matches the snapshots")
     .option("--cwd <dir>", "the app's folder", ".")
+    .addOption(
+      new Option("--run-grace <ms>", "how long runs in flight keep going on a reload (through the new app instance) or at Ctrl-C before they are interrupted")
+        .argParser(graceMs)
+        .default(10_000),
+    )
     .option(
       "--allowed-host <name>",
       "also answer this Host name (repeatable; \".example.com\" with subdomains); localhost and IP addresses always work",
@@ -119,7 +133,12 @@ Examples:
       }
       await new Promise<void>((stop) => {
         const shutdown = () => {
-          console.log("\nstopping: closing sockets and the store");
+          const runs = server.runsInFlight();
+          console.log(
+            runs > 0
+              ? `\nstopping: ${runs} run(s) in flight get up to ${flags.runGrace} ms to finish (Ctrl-C again to quit now; the next start marks them interrupted)`
+              : "\nstopping: closing sockets and the store",
+          );
           stop();
         };
         process.once("SIGINT", shutdown);
