@@ -20,6 +20,8 @@ export interface CommandModel {
   readonly name: string;
   readonly message: DescMessage;
   readonly at: SourcePosition;
+  /** The run kind its handler starts (`starts_run`); undefined when it starts none. */
+  readonly startsRun?: string;
 }
 
 /** An event message and what its projections may emit. */
@@ -28,6 +30,8 @@ export interface EventModel {
   readonly message: DescMessage;
   readonly uiEvents: readonly string[];
   readonly entities: readonly string[];
+  /** Run kinds this event ends (`ends_runs`): it is one of their terminal events. */
+  readonly endsRuns: readonly string[];
   readonly at: SourcePosition;
 }
 
@@ -158,16 +162,30 @@ function readFile(file: DescFile, diagnostics: AnnotationDiagnostic[]): FileMode
       continue;
     }
     if (hasOption(message, command)) {
-      commands.push({ name: getOption(message, command).name || message.name, message, at: position(message, command.number) });
+      const o = getOption(message, command);
+      const name = o.name || message.name;
+      const cmdAt = position(message, command.number);
+      const startsRun = o.startsRun.trim();
+      if (startsRun !== "" && !isRunKind(startsRun)) {
+        diagnostics.push({ ...cmdAt, message: `command "${name}": starts_run "${o.startsRun}" is not a run kind name; use letters, digits, ".", "_" or "-" (e.g. "chat.answer")` });
+      }
+      commands.push({ name, message, at: cmdAt, ...(startsRun !== "" ? { startsRun } : {}) });
     }
     if (hasOption(message, event)) {
       const o = getOption(message, event);
+      const name = o.name || message.name;
+      const evAt = position(message, event.number);
+      const endsRuns = unique(o.endsRuns.map((k) => k.trim()));
+      for (const kind of endsRuns.filter((k) => !isRunKind(k))) {
+        diagnostics.push({ ...evAt, message: `event "${name}": ends_runs "${kind}" is not a run kind name; use letters, digits, ".", "_" or "-" (e.g. "chat.answer")` });
+      }
       events.push({
-        name: o.name || message.name,
+        name,
         message,
         uiEvents: unique(o.uiEvents),
         entities: unique(o.timelineEntities),
-        at: position(message, event.number),
+        endsRuns,
+        at: evAt,
       });
     }
     if (hasOption(message, ui_event)) {
@@ -201,6 +219,11 @@ function* allMessages(messages: readonly DescMessage[]): Generator<DescMessage> 
     yield m;
     yield* allMessages(m.nestedMessages);
   }
+}
+
+/** A run kind name: starts with a letter, then letters, digits, `.`, `_`, `-` (`chat.answer`, `agent-step`). */
+export function isRunKind(kind: string): boolean {
+  return /^[A-Za-z][A-Za-z0-9._-]*$/.test(kind);
 }
 
 function unique(names: readonly string[]): string[] {

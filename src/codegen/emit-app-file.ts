@@ -8,6 +8,7 @@ import type { CodeGeneratorResponse } from "@bufbuild/protobuf/wkt";
 import type { GeneratedFile, ImportSymbol, Schema } from "@bufbuild/protoplugin";
 import type { FileModel } from "./annotations.js";
 import { APP_FILE, propertyKey } from "./names.js";
+import { runKinds, type RunKindModel } from "./run-kinds.js";
 import type { EmitOptions } from "./emit-schema-file.js";
 
 /** The import path of the app-level file from the output root, as `f.import` takes it. */
@@ -88,6 +89,11 @@ export function emitAppFile(schema: Schema<object>, models: readonly FileModel[]
   f.print(f.export("type", "AppBackendEvent"), " = ", rt("BackendEvent"), "<AppSchema>;");
   f.print();
   if (models.some((m) => m.commands.length)) emitHandlers(f, models, rt, names);
+  const kinds = runKinds(models);
+  if (kinds.length) {
+    if (models.some((m) => m.commands.length)) f.print();
+    emitRunKinds(f, kinds, rt);
+  }
 }
 
 type RuntimeImport = (name: string, typeOnly?: boolean) => ImportSymbol;
@@ -124,6 +130,48 @@ function emitHandlers(f: GeneratedFile, models: readonly FileModel[], rt: Runtim
   for (const m of models) {
     for (const c of m.commands) f.print("  hub.registerCommand(", f.string(c.name), " as never, handlers", access(c.name), " as never);");
   }
+  f.print("  return hub;");
+  f.print("}");
+}
+
+/**
+ * Run kinds (`starts_run` / `ends_runs`): their names, their terminal events,
+ * and `registerAppRunKinds(hub, hooks)`, which takes hooks for every kind.
+ */
+function emitRunKinds(f: GeneratedFile, kinds: readonly RunKindModel[], rt: RuntimeImport): void {
+  f.print(f.jsDoc("Every run kind of the app: started by a command (`starts_run`) or ended by an event (`ends_runs`)."));
+  f.print(f.export("const", "AppRunKinds"), " = {");
+  for (const k of kinds) f.print("  ", propertyKey(k.kind), ": ", f.string(k.kind), ",");
+  f.print("} as const;");
+  f.print();
+  f.print(f.jsDoc("A run kind of the app; `kind: \"…\" satisfies AppRunKind` checks a kind passed to `startRun`."));
+  f.print(f.export("type", "AppRunKind"), " = (typeof AppRunKinds)[keyof typeof AppRunKinds];");
+  f.print();
+  f.print(f.jsDoc(
+    "The terminal events of each run kind: the events whose `ends_runs` names it (`never`: none; `schema-vet` warns).\n" +
+      "Its hooks publish them, so that no run is left looking alive.",
+  ));
+  f.print(f.export("interface", "AppRunTerminalEvents"), " {");
+  for (const k of kinds) {
+    const names = [...new Set(k.endedBy.map((e) => e.name))];
+    f.print("  ", propertyKey(k.kind), ": ", names.length ? names.map((n) => JSON.stringify(n)).join(" | ") : "never", ";");
+  }
+  f.print("}");
+  f.print();
+  f.print(f.jsDoc(
+    "How runs of one kind end: each hook publishes the terminal events of its state (any event of the app may be published;\n" +
+      "{@link AppRunTerminalEvents} lists the ones the annotations name). The runtime calls exactly one hook, once, per run.",
+  ));
+  f.print(f.export("type", "AppRunKindHooks"), " = ", rt("RunKindHooks"), "<AppSchema>;");
+  f.print();
+  f.print(f.jsDoc("The hooks of every run kind of the app; leaving one out is a compile error."));
+  f.print(f.export("type", "AppRunKindHooksMap"), " = { readonly [K in AppRunKind]: AppRunKindHooks };");
+  f.print();
+  const hub = rt("Hub");
+  f.print(f.jsDoc("Registers the hooks of every run kind of the app on `hub` (`hub.registerRunKind`); call it in `createApp`, before `recoverRuns`."));
+  f.print(f.export("function", "registerAppRunKinds"), "<S extends AppSchema>(hub: ", hub, "<S>, hooks: AppRunKindHooksMap): ", hub, "<S> {");
+  // The hub's S contains the app schema; the casts only widen the hooks' publisher to S.
+  for (const k of kinds) f.print("  hub.registerRunKind(", f.string(k.kind), ", hooks", access(k.kind), " as never);");
   f.print("  return hub;");
   f.print("}");
 }

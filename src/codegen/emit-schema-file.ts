@@ -6,6 +6,7 @@ import type { GeneratedFile, ImportSymbol, Schema } from "@bufbuild/protoplugin"
 import type { FileModel } from "./annotations.js";
 import { APP_IMPORT } from "./emit-app-file.js";
 import { camelCase, fileStem, generatedFileName, propertyKey } from "./names.js";
+import { fileRunKinds } from "./run-kinds.js";
 
 /** Options of the emitter (from the plugin options). */
 export interface EmitOptions {
@@ -37,6 +38,18 @@ export function emitSchemaFile(schema: Schema<object>, model: FileModel, options
     f.print(f.export("const", `${stem}${suffix}`), " = {");
     for (const n of names) f.print("  ", propertyKey(n), ": ", f.string(n), ",");
     f.print("} as const;");
+    f.print();
+  }
+  // Run kinds (only when an annotation names one, so files without runs generate what they always did).
+  const kinds = fileRunKinds(model);
+  if (kinds.length) {
+    f.print(f.jsDoc(`The run kinds of ${proto}: started by its commands (\`starts_run\`) or ended by its events (\`ends_runs\`).`));
+    f.print(f.export("const", `${stem}RunKinds`), " = {");
+    for (const k of kinds) f.print("  ", propertyKey(k), ": ", f.string(k), ",");
+    f.print("} as const;");
+    f.print();
+    f.print(f.jsDoc(`A run kind of ${proto}; \`kind: "…" satisfies ${stem}RunKind\` checks a kind passed to \`startRun\`.`));
+    f.print(f.export("type", `${stem}RunKind`), " = (typeof ", stem, "RunKinds)[keyof typeof ", stem, "RunKinds];");
     f.print();
   }
 

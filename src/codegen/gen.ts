@@ -12,6 +12,7 @@ import { compileProtos, ProtoCompileError, type CompiledProtos } from "./compile
 import { loadConfig, type ResolvedConfig } from "./config.js";
 import { annotatedModels, protocGenSessionstream, relativeSpecifier } from "./plugin.js";
 import { APP_FILE, generatedFileName, stubPaths } from "./names.js";
+import { runKinds } from "./run-kinds.js";
 import { handlerIdentifiers, stubFiles, stubNameClashes, type StubImports } from "./stub-templates.js";
 import { SessionstreamError } from "../runtime/errors.js";
 
@@ -208,6 +209,19 @@ async function planStubs(
         notes.push(`${display}: "${name}" matches nothing in the protos any more; left in place (remove it yourself)`);
       }
     }
+    if (stub.path === stubPaths.app && !failed) {
+      // Hooks of run kinds new since app.ts was written (registerAppRunKinds requires every kind).
+      const r = merge.mergeAppRunKinds(content, runKinds(models), imports);
+      if (r.error) {
+        failed = true;
+        errors.push(`${display}: ${r.error}. Add by hand, then run gen again:`, ...(r.manual ?? []).flatMap((l) => l.split("\n")).map((l) => `  ${l}`));
+      } else {
+        content = r.content;
+        added.push(...r.added);
+        if (r.problem) notes.push(`${display}: ${r.problem}`);
+        for (const name of r.stale) notes.push(`${display}: run kind "${name}" matches nothing in the protos any more; left in place (remove it yourself)`);
+      }
+    }
     if (!failed) planned.set(path, { content, kind: "stub", added });
   }
 }
@@ -241,7 +255,7 @@ function leftovers(config: ResolvedConfig, planned: ReadonlyMap<string, unknown>
     }
   };
   visit(config.outDir, true);
-  for (const dir of [config.stubsDir, join(config.stubsDir, "handlers"), join(config.stubsDir, "projections")]) visit(dir, false);
+  for (const dir of [config.stubsDir, join(config.stubsDir, "handlers"), join(config.stubsDir, "projections"), join(config.stubsDir, "runs")]) visit(dir, false);
   return [...out].map(([path, reason]) => ({ path, reason }));
 }
 

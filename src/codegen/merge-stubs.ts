@@ -9,7 +9,19 @@
 import { Node, Project, SyntaxKind, ts, type Identifier, type ObjectLiteralExpression, type SourceFile } from "ts-morph";
 import type { FileModel } from "./annotations.js";
 import { fileStem, propertyKey, stubPaths } from "./names.js";
-import { caseMapIdentifiers, handlerIdentifier, handlerImport, handlerProperty, timelineCase, uiCase, type StubImports } from "./stub-templates.js";
+import { runHooksIdentifier, runHooksPath, type RunKindModel } from "./run-kinds.js";
+import {
+  caseMapIdentifiers,
+  handlerIdentifier,
+  handlerImport,
+  handlerProperty,
+  registerRunKindsCall,
+  runHooksImport,
+  runKindProperty,
+  timelineCase,
+  uiCase,
+  type StubImports,
+} from "./stub-templates.js";
 
 /** What merging did to one stub. */
 export interface MergeResult {
@@ -150,6 +162,98 @@ export function mergeAppStub(text: string, model: FileModel, imports: StubImport
   } finally {
     sharedProject?.removeSourceFile(sf);
   }
+}
+
+/**
+ * Adds the hooks of every run kind missing from the
+ * `registerAppRunKinds(hub, { ... })` call of the app module, with their
+ * imports. An app module without that call (written before the protos had
+ * runs) gets the call before the `return` of `createApp`, and the import of
+ * `registerAppRunKinds`; without a `createApp` that returns, it is a problem
+ * (a warning naming what to add).
+ */
+export function mergeAppRunKinds(text: string, kinds: readonly RunKindModel[], imports: StubImports): MergeResult {
+  if (kinds.length === 0) return { content: text, added: [], stale: [] };
+  const sf = parse(text);
+  try {
+    const call = sf.getDescendantsOfKind(SyntaxKind.CallExpression).find((c) => c.getExpression().getText() === "registerAppRunKinds");
+    const obj = call ? unwrapObject(call.getArguments()[1]) : undefined;
+    const keys = obj ? objectKeys(obj) : new Set<string>();
+    const missing = kinds.filter((k) => !keys.has(k.kind));
+    const stale = [...keys].filter((k) => !kinds.some((r) => r.kind === k));
+    if (missing.length === 0) return { content: text, added: [], stale };
+    const broken = syntaxError(text);
+    const manualCall = registerRunKindsCall(kinds).map((l) => l.trim()).join(" ");
+    if (broken) {
+      return refuse(text, `does not parse (${broken})`, [`in createApp: ${manualCall}`, ...kinds.map((k) => runHooksImport(k.kind, imports))]);
+    }
+    if (call && !obj) {
+      return { content: text, added: [], stale, problem: `the registerAppRunKinds call has no object literal of hooks; add ${missing.map((k) => `${JSON.stringify(k.kind)}: ${runHooksIdentifier(k.kind)}`).join(", ")} yourself` };
+    }
+
+    const used = boundNames(sf);
+    const importLines: string[] = [];
+    const locals = new Map<string, string>();
+    for (const k of missing) {
+      const id = runHooksIdentifier(k.kind);
+      const specifier = imports.stub(stubPaths.app, runHooksPath(k.kind));
+      let local = importedAs(sf, specifier, id);
+      if (local === undefined) {
+        local = id;
+        for (let n = 1; used.has(local); n++) local = `${id}${n}`;
+        used.add(local);
+        importLines.push(runHooksImport(k.kind, imports, local));
+      }
+      locals.set(k.kind, local);
+    }
+    const eol = lineEnding(text);
+    const edits: Edit[] = [];
+    let manual: string[];
+    if (obj) {
+      const properties = missing.map((k) => runKindProperty(k.kind, locals.get(k.kind)));
+      edits.push(...insertIntoObject(text, obj, properties));
+      manual = [
+        ...importLines.map((l) => `at the top: ${l}`),
+        ...properties.map((p) => `in registerAppRunKinds(hub, { ... }) (line ${obj.getStartLineNumber()}): ${p.trim()}`),
+      ];
+    } else {
+      const ret = createAppReturn(sf);
+      if (!ret) {
+        return {
+          content: text,
+          added: [],
+          stale,
+          problem: `no registerAppRunKinds(hub, { ... }) call and no createApp returning the hub found; register the run kinds yourself: ${manualCall}`,
+        };
+      }
+      const at = lineStart(text, ret.getStart());
+      const indent = indentOf(text, ret.getStart());
+      const unit = indent.includes("\t") ? "\t" : "  ";
+      const block = reindent(registerRunKindsCall(missing, (kind) => locals.get(kind) ?? runHooksIdentifier(kind)).join("\n"), indent, unit, eol);
+      edits.push({ start: at, end: at, text: `${block}${eol}` });
+      if (!used.has("registerAppRunKinds")) {
+        importLines.unshift(`import { registerAppRunKinds } from ${JSON.stringify(imports.app(stubPaths.app))};`);
+      }
+      manual = [...importLines.map((l) => `at the top: ${l}`), `in createApp, before \`return hub;\`: ${manualCall}`];
+    }
+    if (importLines.length) edits.push(importEdit(text, sf, importLines, eol));
+    const merged = applyEdits(text, edits);
+    return checked(text, merged, { content: merged, added: missing.map((k) => k.kind), stale }, manual);
+  } finally {
+    sharedProject?.removeSourceFile(sf);
+  }
+}
+
+/** The `return` statement directly in the body of `createApp` (a function declaration or a const arrow/function). */
+function createAppReturn(sf: SourceFile): Node | undefined {
+  const fn = sf.getFunction("createApp");
+  let body: Node | undefined = fn?.getBody();
+  if (!body) {
+    const init = sf.getVariableDeclaration("createApp")?.getInitializer();
+    if (init && (Node.isArrowFunction(init) || Node.isFunctionExpression(init))) body = init.getBody();
+  }
+  if (!body || !Node.isBlock(body)) return undefined;
+  return body.getStatements().find((st) => Node.isReturnStatement(st));
 }
 
 /** `result` when `merged` parses; otherwise the input unchanged with an error and the manual steps. */

@@ -4,6 +4,7 @@
 // snippets (`handlerProperty`, `uiCase`, `timelineCase`).
 import { AnnotationError, type AnnotationDiagnostic, type CommandModel, type EventModel, type FileModel } from "./annotations.js";
 import { camelCase, fileStem, propertyKey, stubPaths } from "./names.js";
+import { runHooksIdentifier, runHooksPath, runKinds, type RunKindModel } from "./run-kinds.js";
 
 /** How a stub at `fromStub` (relative to the stubs dir) imports something. */
 export interface StubImports {
@@ -38,7 +39,8 @@ export function handlerIdentifier(commandName: string): string {
  * Keep in sync with {@link appStub} (a test parses the app module and checks).
  */
 export function appIdentifiers(models: readonly FileModel[]): Set<string> {
-  const ids = new Set(["Hub", "SchemaRegistry", "EventBus", "HubOptions", "HydrationStore", "RuntimeErrorReport", "UIFanout", "createAppRegistry", "registry", "AppOptions", "createApp", "options", "hub", "report"]);
+  const ids = new Set(["Hub", "SchemaRegistry", "EventBus", "HubOptions", "HydrationStore", "RuntimeErrorReport", "UIFanout", "createAppRegistry", "registerAppRunKinds", "registry", "AppOptions", "createApp", "options", "hub", "report"]);
+  for (const k of runKinds(models)) ids.add(runHooksIdentifier(k.kind));
   for (const m of models) {
     const stem = fileStem(m.file);
     const cases = caseMapIdentifiers(m);
@@ -116,6 +118,22 @@ export function stubNameClashes(
     }
     byProjection.set(path, m);
   }
+  // Run kinds that share a hooks stub (`chat.answer`, `chat_answer` -> runs/chat-answer.ts, chatAnswerHooks).
+  const byRunStub = new Map<string, RunKindModel>();
+  for (const k of runKinds(models)) {
+    const path = runHooksPath(k.kind);
+    const prev = byRunStub.get(path);
+    if (prev) {
+      const at = k.startedBy[0]?.at ?? k.endedBy[0]!.at;
+      const prevAt = prev.startedBy[0]?.at ?? prev.endedBy[0]!.at;
+      out.push({
+        ...at,
+        message: `run kind "${k.kind}" and run kind "${prev.kind}" (${display.proto(prevAt.file)}:${prevAt.line}:${prevAt.column}) both map to the hooks stub ${display.stub(path)}; rename one of them (gen writes nothing until then)`,
+      });
+      continue;
+    }
+    byRunStub.set(path, k);
+  }
   return out;
 }
 
@@ -130,22 +148,38 @@ export function stubFiles(models: readonly FileModel[], imports: StubImports): S
   const clashes = stubNameClashes(models);
   if (clashes.length) throw new AnnotationError(clashes);
   const ids = handlerIdentifiers(models);
+  const kinds = new Map(runKinds(models).map((k) => [k.kind, k]));
   const out: StubFile[] = [];
   for (const model of models) {
-    for (const c of model.commands) out.push(handlerStub(model, c.name, imports, ids.get(c.name)));
+    for (const c of model.commands) {
+      const run = c.startsRun === undefined ? undefined : kinds.get(c.startsRun);
+      out.push(handlerStub(model, c.name, imports, ids.get(c.name), run));
+    }
     if (model.events.length) {
       out.push(projectionStub(model, "ui", imports));
       out.push(projectionStub(model, "timeline", imports));
     }
   }
+  for (const k of kinds.values()) out.push(runHooksStub(k, imports));
   out.push(appStub(models, imports));
   return out;
 }
 
-/** The handler stub of one command: compiles, and throws `not_implemented` naming the file to edit. */
-export function handlerStub(model: FileModel, commandName: string, imports: StubImports, identifier = handlerIdentifier(commandName)): StubFile {
+/**
+ * The handler stub of one command: compiles, and throws `not_implemented`
+ * naming the file to edit. With `run` (the command's `starts_run`), it starts
+ * a run of that kind and returns at once; the run's work throws instead.
+ */
+export function handlerStub(
+  model: FileModel,
+  commandName: string,
+  imports: StubImports,
+  identifier = handlerIdentifier(commandName),
+  run?: RunKindModel,
+): StubFile {
   const path = stubPaths.handler(commandName);
   const stem = fileStem(model.file);
+  if (run) return { path, content: runHandlerStub(model, commandName, imports, identifier, run) };
   const content = [
     `import { SessionstreamError } from ${JSON.stringify(imports.runtime)};`,
     `import type { ${stem}CommandHandler } from ${JSON.stringify(imports.generated(path, model))};`,
@@ -161,6 +195,113 @@ export function handlerStub(model: FileModel, commandName: string, imports: Stub
     ``,
   ].join("\n");
   return { path, content };
+}
+
+/** The terminal events of a run kind, as a stub comment lists them. */
+function terminalList(run: RunKindModel): string {
+  return [...new Set(run.endedBy.map((e) => e.name))].join(", ");
+}
+
+function runHandlerStub(model: FileModel, commandName: string, imports: StubImports, identifier: string, run: RunKindModel): string {
+  const path = stubPaths.handler(commandName);
+  const stem = fileStem(model.file);
+  const terminal = run.endedBy.length ? ` (${terminalList(run)})` : "";
+  return [
+    `import { SessionstreamError } from ${JSON.stringify(imports.runtime)};`,
+    `import type { ${stem}CommandHandler, ${stem}RunKind } from ${JSON.stringify(imports.generated(path, model))};`,
+    ``,
+    `/**`,
+    ` * Handles the command "${commandName}": starts a run of kind "${run.kind}" and returns at`,
+    ` * once (a client going away never stops a run; \`publisher.stopRun(runId)\` does). The work`,
+    ` * publishes the run's progress; the hooks in ${imports.displayPath(runHooksPath(run.kind))} publish`,
+    ` * its terminal events${terminal}.`,
+    ` * This file is yours: \`sessionstream gen\` never rewrites it.`,
+    ` */`,
+    `export const ${identifier}: ${stem}CommandHandler<${JSON.stringify(commandName)}> = async (command, session, publisher) => {`,
+    `  // TODO: publish what the UI shows at once, e.g. \`await publisher.publish("EventName", { ... })\`.`,
+    `  // \`data\` is recorded with the run and handed to its hooks (e.g. { messageId }).`,
+    `  await publisher.startRun({ kind: ${JSON.stringify(run.kind)} satisfies ${stem}RunKind, data: {} }, async ({ signal, publish }) => {`,
+    `    // TODO: the work. Publish progress with \`await publish("EventName", { ... })\` and pass`,
+    `    // \`signal\` to whatever can be cancelled. Resolving ends the run "finished", throwing "failed".`,
+    `    throw new SessionstreamError("not_implemented", ${JSON.stringify(`not implemented: edit ${imports.displayPath(path)}`)});`,
+    `  });`,
+    `};`,
+    ``,
+  ].join("\n");
+}
+
+/** The terminal event a hook's stub suggests: the one whose name fits the hook's state, else the first. */
+function suggestedEvent(run: RunKindModel, state: "finished" | "stopped" | "failed" | "interrupted"): string {
+  const fits: Record<typeof state, RegExp[]> = {
+    finished: [/finish|done|complet|succe/i],
+    stopped: [/stop|cancel|abort/i],
+    failed: [/fail|error/i],
+    interrupted: [/interrupt/i, /stop|cancel|abort/i],
+  };
+  const names = [...new Set(run.endedBy.map((e) => e.name))];
+  for (const re of fits[state]) {
+    const hit = names.find((n) => re.test(n));
+    if (hit) return hit;
+  }
+  return names[0] ?? "EventName";
+}
+
+/**
+ * The hooks stub of one run kind: an `AppRunKindHooks` with the four hooks,
+ * each a TODO that names the kind's terminal events (`ends_runs`) and
+ * suggests the one that fits its state.
+ */
+export function runHooksStub(run: RunKindModel, imports: StubImports): StubFile {
+  const path = runHooksPath(run.kind);
+  const terminal = terminalList(run);
+  const started = run.startedBy.length
+    ? `Started by ${[...new Set(run.startedBy.map((c) => c.name))].join(", ")}.`
+    : "No command starts it (starts_run): start its runs with hub.startRun.";
+  const hook = (state: "finished" | "stopped" | "failed" | "interrupted", params: string, when: string) => [
+    `  async ${state}(${params}) {`,
+    `    // TODO: ${when}. Publish ${terminal ? "its terminal event" : "the event that ends it"}, e.g.`,
+    `    // await publisher.publish(${JSON.stringify(suggestedEvent(run, state))}, { ... });`,
+    `  },`,
+  ];
+  const content = [
+    `import type { AppRunKindHooks } from ${JSON.stringify(imports.app(path))};`,
+    ``,
+    `/**`,
+    ` * How runs of kind "${run.kind}" end. ${started}`,
+    ` * The runtime calls exactly one hook, once, per run; each publishes the run's terminal events,`,
+    ` * so that no run is left looking alive after a stop, a failure or a crash. \`run.data\` is what`,
+    ` * \`startRun\` recorded; any event of the app may be published.`,
+    terminal
+      ? ` * Terminal events (ends_runs: ${JSON.stringify(run.kind)}): ${terminal}.`
+      : ` * No event declares ends_runs: ${JSON.stringify(run.kind)} yet: add it to the event that ends these runs.`,
+    ` * This file is yours: \`sessionstream gen\` never rewrites it.`,
+    ` */`,
+    `export const ${runHooksIdentifier(run.kind)}: AppRunKindHooks = {`,
+    ...hook("finished", "run, publisher, result", "the work resolved (with `result`)"),
+    ...hook("stopped", "run, publisher", "the run was stopped (stopRun, stopRuns)"),
+    ...hook("failed", "run, publisher, error", "the work threw `error`"),
+    ...hook("interrupted", "run, publisher", "the run's process died or shut down mid-run (crash, deploy, `dev` reload)"),
+    `};`,
+    ``,
+  ].join("\n");
+  return { path, content };
+}
+
+/** One property of the `registerAppRunKinds(hub, { ... })` call in the app module. */
+export function runKindProperty(kind: string, local = runHooksIdentifier(kind)): string {
+  return `    ${propertyKey(kind)}: ${local},`;
+}
+
+/** The import line of a run kind's hooks stub in the app module. */
+export function runHooksImport(kind: string, imports: StubImports, local = runHooksIdentifier(kind)): string {
+  const id = runHooksIdentifier(kind);
+  const binding = local === id ? id : `${id} as ${local}`;
+  return `import { ${binding} } from ${JSON.stringify(imports.stub(stubPaths.app, runHooksPath(kind)))};`;
+}
+
+/** The `registerAppRunKinds(hub, { ... });` statement of the app module, indented for `createApp`. */
+export function registerRunKindsCall(kinds: readonly RunKindModel[], local: (kind: string) => string = runHooksIdentifier): string[] {
+  return [`  registerAppRunKinds(hub, {`, ...kinds.map((k) => runKindProperty(k.kind, local(k.kind))), `  });`];
 }
 
 /** One case arm of a UI projection case map, indented for the object literal. */
@@ -230,7 +371,9 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
   const lines: string[] = [
     `import { Hub, SchemaRegistry, type EventBus, type HubOptions, type HydrationStore, type RuntimeErrorReport, type UIFanout } from ${JSON.stringify(imports.runtime)};`,
   ];
-  lines.push(`import { createAppRegistry } from ${JSON.stringify(imports.app(path))};`);
+  const kinds = runKinds(models);
+  const appNames = kinds.length ? "createAppRegistry, registerAppRunKinds" : "createAppRegistry";
+  lines.push(`import { ${appNames} } from ${JSON.stringify(imports.app(path))};`);
   for (const m of models) {
     const stem = fileStem(m.file);
     const names: string[] = [];
@@ -247,6 +390,7 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
   }
   const handlerIds = handlerIdentifiers(models);
   for (const m of models) for (const c of m.commands) lines.push(handlerImport(c.name, imports, handlerIds.get(c.name)));
+  for (const k of kinds) lines.push(runHooksImport(k.kind, imports));
   lines.push(
     ``,
     `/** Every logical name of the app (commands, events, UI events, timeline entities), from every proto file. */`,
@@ -291,6 +435,7 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
       lines.push(`  hub.registerTimelineProjection(${camelCase(stem)}TimelineProjection(${ids.timeline}));`);
     }
   }
+  if (kinds.length) lines.push(...registerRunKindsCall(kinds));
   lines.push(`  return hub;`, `}`, ``, `export default createApp;`, ``);
   return { path, content: lines.join("\n") };
 }
