@@ -6,7 +6,7 @@ import { machineInfo, type MachineInfo } from "./report.js";
 import type { BenchContext, Row, Scenario } from "./types.js";
 
 /** Scenario files in bench/scenarios, in run order. */
-export const SCENARIOS = ["hub-memory", "hub-sqlite", "fanout", "latency", "cluster", "hydration", "codegen", "schema-vet", "memory"] as const;
+export const SCENARIOS = ["hub-memory", "hub-sqlite", "load", "fanout", "latency", "cluster", "hydration", "codegen", "schema-vet", "memory"] as const;
 
 export interface RunOptions {
   readonly quick?: boolean;
