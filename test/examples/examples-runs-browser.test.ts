@@ -1,7 +1,9 @@
 // The chat example on runs, in headless Chromium, served by `sessionstream
 // dev` on a SQLite file: a reload mid-answer lets the answer finish (no
-// cursor left); a restart of dev mid-answer (SIGTERM, then kill -9) ends the
-// answer `interrupted` with a Retry button, never a streaming cursor; Retry
+// cursor left); a SIGTERM mid-answer lets it finish within dev's run grace;
+// a restart of dev mid-answer with no grace left (SIGTERM with --run-grace 0,
+// or kill -9) ends the answer `interrupted` with a Retry button, never a
+// streaming cursor; Retry
 // streams a new answer. The page reconnects to the restarted server by itself.
 // The agent example: kill -9 mid-run, restart, interrupted with Retry, retried.
 // KEEP_RUNS_BROWSER_TMP=1 keeps the temp folder with screenshots of each state.
@@ -30,10 +32,10 @@ async function freePort(): Promise<number> {
 class Dev {
   readonly child: ChildProcess;
   output = "";
-  constructor(port: number, store: string, example = "chat") {
+  constructor(port: number, store: string, example = "chat", extra: string[] = []) {
     this.child = spawn(
       process.execPath,
-      [join(repo, "bin/sessionstream.js"), "dev", "--cwd", join(repo, "examples", example), "--port", String(port), "--store", `sqlite:${store}`, "--no-watch"],
+      [join(repo, "bin/sessionstream.js"), "dev", "--cwd", join(repo, "examples", example), "--port", String(port), "--store", `sqlite:${store}`, "--no-watch", ...extra],
       { env: { ...process.env, CHAT_TOKEN_DELAY_MS: "60", AGENT_STEP_DELAY_MS: "60", MODEL: "", OPENAI_BASE_URL: "", OPENAI_API_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child.stdout!.on("data", (d) => (this.output += d));
@@ -64,11 +66,11 @@ describe.skipIf(!existsSync(CHROMIUM))("examples on runs in headless Chromium", 
     if (!process.env["KEEP_RUNS_BROWSER_TMP"]) rmSync(tmp, { recursive: true, force: true });
   });
 
-  test("reload mid-answer finishes it; restarting dev mid-answer (SIGTERM, kill -9) shows interrupted with Retry, never a cursor; Retry streams a new answer", async () => {
+  test("reload mid-answer finishes it; SIGTERM lets it finish within the grace; restarting dev mid-answer with no grace (SIGTERM --run-grace 0, kill -9) shows interrupted with Retry, never a cursor; Retry streams a new answer", async () => {
     const port = await freePort();
     const store = join(tmp, "chat.sqlite");
-    const start = async () => {
-      const dev = await new Dev(port, store).ready();
+    const start = async (extra: string[] = []) => {
+      const dev = await new Dev(port, store, "chat", extra).ready();
       devs.push(dev);
       return dev;
     };
@@ -96,39 +98,49 @@ describe.skipIf(!existsSync(CHROMIUM))("examples on runs in headless Chromium", 
     expect(await cursor(0)).toBe("none");
     expect(await assistants.nth(0).textContent()).toMatch(/^You asked: "What is an ordinal\?"/);
 
-    // 2. dev stops (SIGTERM) mid-answer and starts again: the shutdown interrupts the run through its hook.
-    await page.getByTestId("prompt").fill("Restart me gently");
+    // 2a. dev stops (SIGTERM) mid-answer: within its run grace (--run-grace, default 10 s) the answer finishes first.
+    await page.getByTestId("prompt").fill("Finish before you go");
     await page.getByTestId("send").click();
     await midAnswer(1);
     await dev.stop("SIGTERM");
-    dev = await start();
-    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[1]?.getAttribute("data-status") === "interrupted", null, { timeout: 30_000 });
+    dev = await start(["--run-grace", "0"]);
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[1]?.getAttribute("data-status") === "finished", null, { timeout: 30_000 });
     expect(await cursor(1)).toBe("none");
-    expect(await assistants.nth(1).getByTestId("retry").isVisible()).toBe(true);
-    expect(await assistants.nth(1).getByTestId("stop").count()).toBe(0);
+    expect(await assistants.nth(1).textContent()).toMatch(/so far\.$/);
+
+    // 2b. With no grace left (--run-grace 0), the shutdown interrupts the run through its hook.
+    await page.getByTestId("prompt").fill("Restart me gently");
+    await page.getByTestId("send").click();
+    await midAnswer(2);
+    await dev.stop("SIGTERM");
+    dev = await start();
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[2]?.getAttribute("data-status") === "interrupted", null, { timeout: 30_000 });
+    expect(await cursor(2)).toBe("none");
+    expect(await assistants.nth(2).getByTestId("retry").isVisible()).toBe(true);
+    expect(await assistants.nth(2).getByTestId("stop").count()).toBe(0);
 
     // 3. kill -9 mid-answer, then dev again: the next start finds the dead process's run and interrupts it.
     await page.getByTestId("prompt").fill("Kill me hard");
     await page.getByTestId("send").click();
-    await midAnswer(2);
+    await midAnswer(3);
     await dev.stop("SIGKILL");
     // While the server is gone the page shows what streamed so far; once dev is back, never "streaming".
     dev = await start();
-    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[2]?.getAttribute("data-status") === "interrupted", null, { timeout: 30_000 });
-    expect(await cursor(2)).toBe("none");
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[3]?.getAttribute("data-status") === "interrupted", null, { timeout: 30_000 });
+    expect(await cursor(3)).toBe("none");
     expect(await page.locator('#messages li[data-status="streaming"]').count()).toBe(0);
     // A reload after the restart shows the same.
     await page.reload();
-    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]').length === 3);
-    expect([await statusOf(0), await statusOf(1), await statusOf(2)]).toEqual(["finished", "interrupted", "interrupted"]);
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]').length === 4);
+    expect([await statusOf(0), await statusOf(1), await statusOf(2), await statusOf(3)]).toEqual(["finished", "finished", "interrupted", "interrupted"]);
 
     await page.screenshot({ path: join(tmp, "chat-interrupted.png"), fullPage: true });
     // 4. Retry resubmits the prompt: a new turn streams to the end.
-    await assistants.nth(2).getByTestId("retry").click();
-    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[3]?.getAttribute("data-status") === "finished", null, { timeout: 30_000 });
-    expect(await page.locator('#messages li[data-role="user"]').nth(3).textContent()).toBe("Kill me hard");
-    expect(await assistants.nth(3).textContent()).toMatch(/^You asked: "Kill me hard"/);
-    expect(await cursor(3)).toBe("none");
+    await assistants.nth(3).getByTestId("retry").click();
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]')[4]?.getAttribute("data-status") === "finished", null, { timeout: 30_000 });
+    expect(await page.locator('#messages li[data-role="user"]').nth(4).textContent()).toBe("Kill me hard");
+    expect(await assistants.nth(4).textContent()).toMatch(/^You asked: "Kill me hard"/);
+    expect(await cursor(4)).toBe("none");
     expect(await page.locator('#messages li[data-status="streaming"]').count()).toBe(0);
     await page.screenshot({ path: join(tmp, "chat-after-retry.png"), fullPage: true });
     await page.close();
