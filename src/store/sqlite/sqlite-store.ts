@@ -42,6 +42,20 @@ export interface SqliteHydrationStoreOptions<S extends AppSchema = AppSchema> {
   readonly pageSize?: number;
   /** Milliseconds to wait on a locked database. Default 5000. */
   readonly busyTimeoutMs?: number;
+  /**
+   * Group commit: events applied in the same turn of the event loop (by
+   * different sessions) are written in one transaction of at most this many
+   * events; each `apply` still resolves only after its transaction
+   * committed. 1 writes one transaction per event. Default 512.
+   */
+  readonly maxEventsPerTransaction?: number;
+}
+
+/** An `apply` waiting for the next group commit. */
+interface PendingApply {
+  readonly batch: ApplyBatch;
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
 }
 
 interface EntityRow {
@@ -87,6 +101,10 @@ export class SqliteHydrationStore
   readonly #pageSize: number;
   readonly #stmt: ReturnType<typeof prepareStatements>;
   readonly #applyTx: (batch: ApplyBatch) => void;
+  readonly #groupTx: (group: readonly PendingApply[]) => void;
+  readonly #maxGroup: number;
+  #pending: PendingApply[] = [];
+  #flushScheduled = false;
   readonly #snapshotTx: (sessionId: string, after: bigint) => { cursor: bigint; epoch: bigint; rows: EntityRow[] };
   readonly #resetTx: (sessionId: string) => void;
   readonly #replaceTx: (sessionId: string, timeline: ReplacementTimeline) => bigint;
@@ -110,7 +128,8 @@ export class SqliteHydrationStore
     }
     const stmt = (this.#stmt = prepareStatements(this.#db));
 
-    this.#applyTx = this.#db.transaction((batch: ApplyBatch) => {
+    this.#maxGroup = Math.max(1, options.maxEventsPerTransaction ?? 512);
+    const write = (batch: ApplyBatch) => {
       const { sessionId, ordinal, event } = batch;
       if (event) {
         const enc = this.#codec.encodeBinary(event.payload);
@@ -123,6 +142,10 @@ export class SqliteHydrationStore
         const enc = this.#codec.encodeBinary(e.payload);
         stmt.upsertEntity.run(sessionId, e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, enc);
       }
+    };
+    this.#applyTx = this.#db.transaction(write);
+    this.#groupTx = this.#db.transaction((group: readonly PendingApply[]) => {
+      for (const item of group) write(item.batch);
     });
     this.#snapshotTx = this.#db.transaction((sessionId: string, after: bigint) => {
       const row = stmt.selectCursor.get(sessionId) as { cursor: bigint; epoch: bigint } | undefined;
@@ -162,8 +185,58 @@ export class SqliteHydrationStore
     return this.#db;
   }
 
-  async apply(batch: ApplyBatch): Promise<void> {
-    this.#applyTx(batch);
+  /**
+   * Writes one event (or a timeline-only change) with its entities and
+   * cursors. Applies arriving in the same turn of the event loop share one
+   * transaction (group commit, up to `maxEventsPerTransaction`); each
+   * resolves once that transaction has committed.
+   */
+  apply(batch: ApplyBatch): Promise<void> {
+    if (this.#maxGroup === 1) {
+      try {
+        this.#applyTx(batch);
+        return Promise.resolve();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+    return new Promise((resolve, reject) => {
+      this.#pending.push({ batch, resolve, reject });
+      if (!this.#flushScheduled) {
+        this.#flushScheduled = true;
+        setImmediate(() => this.#flush());
+      }
+    });
+  }
+
+  /** Commits the waiting applies, a group per transaction; yields to the event loop between groups. */
+  #flush(): void {
+    this.#flushScheduled = false;
+    if (this.#pending.length === 0) return;
+    const group = this.#pending.length <= this.#maxGroup ? this.#pending : this.#pending.slice(0, this.#maxGroup);
+    this.#pending = group === this.#pending ? [] : this.#pending.slice(this.#maxGroup);
+    if (this.#pending.length > 0) {
+      this.#flushScheduled = true;
+      setImmediate(() => this.#flush());
+    }
+    try {
+      if (group.length === 1) this.#applyTx(group[0]!.batch);
+      else this.#groupTx(group);
+    } catch {
+      // One bad write (a conflicting ordinal) must not fail the others: each
+      // is retried in a transaction of its own and fails or lands alone.
+      for (const item of group) {
+        try {
+          this.#applyTx(item.batch);
+        } catch (err) {
+          item.reject(err);
+          continue;
+        }
+        item.resolve();
+      }
+      return;
+    }
+    for (const item of group) item.resolve();
   }
 
   async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
@@ -287,6 +360,8 @@ export class SqliteHydrationStore
 
   /** Closes the database. Later calls reject with the driver's "database connection is not open". */
   async close(): Promise<void> {
+    // Applies already accepted are committed (or rejected) before the file closes.
+    while (this.#pending.length > 0) this.#flush();
     if (this.#db.open) this.#db.close();
   }
 
