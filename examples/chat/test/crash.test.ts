@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { createRequire } from "node:module";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
-import { SessionstreamError, type UIEvent } from "sessionstream";
+import { SessionstreamError, type RuntimeErrorReport, type UIEvent } from "sessionstream";
 import { SqliteHydrationStore } from "sessionstream/store/sqlite";
 import { afterAll, afterEach, expect, test } from "vitest";
 import { createApp, registry } from "../src/app.js";
@@ -43,9 +43,10 @@ interface Answer {
   readonly text: string;
 }
 
-/** `sessionstream dev` on this app and a SQLite file, in a child process; resolves with its URL. */
-async function devProcess(storePath: string): Promise<{ child: ChildProcess; url: string; output: () => string }> {
-  const child = spawn(process.execPath, [bin, "dev", "--cwd", appDir, "--port", "0", "--store", `sqlite:${storePath}`, "--no-watch", "--no-drift-check"], {
+/** `sessionstream dev` (or `start`) on this app and a SQLite file, in a child process; resolves with its URL. */
+async function devProcess(storePath: string, verb: "dev" | "start" = "dev"): Promise<{ child: ChildProcess; url: string; output: () => string }> {
+  const flags = verb === "dev" ? ["--no-watch", "--no-drift-check"] : ["--host", "127.0.0.1"];
+  const child = spawn(process.execPath, [bin, verb, "--cwd", appDir, "--port", "0", "--store", `sqlite:${storePath}`, ...flags], {
     env: { ...process.env, CHAT_TOKEN_DELAY_MS: "40", MODEL: "", OPENAI_BASE_URL: "", OPENAI_API_KEY: "" },
     stdio: ["ignore", "pipe", "pipe"],
   });
@@ -53,7 +54,7 @@ async function devProcess(storePath: string): Promise<{ child: ChildProcess; url
   let output = "";
   child.stdout!.on("data", (d) => (output += d));
   child.stderr!.on("data", (d) => (output += d));
-  const url = await until(async () => /(http:\/\/127\.0\.0\.1:\d+)\//.exec(output)?.[1], `dev to start:\n${output}`, 90_000);
+  const url = await until(async () => /(http:\/\/127\.0\.0\.1:\d+)/.exec(output)?.[1], `${verb} to start:\n${output}`, 90_000);
   return { child, url, output: () => output };
 }
 
@@ -139,7 +140,8 @@ test("a stop sent after a kill -9 and a restart reaches the run the dead process
   const messageId = await answerMidStream(dev.url, "s", "Stop me later");
   await kill9(dev.child);
 
-  const hub = createApp({ store: new SqliteHydrationStore({ path, registry }) });
+  const reports: RuntimeErrorReport[] = [];
+  const hub = createApp({ store: new SqliteHydrationStore({ path, registry }), onError: (r) => void reports.push(r) });
   try {
     await hub.submit("s", "ChatStopInference", { messageId });
     expect(assistant(await hub.snapshot("s"), messageId).status).toBe("stopped");
@@ -147,6 +149,8 @@ test("a stop sent after a kill -9 and a restart reaches the run the dead process
     const again = await hub.submit("s", "ChatStopInference", { messageId }).catch((e: unknown) => e);
     expect(again).toBeInstanceOf(SessionstreamError);
     expect((again as SessionstreamError).code).toBe("run_over");
+    // The hub reports a refused command to onError (dev logs it) like any handler error.
+    expect(reports.map((r) => [r.kind, r.commandName, r.error.code])).toEqual([["handler", "ChatStopInference", "run_over"]]);
     // Recovery has nothing left to do.
     expect(await hub.recoverRuns()).toEqual([]);
   } finally {
@@ -163,5 +167,16 @@ test("dev restarted on the same file after kill -9 shows the answer interrupted"
   const answer = await until(async () => (await messages(second.url, "r")).find((m) => m.id === messageId && m.status !== "streaming"), "the recovered answer");
   expect(answer.status).toBe("interrupted");
   expect(second.output()).not.toMatch(/error/i);
+  await kill9(second.child);
+}, 120_000);
+
+test("production: `sessionstream start` killed with -9 mid-answer and started again shows the answer interrupted", async () => {
+  const path = join(tmp, "start.sqlite");
+  const first = await devProcess(path, "start");
+  const messageId = await answerMidStream(first.url, "p", "Deploy me");
+  await kill9(first.child);
+  const second = await devProcess(path, "start");
+  const answer = await until(async () => (await messages(second.url, "p")).find((m) => m.id === messageId && m.status !== "streaming"), "the recovered answer");
+  expect(answer.status).toBe("interrupted");
   await kill9(second.child);
 }, 120_000);
