@@ -76,6 +76,21 @@ export const RULES: readonly RuleInfo[] = [
     fix: "Fix the spelling, or annotate the message that carries it with `ui_event` / `timeline_entity`.",
   },
   {
+    id: "run-without-terminal-event",
+    defaultSeverity: "warning",
+    scopes: ["proto"],
+    description:
+      "A command starts runs of a kind (`starts_run`) that no event ends (`ends_runs`): the kind's hooks have no terminal event to publish, so a stopped, failed or interrupted run leaves the timeline looking alive.",
+    fix: "Add the kind to `ends_runs` of the events its hooks publish when a run ends (e.g. ChatInferenceFinished, ChatInferenceStopped).",
+  },
+  {
+    id: "terminal-event-unknown-run",
+    defaultSeverity: "warning",
+    scopes: ["proto"],
+    description: "An event lists a run kind in `ends_runs` that no command starts (`starts_run`): a misspelt kind, or runs started by hand (`hub.startRun`).",
+    fix: "Fix the spelling, set `starts_run` on the command that starts these runs, or suppress the finding when they are started by hand.",
+  },
+  {
     id: "persisted-wire-breaking",
     defaultSeverity: "error",
     scopes: ["against"],

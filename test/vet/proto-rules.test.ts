@@ -13,6 +13,8 @@ const CASES = [
   "live-only-ui-event",
   "undeclared-ui-event",
   "unknown-projection-target",
+  "run-without-terminal-event",
+  "terminal-event-unknown-run",
   "suppressed",
   "broken",
 ] as const;
@@ -42,6 +44,25 @@ describe("proto rules: one fixture root per rule", () => {
     const id = results.get("timeline-id-field")?.diagnostics.map((d) => d.message);
     expect(id).toContain('timeline entity "NumericIdEntity" id field "seq" is int64, not a singular string');
     expect(id).toContain('timeline entity "NoIdEntity" (app.v1.NoIdEntity) has no field "id" to use as its id');
+  });
+
+  it("run kinds: a kind no event ends, and an ends_runs kind no command starts, are warnings at the kind", () => {
+    const noEnd = results.get("run-without-terminal-event")?.diagnostics ?? [];
+    expect(noEnd.map((d) => [d.severity, d.range?.line, d.range?.column])).toEqual([
+      ["warning", 15, 5],
+      ["warning", 22, 63],
+    ]);
+    expect(noEnd[0]?.message).toBe(
+      'command "BuildReport" starts runs of kind "report.build", but no event lists it in ends_runs: its hooks have no terminal event to publish, so a stopped, failed or interrupted run leaves the timeline looking alive',
+    );
+    const unknown = results.get("terminal-event-unknown-run")?.diagnostics ?? [];
+    expect(unknown.map((d) => [d.severity, d.range?.line, d.range?.column])).toEqual([
+      ["warning", 14, 10],
+      ["warning", 27, 5],
+    ]);
+    expect(unknown[0]?.message).toBe('event "JobEndedEvent" ends run kind "job.rnu", but no command starts it (starts_run)');
+    expect(results.get("run-without-terminal-event")?.exitCode).toBe(0);
+    expect(results.get("terminal-event-unknown-run")?.exitCode).toBe(0);
   });
 
   it("exit codes: clean 0, errors 1, warnings only 0, broken 2", () => {

@@ -25,13 +25,19 @@ export interface AnnotatedMessage {
   readonly range: SourceRange;
   /** Where field `index` (declaration order) is. */
   fieldRange(index: number): SourceRange;
-  readonly command?: { readonly name: string } & Located;
+  readonly command?: {
+    readonly name: string;
+    /** The run kind its handler starts (`starts_run`); undefined when none. */
+    readonly startsRun?: string;
+  } & Located;
   readonly event?: {
     readonly name: string;
     readonly uiEvents: readonly string[];
     readonly entities: readonly string[];
     /** Former names whose stored rows this message still decodes (`retired_names`). */
     readonly retiredNames: readonly string[];
+    /** Run kinds this event ends (`ends_runs`), as written (the rules use the positions). */
+    readonly endsRuns: readonly string[];
   } & Located;
   readonly uiEvent?: { readonly names: readonly string[]; readonly explicitNames: boolean } & Located;
   readonly entity?: {
@@ -72,7 +78,8 @@ export function annotatedMessages(file: DescFile, diskPath: string): AnnotatedMe
     let annotated = false;
     if (hasOption(desc, command)) {
       const o = getOption(desc, command);
-      message.command = { name: o.name || desc.name, ...located(command.number) };
+      const startsRun = o.startsRun.trim();
+      message.command = { name: o.name || desc.name, ...(startsRun !== "" ? { startsRun } : {}), ...located(command.number) };
       annotated = true;
     }
     if (hasOption(desc, event)) {
@@ -82,6 +89,7 @@ export function annotatedMessages(file: DescFile, diskPath: string): AnnotatedMe
         uiEvents: o.uiEvents,
         entities: o.timelineEntities,
         retiredNames: o.retiredNames,
+        endsRuns: o.endsRuns.map((k) => k.trim()),
         ...located(event.number),
       };
       annotated = true;

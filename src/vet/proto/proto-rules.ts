@@ -9,7 +9,7 @@ export interface ProtoRuleOptions {
   readonly reportFile?: (file: string) => boolean;
   /**
    * Skip the rules that need every message (unknown targets, undeclared UI
-   * events): when some protos failed to compile, their names are missing.
+   * events, run kinds): when some protos failed to compile, their names are missing.
    */
   readonly skipCrossReferences?: boolean;
   /** How a file is named inside messages (e.g. relative to the working directory). Default: as is. */
@@ -103,7 +103,18 @@ function crossReferences(messages: readonly AnnotatedMessage[], report: Report):
   const uiEventNames = new Set(messages.flatMap((m) => m.uiEvent?.names ?? []));
   const entityKinds = new Set(messages.flatMap((m) => (m.entity ? [m.entity.kind] : [])));
   const declaredUIEvents = new Set(messages.flatMap((m) => m.event?.uiEvents ?? []));
+  const startedKinds = new Set(messages.flatMap((m) => (m.command?.startsRun !== undefined ? [m.command.startsRun] : [])));
+  const endedKinds = new Set(messages.flatMap((m) => m.event?.endsRuns ?? []));
   for (const m of messages) {
+    const cmd = m.command;
+    if (cmd?.startsRun !== undefined && !endedKinds.has(cmd.startsRun)) {
+      report(
+        m,
+        "run-without-terminal-event",
+        cmd.at(2),
+        `command "${cmd.name}" starts runs of kind "${cmd.startsRun}", but no event lists it in ends_runs: its hooks have no terminal event to publish, so a stopped, failed or interrupted run leaves the timeline looking alive`,
+      );
+    }
     const ev = m.event;
     if (ev) {
       ev.uiEvents.forEach((name, i) => {
@@ -111,6 +122,11 @@ function crossReferences(messages: readonly AnnotatedMessage[], report: Report):
       });
       ev.entities.forEach((kind, i) => {
         if (!entityKinds.has(kind)) report(m, "unknown-projection-target", ev.at(3, i), `event "${ev.name}" lists timeline entity "${kind}", which no message annotated with timeline_entity defines`);
+      });
+      ev.endsRuns.forEach((kind, i) => {
+        if (kind !== "" && !startedKinds.has(kind)) {
+          report(m, "terminal-event-unknown-run", ev.at(5, i), `event "${ev.name}" ends run kind "${kind}", but no command starts it (starts_run)`);
+        }
       });
     }
     const ui = m.uiEvent;
