@@ -2,14 +2,24 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import type { EncodedFrame } from "./frame-codec.js";
+import { wireOf, type FlushScheduler, type TickFlushable } from "./flush-scheduler.js";
 import type { TransportLimits } from "./limits.js";
 import type { Subscription } from "./subscription.js";
+import { wireBytes } from "./wire-frame.js";
 
 /**
  * One websocket connection: its subscriptions and its outbound queue. The
- * queue is the socket's own (`ws.bufferedAmount`: bytes handed to `ws` and
+ * queue is the frames written this tick and not yet flushed, plus the
+ * socket's own buffer (`ws.bufferedAmount`: bytes handed to the socket and
  * not yet written to the kernel); it is checked before every send, so a
  * consumer that stops reading is cut off at `maxQueuedBytesPerConnection`.
+ * Frames written in one tick leave in one socket write at its end (see
+ * {@link FlushScheduler}), each still its own websocket message, as the
+ * prebuilt websocket frame of its {@link EncodedFrame} (`wire`): the bytes a
+ * broadcast built once, written without going through `ws`'s per-message
+ * framing. A tick's frames are flushed early once they reach a quarter of
+ * `maxQueuedBytesPerConnection` (at most 64 KiB), so a long synchronous burst
+ * neither waits for the end of the tick nor counts as a slow consumer.
  * Frames are sent without a per-frame callback (which would cost an
  * allocation per write); backpressure listens to the socket's `drain` only
  * while reading is paused.
@@ -17,7 +27,7 @@ import type { Subscription } from "./subscription.js";
  * queue is FIFO, so the bytes of a snapshot still queued are known from the
  * bytes written so far and the bytes still buffered.
  */
-export class Connection {
+export class Connection implements TickFlushable {
   readonly id: string;
   readonly ws: WebSocket;
   /**
@@ -35,8 +45,23 @@ export class Connection {
   /** Closing for a violation or shutdown: nothing more is sent. */
   closing = false;
   #paused = false;
-  /** Wire bytes (frame headers included) handed to `ws` by {@link write}, since the connection opened. */
+  /** Wire bytes (frame headers included) queued by {@link write}, since the connection opened. */
   #written = 0;
+  /** Frames written since the last flush, in order; a new array after each flush (the scheduler may hold the old one). */
+  #pending: EncodedFrame[] = [];
+  /** Wire bytes of {@link #pending}. */
+  #pendingBytes = 0;
+  /** Registered with the scheduler for this tick. */
+  #scheduled = false;
+  readonly #flusher: FlushScheduler;
+  /** Pending bytes that trigger a flush before the end of the tick. */
+  readonly #flushBytes: number;
+  /**
+   * No extension was negotiated, so the prebuilt frames are what `ws` would
+   * send. The server never enables permessage-deflate; were it on, each
+   * frame would go through `ws.send` to be compressed.
+   */
+  readonly #prebuilt: boolean;
   /** Snapshot frames possibly still queued: where each ends in the written byte stream, and its size. */
   #snapshots: Array<{ readonly end: number; readonly bytes: number }> | undefined;
   readonly #limits: TransportLimits;
@@ -47,13 +72,24 @@ export class Connection {
   /** Callbacks of {@link whenDrained} waiting for the socket's next `drain` (one listener for all). */
   #drainWaiters: Array<() => void> | undefined;
 
-  constructor(id: string, ws: WebSocket, socket: Duplex, request: IncomingMessage | undefined, limits: TransportLimits, deltaSnapshots: boolean) {
+  constructor(
+    id: string,
+    ws: WebSocket,
+    socket: Duplex,
+    request: IncomingMessage | undefined,
+    limits: TransportLimits,
+    deltaSnapshots: boolean,
+    flusher: FlushScheduler,
+  ) {
     this.id = id;
     this.ws = ws;
     this.#socket = socket;
     this.request = request;
     this.#limits = limits;
     this.deltaSnapshots = deltaSnapshots;
+    this.#flusher = flusher;
+    this.#prebuilt = ws.extensions === "";
+    this.#flushBytes = Math.min(MAX_FLUSH_BYTES, Math.max(1, Math.floor(limits.maxQueuedBytesPerConnection / 4)));
   }
 
   /** Starts a subscribe that waits for `authorize`; returns its token (a later subscribe to the session supersedes it). */
@@ -98,9 +134,9 @@ export class Connection {
     if (pending.size === 0) this.#pendingSubscribes = undefined;
   }
 
-  /** Bytes queued for this connection and not yet written to its socket. */
+  /** Bytes queued for this connection and not yet written to the kernel: this tick's frames and the socket's buffer. */
   get queuedBytes(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.#pendingBytes;
   }
 
   /** Bytes of snapshot frames queued for this connection and not yet written to its socket. */
@@ -108,7 +144,7 @@ export class Connection {
     const snapshots = this.#snapshots;
     if (snapshots === undefined) return 0;
     // Everything before `drained` in the written stream has left the queue.
-    const drained = this.#written - this.ws.bufferedAmount;
+    const drained = this.#written - this.queuedBytes;
     while (snapshots.length > 0 && snapshots[0]!.end <= drained) snapshots.shift();
     if (snapshots.length === 0) {
       this.#snapshots = undefined;
@@ -121,7 +157,7 @@ export class Connection {
 
   /** Bytes of live (non-snapshot) frames queued: what `maxQueuedBytesPerConnection` bounds. */
   get queuedLiveBytes(): number {
-    const queued = this.ws.bufferedAmount;
+    const queued = this.queuedBytes;
     return this.#snapshots === undefined ? queued : Math.max(0, queued - this.queuedSnapshotBytes);
   }
 
@@ -150,24 +186,47 @@ export class Connection {
     );
   }
 
-  /** Queues a text frame (no limit check: see {@link fits}). */
+  /** Queues a text frame, sent at the end of the tick (no limit check: see {@link fits}). */
   write(frame: EncodedFrame): void {
     if (this.closing || this.ws.readyState !== this.ws.OPEN) return;
-    this.#written += wireBytes(frame.bytes);
-    this.ws.send(frame.data, TEXT_FRAME);
-    if (!this.#paused && this.ws.bufferedAmount > this.#limits.readPauseBytes) this.#pause();
+    const bytes = wireBytes(frame.bytes);
+    this.#written += bytes;
+    this.#pendingBytes += bytes;
+    this.#pending.push(frame);
+    if (this.#pendingBytes >= this.#flushBytes) {
+      this.flush();
+    } else if (!this.#scheduled) {
+      this.#scheduled = true;
+      this.#flusher.schedule(this);
+    }
+  }
+
+  /** @internal The scheduler's end of the tick. */
+  flushTick(): void {
+    this.#scheduled = false;
+    this.flush();
   }
 
   /**
-   * Holds the socket's writes until {@link uncork}, so several frames sent in
-   * one go leave in one write. Calls nest; every `cork` needs its `uncork`.
+   * Writes the frames queued so far to the socket in one write. Called at
+   * the end of the tick, early for a big burst, and before anything that must
+   * follow them (the close frame of `ws.close`). Frames queued for a socket
+   * that closed meanwhile are dropped, as `ws.send` drops them.
    */
-  cork(): void {
-    this.#socket.cork();
-  }
-
-  uncork(): void {
-    this.#socket.uncork();
+  flush(): void {
+    const pending = this.#pending;
+    if (pending.length === 0) return;
+    const bytes = this.#pendingBytes;
+    this.#pending = [];
+    this.#pendingBytes = 0;
+    const ws = this.ws;
+    if (ws.readyState !== ws.OPEN) return;
+    if (this.#prebuilt) {
+      this.#socket.write(pending.length === 1 ? wireOf(pending[0]!) : this.#flusher.join(pending, bytes));
+    } else {
+      for (const frame of pending) ws.send(frame.data, TEXT_FRAME);
+    }
+    if (!this.#paused && ws.bufferedAmount > this.#limits.readPauseBytes) this.#pause();
   }
 
   /** Queues a snapshot frame, accounted apart from live frames (no limit check: see {@link fitsSnapshot}). */
@@ -198,6 +257,7 @@ export class Connection {
    * socket is gone.
    */
   whenDrained(listener: () => void): void {
+    this.flush();
     if (!this.#socket.writableNeedDrain) {
       queueMicrotask(listener);
       return;
@@ -225,7 +285,5 @@ export class Connection {
 /** Options of every `ws.send` (shared: `ws` copies them). */
 const TEXT_FRAME = Object.freeze({ binary: false });
 
-/** Bytes of an unmasked, uncompressed server text frame of `payload` bytes on the wire (RFC 6455 section 5.2), as `bufferedAmount` counts them. */
-function wireBytes(payload: number): number {
-  return payload + (payload > 65_535 ? 10 : payload > 125 ? 4 : 2);
-}
+/** Most bytes a connection holds back within a tick before it writes them (see {@link Connection}). */
+const MAX_FLUSH_BYTES = 64 * 1024;

@@ -17,19 +17,31 @@ import { SessionstreamError } from "../runtime/errors.js";
 import { canonicalizeIntegerStrings } from "./protojson-numbers.js";
 import type { Snapshot } from "../runtime/timeline.js";
 import { resumeKind, type ResumeOutcome } from "./resume.js";
+import { textFrame } from "./wire-frame.js";
 
 /** A server frame serialized once, ready to be sent to any number of sockets. */
 export interface EncodedFrame {
   /** UTF-8 bytes of the protobuf JSON text; sent as a text frame. */
   readonly data: Buffer;
   readonly bytes: number;
+  /**
+   * The whole websocket text frame (header and `data`), built once and
+   * written as is to every socket; never mutated (server frames are not
+   * masked). The encoders of this module always set it; without it the
+   * server frames `data` itself.
+   */
+  readonly wire?: Buffer;
+}
+
+/** The frame of a protobuf JSON text: payload and websocket frame in one buffer. */
+function encoded(text: string): EncodedFrame {
+  const { data, wire } = textFrame(text);
+  return { data, bytes: data.byteLength, wire };
 }
 
 /** Encodes a server frame as protobuf JSON (Any payloads resolved through `registry`). */
 export function encodeServerFrame(frame: ServerFrame["frame"], registry: Registry): EncodedFrame {
-  const text = toJsonString(ServerFrameSchema, create(ServerFrameSchema, { frame }), { registry });
-  const data = Buffer.from(text, "utf8");
-  return { data, bytes: data.byteLength };
+  return encoded(toJsonString(ServerFrameSchema, create(ServerFrameSchema, { frame }), { registry }));
 }
 
 /**
@@ -46,8 +58,7 @@ export function encodeUIEvent(sessionId: string, ordinal: bigint, name: string, 
   if (ordinal !== 0n) (text += sep + '"eventOrdinal":"' + ordinal.toString() + '"'), (sep = ",");
   if (name !== "") (text += sep + '"name":' + JSON.stringify(name)), (sep = ",");
   text += sep + '"payload":' + anyJson(payload, registry, { registry }) + "}}";
-  const data = Buffer.from(text, "utf8");
-  return { data, bytes: data.byteLength };
+  return encoded(text);
 }
 
 /**
@@ -65,8 +76,7 @@ export interface SnapshotExtension {
 
 /** The `snapshot` frame of a (full or delta) snapshot; `extension` only for clients that opted in. */
 export function encodeSnapshot(snapshot: Snapshot, changedAfter: bigint, registry: Registry, extension?: SnapshotExtension): EncodedFrame {
-  const data = Buffer.from('{"snapshot":' + snapshotJson(snapshot, changedAfter, registry, extension) + "}", "utf8");
-  return { data, bytes: data.byteLength };
+  return encoded('{"snapshot":' + snapshotJson(snapshot, changedAfter, registry, extension) + "}");
 }
 
 /**

@@ -6,6 +6,7 @@ import type { ClientFrame } from "../gen/sessionstream/v1/transport_pb.js";
 import { SessionstreamError } from "../runtime/errors.js";
 import type { UIEvent, UIFanout } from "../runtime/handlers.js";
 import { Connection } from "./connection.js";
+import { FlushScheduler } from "./flush-scheduler.js";
 import { decodeClientFrame, encodeError, encodeServerFrame, encodeSnapshot, encodeUIEvent, type EncodedFrame } from "./frame-codec.js";
 import { CloseCode, resolveLimits, type TransportLimits } from "./limits.js";
 import { notify, type TransportObserver } from "./observer.js";
@@ -110,6 +111,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
   const connections = new Map<string, Connection>();
   const bySession = new Map<string, Set<Connection>>();
   const byWs = new WeakMap<WebSocket, Connection>();
+  /** Coalesces each connection's frames of a tick into one socket write. */
+  const flusher = new FlushScheduler();
   /** Upgrades waiting for the `connect` authorization; they count against `maxConnections`. */
   let pendingUpgrades = 0;
   let closed = false;
@@ -191,6 +194,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
   function violate(conn: Connection, code: string, message: string, closeCode: number, sessionId?: string): void {
     if (conn.closing) return;
     conn.write(encodeError(code, message, registry(), sessionId));
+    // The frames queued this tick and the error frame go before the close frame.
+    conn.flush();
     drop(conn, code, message, closeCode);
     // Read again (reading may be paused by backpressure) so the peer's close frame is seen.
     conn.ws.resume();
@@ -352,22 +357,17 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
         sessionId,
       );
     }
-    // Snapshot, buffered frames and `subscribed` leave the socket in one write.
-    conn.cork();
-    try {
-      if (!sendSnapshot(conn, frame)) return;
-      sub.epoch = resumed.epoch;
-      const drained = sub.drain(snapshotOrdinal);
-      for (const buffered of drained.frames) if (!send(conn, buffered, sub)) return;
-      sub.state = "live";
-      send(
-        conn,
-        encodeServerFrame({ case: "subscribed", value: { $typeName: "sessionstream.v1.SubscribedFrame", sessionId, sinceSnapshotOrdinal: since } }, registry()),
-      );
-      if (drained.gap) missedEvents(conn, sub, sub.last);
-    } finally {
-      conn.uncork();
-    }
+    // Snapshot, buffered frames and `subscribed` leave the socket in one write (the connection coalesces a tick's frames).
+    if (!sendSnapshot(conn, frame)) return;
+    sub.epoch = resumed.epoch;
+    const drained = sub.drain(snapshotOrdinal);
+    for (const buffered of drained.frames) if (!send(conn, buffered, sub)) return;
+    sub.state = "live";
+    send(
+      conn,
+      encodeServerFrame({ case: "subscribed", value: { $typeName: "sessionstream.v1.SubscribedFrame", sessionId, sinceSnapshotOrdinal: since } }, registry()),
+    );
+    if (drained.gap) missedEvents(conn, sub, sub.last);
     notify(observer, { type: "subscribed", connectionId: conn.id, sessionId, resume: resumed.resume, ...(resync ? { code: "resync" } : {}) });
   }
 
@@ -438,7 +438,8 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     const targets = bySession.get(sessionId);
     if (!targets || targets.size === 0) return;
     if (uiEvents.length === 0) return advance(sessionId, ordinal);
-    // Serialize once per UI event; every subscriber gets the same bytes.
+    // Serialize and frame once per UI event; every subscriber gets the same bytes, each
+    // connection writes what it got this tick in one socket write (see Connection).
     const frames = uiEvents.map((ui) => encodeUIEvent(sessionId, ordinal, ui.name, ui.payload, registry()));
     const several = frames.length > 1;
     // No copy of `targets`: a connection dropped on the way only deletes itself (or a
@@ -454,10 +455,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
           continue;
         }
         if (several) {
-          // The UI events of one backend event leave in one socket write.
-          conn.cork();
           for (const frame of frames) if (!send(conn, frame, sub)) break;
-          conn.uncork();
         } else {
           send(conn, frames[0]!, sub);
         }
@@ -508,7 +506,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
       return;
     }
     // The upgrade request is kept only for an `authorize` hook (subscribe); otherwise it is released now.
-    const conn = new Connection(connectionId, ws, socket, options.authorize ? request : undefined, limits, wantsDelta(request));
+    const conn = new Connection(connectionId, ws, socket, options.authorize ? request : undefined, limits, wantsDelta(request), flusher);
     connections.set(connectionId, conn);
     byWs.set(ws, conn);
     ws.on("message", onMessage);
@@ -594,6 +592,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
         (conn) =>
           new Promise<void>((resolve) => {
             conn.ws.once("close", () => resolve());
+            conn.flush();
             drop(conn, "closed", "server closing", CloseCode.goingAway);
             conn.ws.resume();
             conn.ws.close(CloseCode.goingAway, "server closing");
