@@ -3,7 +3,9 @@
 // it, and the handler types typed against it. The per-file
 // `<file>_sessionstream.ts` files type their handlers and case maps against
 // this `AppSchema`, so a handler may publish any event of the app and a case
-// may emit a UI event or entity another file defines, all type-checked.
+// may emit a UI event or entity another file defines, all type-checked. When
+// annotations name run kinds (`starts_run`, `ends_runs`), it also holds the
+// kinds, their terminal events and `registerAppRunKinds`.
 import type { CodeGeneratorResponse } from "@bufbuild/protobuf/wkt";
 import type { GeneratedFile, ImportSymbol, Schema } from "@bufbuild/protoplugin";
 import type { FileModel } from "./annotations.js";

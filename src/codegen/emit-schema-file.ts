@@ -1,6 +1,6 @@
 // Emits the regenerated `<file>_sessionstream.ts` of one annotated proto file:
-// name constants, the file's schema, register<Stem>Schemas, handler map types
-// and the projection dispatchers. Handlers and case maps are typed against the
+// name constants (run kinds too, when annotations name any), the file's
+// schema, register<Stem>Schemas, handler map types and the projection dispatchers. Handlers and case maps are typed against the
 // app-level `AppSchema` (emit-app-file.ts), so they see every file's names.
 import type { GeneratedFile, ImportSymbol, Schema } from "@bufbuild/protoplugin";
 import type { FileModel } from "./annotations.js";

@@ -173,7 +173,7 @@ export function mergeAppStub(text: string, model: FileModel, imports: StubImport
  * (a warning naming what to add).
  */
 export function mergeAppRunKinds(text: string, kinds: readonly RunKindModel[], imports: StubImports): MergeResult {
-  if (kinds.length === 0) return { content: text, added: [], stale: [] };
+  if (kinds.length === 0 && !text.includes("registerAppRunKinds")) return { content: text, added: [], stale: [] };
   const sf = parse(text);
   try {
     const call = sf.getDescendantsOfKind(SyntaxKind.CallExpression).find((c) => c.getExpression().getText() === "registerAppRunKinds");

@@ -412,7 +412,9 @@ export function appStub(models: readonly FileModel[], imports: StubImports): Stu
     ``,
     `/**`,
     ` * Builds the app's hub with every schema, command handler and projection wired.`,
-    ` * This file is yours; \`sessionstream gen\` only adds the handlers of new commands.`,
+    kinds.length
+      ? ` * This file is yours; \`sessionstream gen\` only adds the handlers of new commands and the hooks of new run kinds.`
+      : ` * This file is yours; \`sessionstream gen\` only adds the handlers of new commands.`,
     ` */`,
     `export function createApp(options: AppOptions = {}) {`,
     `  const hub = new Hub({`,

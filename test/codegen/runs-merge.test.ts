@@ -91,6 +91,17 @@ describe("protos that gain runs", () => {
   }, 60_000);
 });
 
+describe("protos that lose a run kind", () => {
+  it("its registerAppRunKinds entry is reported, never deleted", async () => {
+    write(PROTO, read(PROTO).replace(' starts_run: "chat.title"', ""));
+    const before = read(APP);
+    const r = await runGen({ projectDir: dir });
+    expect(r.exitCode).toBe(0);
+    expect(r.notes).toEqual(['src/app.ts: run kind "chat.title" matches nothing in the protos any more; left in place (remove it yourself)']);
+    expect(read(APP)).toBe(before);
+  });
+});
+
 describe("run kind names that gen refuses", () => {
   it("a starts_run that is not a kind name, and two kinds that map to one hooks stub: exit 2, nothing written", async () => {
     const d = makeProject("chat");
