@@ -141,8 +141,10 @@ test("a stop command on another hub over the same store reaches a live hub's run
   await until(async () => (await statuses(owner.hub, "r"))["m"] === "streaming", "a first token");
   await other.hub.submit("r", "Stop", { messageId: "run-m" });
   expect(other.answers.stop).toEqual([{ runId: "run-m", stopped: false, state: "running", requested: true }]);
+  // The store says stopped first; the owner's hook then publishes the terminal event.
   await until(async () => (await owner.hub.run("run-m"))!.state === "stopped", "the owner to stop it", 5000);
-  expect(await statuses(owner.hub, "r")).toEqual({ m: "stopped" });
+  await until(async () => (await statuses(owner.hub, "r"))["m"] === "stopped", "the terminal event", 5000);
+  expect((await owner.hub.runs("r")).map((r) => r.state)).toEqual(["stopped"]);
 });
 
 test("a stop command reaches a run whose owner is gone (its lease expired) and ends it stopped, exactly once", async () => {
