@@ -33,6 +33,16 @@ async function ends(t: TestApp, session: string): Promise<string[]> {
   });
 }
 
+/**
+ * Every run of the session has ended and its `AgentRunEnded` is applied
+ * (`awaitRuns` sees the store's state, which the run's hook follows).
+ */
+async function ended(t: TestApp, session: string) {
+  const runs = await t.awaitRuns(session);
+  await until(async () => (await ends(t, session)).length >= runs.length, "the terminal events");
+  return runs;
+}
+
 async function rejection(p: Promise<unknown>): Promise<SessionstreamError> {
   const err = await p.then(() => undefined, (e: unknown) => e);
   expect(err).toBeInstanceOf(SessionstreamError);
@@ -45,7 +55,7 @@ test("a run is recorded running while it streams and ends finished with one Agen
   const [run] = await t.hub.runs("start");
   expect(run).toMatchObject({ kind: "agent.run", state: "running", owner: t.hub.runOwner });
   const runId = run!.runId;
-  expect((await t.awaitRuns("start"))[0]!.state).toBe("finished");
+  expect((await ended(t, "start"))[0]!.state).toBe("finished");
   expect((await ofKind(t, "start", "AgentRun"))[runId]).toMatchObject({ status: "finished", finishReason: "stop" });
   expect(await ends(t, "start")).toEqual([`${runId} finished`]);
 });
@@ -64,7 +74,7 @@ test("stop ends a run once; a second stop and a stop of a finished run fail with
 
     setStepDelay(1);
     await t.submit("stop", "AgentStartRun", { prompt: "weather in Paris" });
-    const done = (await t.awaitRuns("stop")).at(-1)!;
+    const done = (await ended(t, "stop")).at(-1)!;
     expect(done.state).toBe("finished");
     expect((await rejection(t.submit("stop", "AgentStopRun", { runId: done.runId }))).message).toMatch(/already ended \(finished\)/);
     expect((await rejection(t.submit("stop", "AgentStopRun", { runId: "run-nope" }))).code).toBe("invalid_argument");
@@ -84,7 +94,7 @@ test("two runs in one session run side by side; stopping one leaves the other to
     const [a, b] = (await t.hub.runs("two")).map((r) => r.runId);
     await until(async () => Object.keys(await ofKind(t, "two", "AgentPlan")).length === 2, "both plans");
     await t.submit("two", "AgentStopRun", { runId: a! });
-    expect((await t.awaitRuns("two")).map((r) => r.state)).toEqual(["stopped", "finished"]);
+    expect((await ended(t, "two")).map((r) => r.state)).toEqual(["stopped", "finished"]);
     expect(await ends(t, "two")).toEqual([`${a} stopped`, `${b} finished`]);
     await t.expectLiveMatchesSnapshot("two", { reduce });
   } finally {
@@ -95,7 +105,7 @@ test("two runs in one session run side by side; stopping one leaves the other to
 test("a model failure ends the run failed, with one AgentRunEnded carrying the error", async () => {
   const t = await createTestHub(createApp);
   await t.submit("fail", "AgentStartRun", { prompt: "please fail" });
-  const [run] = await t.awaitRuns("fail");
+  const [run] = await ended(t, "fail");
   expect(run).toMatchObject({ state: "failed", error: expect.stringMatching(/503/) });
   expect(await ends(t, "fail")).toEqual([`${run!.runId} failed`]);
   expect(Object.values(await ofKind(t, "fail", "AgentError")).map((e) => e["message"])).toEqual([expect.stringMatching(/503/)]);

@@ -38,6 +38,16 @@ async function terminals(t: TestApp, session: string): Promise<string[]> {
   return (await t.events(session)).filter((e) => TERMINAL.includes(e.name)).map((e) => `${e.name} ${(e.payload as unknown as { messageId: string }).messageId}`);
 }
 
+/**
+ * Every run of the session has ended and its terminal event is applied
+ * (`awaitRuns` sees the store's state, which the run's hook follows).
+ */
+async function ended(t: TestApp, session: string) {
+  const runs = await t.awaitRuns(session);
+  await until(async () => (await terminals(t, session)).length >= runs.length, "the terminal events");
+  return runs;
+}
+
 async function rejection(p: Promise<unknown>): Promise<SessionstreamError> {
   const err = await p.then(
     () => undefined,
@@ -57,8 +67,8 @@ test("an answer is a run: recorded running while it streams, finished with one t
     expect(run).toMatchObject({ kind: "chat.answer", state: "running", owner: t.hub.runOwner });
     const messageId = String(run!.data["messageId"]);
     expect(run!.runId).toBe(answerRunId(messageId));
-    const [ended] = await t.awaitRuns("start");
-    expect(ended!.state).toBe("finished");
+    const [over] = await ended(t, "start");
+    expect(over!.state).toBe("finished");
     expect(await answers(t, "start")).toEqual({ [messageId]: ["finished", answerTokens("hello").join("")] });
     expect(await terminals(t, "start")).toEqual([`ChatInferenceFinished ${messageId}`]);
     const finished = (await t.events("start")).find((e) => e.name === "ChatInferenceFinished")!;
@@ -86,7 +96,7 @@ test("stop ends the answer once; a second stop and a stop of a finished answer f
 
     setTokenDelay(1);
     await t.submit("stop", "ChatStartInference", { prompt: "short" });
-    const done = (await t.awaitRuns("stop")).at(-1)!;
+    const done = (await ended(t, "stop")).at(-1)!;
     const late = await rejection(t.submit("stop", "ChatStopInference", { messageId: String(done.data["messageId"]) }));
     expect(late.code).toBe("run_over");
     expect(late.message).toMatch(/already ended \(finished\)/);
@@ -116,7 +126,7 @@ test("two answers in one session run side by side; stopping one leaves the other
     }, "both answers streaming");
     expect((await t.hub.runs("two")).map((r) => r.state)).toEqual(["running", "running"]);
     await t.submit("two", "ChatStopInference", { messageId: a! });
-    const runs = await t.awaitRuns("two");
+    const runs = await ended(t, "two");
     expect(runs.map((r) => r.state)).toEqual(["stopped", "finished"]);
     expect((await answers(t, "two"))[b!]).toEqual(["finished", answerTokens("second").join("")]);
     expect(await terminals(t, "two")).toEqual([`ChatInferenceStopped ${a}`, `ChatInferenceFinished ${b}`]);
@@ -144,7 +154,7 @@ test("a stop with no message id stops every answer of the session, also answers 
 test("a model that fails mid-answer ends the run failed, with one ChatInferenceFailed keeping what streamed", async () => {
   const t = await createTestHub(createApp);
   await t.submit("fail", "ChatStartInference", { prompt: "please fail" });
-  const [run] = await t.awaitRuns("fail");
+  const [run] = await ended(t, "fail");
   expect(run).toMatchObject({ state: "failed", error: expect.stringMatching(/503/) });
   const messageId = String(run!.data["messageId"]);
   const [status, text] = (await answers(t, "fail"))[messageId]!;
