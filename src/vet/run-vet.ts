@@ -29,6 +29,12 @@ export interface SchemaVetOptions {
   readonly store?: StoreVetOptions;
   /** Progress lines for long work (the CLI writes them to stderr). */
   readonly onProgress?: (line: string) => void;
+  /**
+   * Folder of the on-disk cache of TypeScript results (keyed by content
+   * hashes; see `src/vet/ts/vet-cache.ts`). Default: no cache. The CLI uses
+   * `<cwd>/node_modules/.cache/sessionstream` unless `--no-cache`.
+   */
+  readonly cacheDir?: string;
 }
 
 /** `schema-vet --store`. */
@@ -56,7 +62,8 @@ export interface SchemaVetResult {
   readonly warningCount: number;
   /** Findings silenced by a `sessionstream-vet-disable-next-line` comment. */
   readonly suppressedCount: number;
-  readonly files: { readonly typescript: number; readonly typescriptResolved: number; readonly proto: number };
+  /** `typescriptFromCache`: of the type-resolved files, those whose results came from the cache. */
+  readonly files: { readonly typescript: number; readonly typescriptResolved: number; readonly typescriptFromCache?: number; readonly proto: number };
   /** The `maxWarnings` limit in force, if any. */
   readonly maxWarnings?: number;
   /** 0 clean, 1 errors or too many warnings, 2 usage/config/parse failures. */
@@ -84,7 +91,9 @@ export async function runSchemaVet(options: SchemaVetOptions): Promise<SchemaVet
 
   // The TypeScript pass is synchronous CPU work; start the proto compile (a child process) first so they overlap.
   const protoPass = targets.protos ? vetProtos(targets.protos) : Promise.resolve({ findings: [], filesChecked: 0 });
-  const tsPass = targets.typescript ? vetTypeScript(targets.typescript) : { findings: [], filesScanned: 0, filesResolved: 0 };
+  const tsPass = targets.typescript
+    ? vetTypeScript(targets.typescript, options.cacheDir !== undefined ? { cacheDir: options.cacheDir } : {})
+    : { findings: [], filesScanned: 0, filesResolved: 0, filesFromCache: 0 };
   const protoResult = await protoPass;
   findings.push(...tsPass.findings, ...protoResult.findings);
   if (options.against !== undefined) findings.push(...(await againstPass(options, targets.protos?.roots ?? [], protoResult)));
@@ -125,7 +134,12 @@ export async function runSchemaVet(options: SchemaVetOptions): Promise<SchemaVet
     errorCount,
     warningCount,
     suppressedCount,
-    files: { typescript: tsPass.filesScanned, typescriptResolved: tsPass.filesResolved, proto: protoResult.filesChecked },
+    files: {
+      typescript: tsPass.filesScanned,
+      typescriptResolved: tsPass.filesResolved,
+      ...(tsPass.filesFromCache > 0 ? { typescriptFromCache: tsPass.filesFromCache } : {}),
+      proto: protoResult.filesChecked,
+    },
     ...(options.maxWarnings !== undefined ? { maxWarnings: options.maxWarnings } : {}),
     exitCode,
     ...(storeReport ? { store: storeReport } : {}),

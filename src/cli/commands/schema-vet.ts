@@ -1,6 +1,7 @@
 // `sessionstream schema-vet [paths...]`: schema policy checks for TypeScript
 // sources and annotated protos (rules in src/vet/rules.ts).
 import { readFileSync } from "node:fs";
+import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { formatHuman } from "../../vet/reporters/human.js";
 import { toJsonReport } from "../../vet/reporters/json.js";
@@ -36,7 +37,15 @@ export interface SchemaVetArgs {
   readonly sessions?: readonly string[];
   /** Progress lines of long work; the CLI writes them to stderr as they happen. */
   readonly onProgress?: (line: string) => void;
+  /**
+   * `--no-cache` sets it to false: no on-disk cache of TypeScript results.
+   * Default true: `<cwd>/node_modules/.cache/sessionstream/schema-vet.json`.
+   */
+  readonly cache?: boolean;
 }
+
+/** Folder of the on-disk cache of TypeScript results, relative to the working directory. */
+export const VET_CACHE_DIR = join("node_modules", ".cache", "sessionstream");
 
 /** What the edge prints and the exit code it sets. */
 export interface SchemaVetOutcome {
@@ -88,6 +97,7 @@ export async function schemaVet(args: SchemaVetArgs): Promise<SchemaVetOutcome> 
         }
       : {}),
     ...(args.onProgress ? { onProgress: args.onProgress } : {}),
+    ...(args.cache !== false ? { cacheDir: join(args.cwd, VET_CACHE_DIR) } : {}),
   });
   const version = packageVersion();
   const stdout =
@@ -114,6 +124,7 @@ export function schemaVetCommand(): Command {
     .option("--rebuild-dry-run", "with --store: replay sessions through the app's current projections in memory and report entities that would change")
     .option("--app <file>", "with --rebuild-dry-run: the app module exporting createApp({ store })", undefined)
     .option("--session <id...>", "with --rebuild-dry-run: only these sessions")
+    .option("--no-cache", "do not read or write the cache of TypeScript results (node_modules/.cache/sessionstream/)")
     .addHelpText("after", helpText())
     // Usage errors exit 2 (commander's default is 1); the entry point prints the message.
     .configureOutput({ outputError: () => {} })
@@ -135,6 +146,7 @@ export function schemaVetCommand(): Command {
         ...(opts.rebuildDryRun ? { rebuildDryRun: true } : {}),
         ...(opts.app !== undefined ? { app: opts.app } : {}),
         ...(opts.session?.length ? { sessions: opts.session } : {}),
+        ...(opts.cache === false ? { cache: false } : {}),
         // Progress goes to stderr, so `--format json > report.json` stays clean.
         onProgress: (line: string) => process.stderr.write(`${line}\n`),
       });
@@ -155,6 +167,7 @@ interface CliOptions {
   rebuildDryRun?: boolean;
   app?: string;
   session?: string[];
+  cache: boolean;
 }
 
 function usage(message: string): SchemaVetOutcome {
@@ -177,6 +190,10 @@ speak JSON, so JSON-wire breaks are warnings. Retire a name with retired_names /
 Store checks (--store): the store is opened read-only; every stored event name / entity kind must be
 registered or retired, every stored type name must resolve, and a sample of payloads (every one with
 --all) must decode with the current protos; findings name the first failing rows (session, ordinal).
+
+Cache: TypeScript results are cached in node_modules/.cache/sessionstream/schema-vet.json, keyed by
+the content hashes of the candidate files and of everything they import, the compiler options and
+the tool version; an unchanged project is not type-checked again. --no-cache ignores it.
 
 Exit codes: 0 clean, 1 errors (or more warnings than --max-warnings), 2 usage error, unreadable tsconfig/config or files that do not parse.
 

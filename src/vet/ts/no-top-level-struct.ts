@@ -1,4 +1,5 @@
-import { ts } from "ts-morph";
+import type { ts } from "ts-morph";
+import { typescript } from "./typescript-api.js";
 import type { Finding } from "../diagnostic.js";
 import { UNTYPED_MESSAGE_TYPES } from "../../runtime/registry.js";
 import type { PackageResolver } from "./package-identity.js";
@@ -24,23 +25,24 @@ const FAMILY_OF: Record<string, string> = {
  */
 export function checkNoTopLevelStruct(sourceFile: ts.SourceFile, checker: ts.TypeChecker, packages: PackageResolver): Finding[] {
   const findings: Finding[] = [];
+  const methods = new MethodResolver(checker, packages);
   const visit = (node: ts.Node): void => {
-    if (ts.isCallExpression(node)) {
-      const finding = checkCall(node, sourceFile, checker, packages);
+    if (typescript.isCallExpression(node)) {
+      const finding = checkCall(node, sourceFile, checker, methods);
       if (finding) findings.push(finding);
     }
-    ts.forEachChild(node, visit);
+    typescript.forEachChild(node, visit);
   };
   visit(sourceFile);
   return findings;
 }
 
-function checkCall(call: ts.CallExpression, sourceFile: ts.SourceFile, checker: ts.TypeChecker, packages: PackageResolver): Finding | undefined {
+function checkCall(call: ts.CallExpression, sourceFile: ts.SourceFile, checker: ts.TypeChecker, methods: MethodResolver): Finding | undefined {
   const method = calledMemberName(call.expression);
   if (method === undefined || !REGISTRATION_METHODS.has(method)) return undefined;
   const schemaArg = call.arguments[1];
   if (!schemaArg) return undefined;
-  if (!isSessionstreamRegistration(call, checker, packages)) return undefined;
+  if (!methods.isSessionstreamRegistration(call)) return undefined;
   const untyped = untypedTypeNames(schemaArg, checker);
   if (untyped.length === 0) return undefined;
 
@@ -56,23 +58,82 @@ function checkCall(call: ts.CallExpression, sourceFile: ts.SourceFile, checker: 
 
 /** `reg.registerX`, `reg?.registerX` or `reg["registerX"]`: the member name, else undefined. */
 function calledMemberName(callee: ts.Expression): string | undefined {
-  if (ts.isPropertyAccessExpression(callee)) return callee.name.text;
-  if (ts.isElementAccessExpression(callee) && ts.isStringLiteralLike(callee.argumentExpression)) return callee.argumentExpression.text;
+  if (typescript.isPropertyAccessExpression(callee)) return callee.name.text;
+  if (typescript.isElementAccessExpression(callee) && typescript.isStringLiteralLike(callee.argumentExpression)) return callee.argumentExpression.text;
   return undefined;
 }
 
 /**
- * The call resolves to a method declared on a class named `SchemaRegistry`
- * that belongs to the `sessionstream` package. Going through the resolved
- * signature (not the receiver's name) covers subclasses, aliases and
- * `ReturnType<...>`-typed receivers alike.
+ * Answers "does this call go to a method declared on a class named
+ * `SchemaRegistry` that belongs to the `sessionstream` package?" through the
+ * type of the receiver (not its name), which covers subclasses, aliases,
+ * optional chains and `ReturnType<...>`-typed receivers alike.
+ *
+ * The method is looked up as a property of the receiver's type instead of
+ * resolving the call's signature: resolving would infer the call's generics
+ * and build the registry's accumulated schema type (`SchemaRegistry<WithName<...>>`)
+ * at every link of a chain, which was most of the checker's time. In a chain
+ * (`reg.registerEvent(...).registerUIEvent(...)`) the receiver's type is the
+ * previous link's declared return type, computed once per method declaration.
  */
-function isSessionstreamRegistration(call: ts.CallExpression, checker: ts.TypeChecker, packages: PackageResolver): boolean {
-  const declaration = checker.getResolvedSignature(call)?.declaration;
-  if (!declaration || ts.isJSDocSignature(declaration)) return false;
-  const owner = declaration.parent;
-  if (!owner || !ts.isClassDeclaration(owner) || owner.name?.text !== "SchemaRegistry") return false;
-  return packages.isSessionstream(owner.getSourceFile().fileName);
+class MethodResolver {
+  readonly #checker: ts.TypeChecker;
+  readonly #packages: PackageResolver;
+  /** Per registration call: the declaration its member resolves to, if any. */
+  readonly #byCall = new Map<ts.CallExpression, ts.Declaration | null>();
+  /** Per method declaration: the return type of its signature. */
+  readonly #returnTypes = new Map<ts.Declaration, ts.Type | null>();
+
+  constructor(checker: ts.TypeChecker, packages: PackageResolver) {
+    this.#checker = checker;
+    this.#packages = packages;
+  }
+
+  isSessionstreamRegistration(call: ts.CallExpression): boolean {
+    const declaration = this.#declarationOf(call);
+    if (!declaration) return false;
+    const owner = declaration.parent;
+    if (!owner || !typescript.isClassDeclaration(owner) || owner.name?.text !== "SchemaRegistry") return false;
+    return this.#packages.isSessionstream(owner.getSourceFile().fileName);
+  }
+
+  // The declaration of the called member: a method of the receiver's (apparent) type.
+  #declarationOf(call: ts.CallExpression): ts.Declaration | undefined {
+    const known = this.#byCall.get(call);
+    if (known !== undefined) return known ?? undefined;
+    let found: ts.Declaration | undefined;
+    const callee = call.expression;
+    const method = calledMemberName(callee);
+    if (method !== undefined && (typescript.isPropertyAccessExpression(callee) || typescript.isElementAccessExpression(callee))) {
+      const receiver = this.#receiverType(callee.expression);
+      const property = receiver && this.#checker.getPropertyOfType(this.#checker.getNonNullableType(receiver), method);
+      found = property?.declarations?.find((d) => typescript.isMethodDeclaration(d) || typescript.isMethodSignature(d));
+    }
+    this.#byCall.set(call, found ?? null);
+    return found;
+  }
+
+  #receiverType(expression: ts.Expression): ts.Type | undefined {
+    let inner = expression;
+    while (typescript.isParenthesizedExpression(inner) || typescript.isNonNullExpression(inner)) inner = inner.expression;
+    const innerMethod = typescript.isCallExpression(inner) ? calledMemberName(inner.expression) : undefined;
+    if (typescript.isCallExpression(inner) && innerMethod !== undefined && REGISTRATION_METHODS.has(innerMethod) && inner.typeArguments === undefined) {
+      const declaration = this.#declarationOf(inner);
+      const returnType = declaration && this.#returnTypeOf(declaration);
+      if (returnType) return returnType;
+    }
+    return this.#checker.getTypeAtLocation(expression);
+  }
+
+  #returnTypeOf(declaration: ts.Declaration): ts.Type | undefined {
+    let type = this.#returnTypes.get(declaration);
+    if (type === undefined) {
+      const signature = typescript.isFunctionLike(declaration) ? this.#checker.getSignatureFromDeclaration(declaration) : undefined;
+      type = signature ? this.#checker.getReturnTypeOfSignature(signature) : null;
+      this.#returnTypes.set(declaration, type);
+    }
+    return type ?? undefined;
+  }
 }
 
 /**

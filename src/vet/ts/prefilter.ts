@@ -1,4 +1,5 @@
 import { readFileSync } from "node:fs";
+import { resolve } from "node:path";
 
 /** The registration methods the TypeScript rules look at. */
 export const REGISTRATION_METHODS: ReadonlySet<string> = new Set([
@@ -21,16 +22,29 @@ export function mayContainRegistration(text: string): boolean {
   return MAY_REGISTER.test(text);
 }
 
-/** Reads `files` and keeps the candidates; unreadable files are returned separately. */
-export function filterCandidates(files: readonly string[]): { candidates: string[]; unreadable: Array<{ file: string; error: string }> } {
+/**
+ * Reads `files` and keeps the candidates (with their texts, by absolute path,
+ * so the compiler and the cache need not read them again); unreadable files
+ * are returned separately.
+ */
+export function filterCandidates(files: readonly string[]): {
+  candidates: string[];
+  texts: Map<string, string>;
+  unreadable: Array<{ file: string; error: string }>;
+} {
   const candidates: string[] = [];
+  const texts = new Map<string, string>();
   const unreadable: Array<{ file: string; error: string }> = [];
   for (const file of files) {
     try {
-      if (mayContainRegistration(readFileSync(file, "utf8"))) candidates.push(file);
+      const text = readFileSync(file, "utf8");
+      if (mayContainRegistration(text)) {
+        candidates.push(file);
+        texts.set(resolve(file), text);
+      }
     } catch (err) {
       unreadable.push({ file, error: (err as Error).message });
     }
   }
-  return { candidates, unreadable };
+  return { candidates, texts, unreadable };
 }

@@ -1,47 +1,63 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { Project, ts } from "ts-morph";
 import type { Finding } from "../diagnostic.js";
 import { isTypeScriptSource } from "../inputs.js";
 import { checkNoTopLevelStruct } from "./no-top-level-struct.js";
 import { PackageResolver } from "./package-identity.js";
 import { filterCandidates } from "./prefilter.js";
+import type { ts } from "ts-morph";
+import { LIB_FOLDER, libFileTexts, typescript } from "./typescript-api.js";
+import { groupKey, VetCache } from "./vet-cache.js";
 
 /** What to vet: a tsconfig's files, or explicit files. */
 export type TypeScriptVetInput =
   | { readonly kind: "tsconfig"; readonly tsconfig: string }
   | { readonly kind: "files"; readonly files: readonly string[] };
 
+/** Options of {@link vetTypeScript}. */
+export interface TypeScriptVetOptions {
+  /**
+   * Folder of the on-disk result cache (see `vet-cache.ts`), e.g.
+   * `<project>/node_modules/.cache/sessionstream`. Default: no cache.
+   */
+  readonly cacheDir?: string;
+}
+
 /** Findings of the TypeScript pass and how much work it did. */
 export interface TypeScriptVetResult {
   readonly findings: Finding[];
   /** Source files considered (text-scanned). */
   readonly filesScanned: number;
-  /** Candidate files parsed and type-resolved. */
+  /** Candidate files type-resolved, in this run or (see `filesFromCache`) in the cached run. */
   readonly filesResolved: number;
+  /** Of `filesResolved`, those whose findings came from the cache. */
+  readonly filesFromCache: number;
 }
 
 // Used for files no tsconfig.json covers: the settings a Node ESM project uses.
 const DEFAULT_OPTIONS: ts.CompilerOptions = {
-  target: ts.ScriptTarget.ES2022,
-  module: ts.ModuleKind.NodeNext,
-  moduleResolution: ts.ModuleResolutionKind.NodeNext,
+  target: typescript.ScriptTarget.ES2022,
+  module: typescript.ModuleKind.NodeNext,
+  moduleResolution: typescript.ModuleResolutionKind.NodeNext,
   strict: true,
 };
 
 /**
  * Runs the TypeScript rules. Files are first text-filtered (see
  * `mayContainRegistration`); only the candidates become roots of one
- * ts-morph program per tsconfig, with `skipLibCheck`, and only their
- * registration calls are type-resolved.
+ * program per tsconfig (ts-morph's bundled TypeScript, `skipLibCheck`, no
+ * JSDoc parsing, no emit), and only their registration calls are
+ * type-resolved. With `cacheDir`, a tsconfig group whose candidates and every
+ * file its program loaded are unchanged (by content hash) reuses the previous
+ * findings without building a program.
  */
-export function vetTypeScript(input: TypeScriptVetInput): TypeScriptVetResult {
+export function vetTypeScript(input: TypeScriptVetInput, vetOptions: TypeScriptVetOptions = {}): TypeScriptVetResult {
   const findings: Finding[] = [];
   const groups = new Map<string | undefined, { options: ts.CompilerOptions; files: string[] }>();
 
   if (input.kind === "tsconfig") {
     const parsed = readTsconfig(input.tsconfig, findings);
-    if (!parsed) return { findings, filesScanned: 0, filesResolved: 0 };
+    if (!parsed) return { findings, filesScanned: 0, filesResolved: 0, filesFromCache: 0 };
     groups.set(input.tsconfig, { options: parsed.options, files: parsed.fileNames.filter(isTypeScriptSource) });
   } else {
     const optionsByConfig = new Map<string | undefined, ts.CompilerOptions>();
@@ -57,37 +73,92 @@ export function vetTypeScript(input: TypeScriptVetInput): TypeScriptVetResult {
   }
 
   const packages = new PackageResolver();
+  const cache = vetOptions.cacheDir !== undefined ? VetCache.open(vetOptions.cacheDir) : undefined;
   let filesScanned = 0;
   let filesResolved = 0;
-  for (const { options, files } of groups.values()) {
+  let filesFromCache = 0;
+  for (const [config, { options, files }] of groups) {
     filesScanned += files.length;
-    const { candidates, unreadable } = filterCandidates(files);
+    const { candidates, texts, unreadable } = filterCandidates(files);
     for (const u of unreadable) findings.push({ ruleId: "config-error", file: u.file, message: `cannot read ${u.file}: ${u.error}` });
     if (candidates.length === 0) continue;
     filesResolved += candidates.length;
-    findings.push(...vetProgram(options, candidates, packages));
+    const programOptions = withoutBuildOptions(options);
+    const key = cache ? groupKey(config, programOptions, files) : "";
+    const cached = cache?.lookup(key, candidates, texts);
+    if (cached) {
+      filesFromCache += candidates.length;
+      findings.push(...cached);
+      continue;
+    }
+    const vetted = vetProgram(programOptions, candidates, texts, packages);
+    findings.push(...vetted.findings);
+    cache?.store(key, candidates, vetted.loadedFiles, vetted.findings, texts);
   }
-  return { findings, filesScanned, filesResolved };
+  cache?.save();
+  return { findings, filesScanned, filesResolved, filesFromCache };
 }
 
-function vetProgram(options: ts.CompilerOptions, candidates: readonly string[], packages: PackageResolver): Finding[] {
-  const project = new Project({
-    compilerOptions: withoutBuildOptions(options),
-    skipAddingFilesFromTsConfig: true,
-    // The program loads what the candidates import on demand; ts-morph need not wrap them.
-    skipFileDependencyResolution: true,
-  });
-  for (const file of candidates) project.addSourceFileAtPath(file);
-  const program = project.getProgram().compilerObject;
+function vetProgram(
+  options: ts.CompilerOptions,
+  candidates: readonly string[],
+  texts: ReadonlyMap<string, string>,
+  packages: PackageResolver,
+): { findings: Finding[]; loadedFiles: string[] } {
+  const roots = candidates.map((f) => resolve(f));
+  const program = typescript.createProgram({ rootNames: roots, options, host: createHost(options, texts) });
   const checker = program.getTypeChecker();
   const findings: Finding[] = [];
-  for (const file of candidates) {
-    const sourceFile = program.getSourceFile(resolve(file)) ?? project.getSourceFile(file)?.compilerNode;
+  for (const file of roots) {
+    const sourceFile = program.getSourceFile(file);
     if (!sourceFile) continue;
     for (const d of program.getSyntacticDiagnostics(sourceFile)) findings.push(fromTsDiagnostic(d, "ts-parse-error", file));
     findings.push(...checkNoTopLevelStruct(sourceFile, checker, packages));
   }
-  return findings;
+  // Every file the program loaded (the candidates and all they import, transitively) except the libs: what the cache must watch.
+  const loadedFiles = program
+    .getSourceFiles()
+    .map((sf) => sf.fileName)
+    .filter((f) => !f.startsWith(LIB_FOLDER + "/"));
+  return { findings, loadedFiles };
+}
+
+/**
+ * A compiler host on the real file system except for the lib files, which
+ * come from ts-morph's embedded copies (the bundled compiler has none on
+ * disk). Candidates already read by the pre-filter are not read again, and
+ * JSDoc is not parsed (the rule reads types, never comments).
+ */
+function createHost(options: ts.CompilerOptions, texts: ReadonlyMap<string, string>): ts.CompilerHost {
+  const host = typescript.createCompilerHost(options, false);
+  const libs = libFileTexts();
+  const libName = (file: string): string | undefined => (file.startsWith(LIB_FOLDER + "/") ? file.slice(LIB_FOLDER.length + 1) : undefined);
+  const fileExists = host.fileExists.bind(host);
+  const readFile = host.readFile.bind(host);
+  host.jsDocParsingMode = typescript.JSDocParsingMode.ParseNone;
+  host.getDefaultLibLocation = () => LIB_FOLDER;
+  host.getDefaultLibFileName = (o) => `${LIB_FOLDER}/${typescript.getDefaultLibFileName(o)}`;
+  host.fileExists = (file) => {
+    const lib = libName(file);
+    return lib !== undefined ? libs.has(lib) : fileExists(file);
+  };
+  host.readFile = (file) => {
+    const lib = libName(file);
+    return lib !== undefined ? libs.get(lib) : (texts.get(file) ?? readFile(file));
+  };
+  host.getSourceFile = (fileName, languageVersionOrOptions, onError) => {
+    let text: string | undefined;
+    try {
+      text = host.readFile(fileName);
+    } catch (err) {
+      onError?.((err as Error).message);
+    }
+    if (text === undefined) return undefined;
+    const parseOptions: ts.CreateSourceFileOptions =
+      typeof languageVersionOrOptions === "object" ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions };
+    return typescript.createSourceFile(fileName, text, { ...parseOptions, jsDocParsingMode: typescript.JSDocParsingMode.ParseNone }, false);
+  };
+  return host;
 }
 
 function readTsconfig(path: string, findings: Finding[]): ts.ParsedCommandLine | undefined {
@@ -95,12 +166,12 @@ function readTsconfig(path: string, findings: Finding[]): ts.ParsedCommandLine |
     findings.push({ ruleId: "config-error", file: path, message: `cannot read ${path}: file does not exist` });
     return undefined;
   }
-  const read = ts.readConfigFile(path, ts.sys.readFile);
+  const read = typescript.readConfigFile(path, typescript.sys.readFile);
   if (read.error) {
     findings.push(fromTsDiagnostic(read.error, "config-error", path, `unreadable tsconfig: `));
     return undefined;
   }
-  const parsed = ts.parseJsonConfigFileContent(read.config, ts.sys, dirname(path), undefined, path);
+  const parsed = typescript.parseJsonConfigFileContent(read.config, typescript.sys, dirname(path), undefined, path);
   // 18003 "No inputs were found" is not a problem for a vet run.
   const errors = parsed.errors.filter((e) => e.code !== 18003);
   for (const e of errors) findings.push(fromTsDiagnostic(e, "config-error", path, `unreadable tsconfig: `));
@@ -131,7 +202,7 @@ function ecmascriptLibs(libs: readonly string[] | undefined): string[] {
 }
 
 function fromTsDiagnostic(d: ts.Diagnostic, ruleId: string, fallbackFile: string, prefix = ""): Finding {
-  const message = prefix + ts.flattenDiagnosticMessageText(d.messageText, " ");
+  const message = prefix + typescript.flattenDiagnosticMessageText(d.messageText, " ");
   const file = d.file?.fileName ?? fallbackFile;
   if (!d.file || d.start === undefined) return { ruleId, file, message };
   const start = d.file.getLineAndCharacterOfPosition(d.start);
