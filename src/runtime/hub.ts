@@ -235,6 +235,16 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     return this.#runs.localRunCount();
   }
 
+  /**
+   * Resolves once the runs this hub is running or ending (of `sessionId`, or
+   * all) have ended and their terminal events are published. A run's state in
+   * the store changes just before its hook publishes; tests that read the
+   * timeline after a run ended wait here (the test kit's `awaitRuns` does).
+   */
+  runsSettled(sessionId?: string): Promise<void> {
+    return this.#runs.settled(sessionId);
+  }
+
   /** This hub's run owner id (`<host>:<pid>:<random>` by default). */
   get runOwner(): string {
     return this.#runs.owner;

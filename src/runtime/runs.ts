@@ -302,6 +302,19 @@ export class RunManager<S extends AppSchema> {
     this.#timer = undefined;
   }
 
+  /**
+   * Resolves once every run of this process (of `sessionId`, or all) that is
+   * running or ending has ended and its hook has run: the store says a run
+   * ended before its terminal events are published.
+   */
+  async settled(sessionId?: string): Promise<void> {
+    for (;;) {
+      const pending = [...this.#local.values()].filter((r) => sessionId === undefined || r.record.sessionId === sessionId);
+      if (pending.length === 0) return;
+      await Promise.all(pending.map((r) => r.done));
+    }
+  }
+
   /** Runs in this process (for tests and stats). */
   localRunCount(): number {
     return this.#local.size;

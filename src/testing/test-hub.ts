@@ -60,8 +60,9 @@ export interface TestHub<S extends AppSchema> {
   settle(options?: SettleOptions): Promise<void>;
   /**
    * Resolves with the session's runs once none is `running` (every run
-   * started so far finished, failed, was stopped or interrupted); rejects
-   * after `timeoutMs` (default 10000) naming the runs still running.
+   * started so far finished, failed, was stopped or interrupted) and the
+   * terminal events of this hub's runs are applied; rejects after
+   * `timeoutMs` (default 10000) naming the runs still running.
    */
   awaitRuns(sessionId: string, options?: { readonly timeoutMs?: number }): Promise<RunRecord[]>;
   /** Resolves with the first applied event of `sessionId` named `eventName` (already applied ones count). */
@@ -148,7 +149,11 @@ export async function createTestHub<S extends AppSchema>(createApp: TestAppFacto
       for (;;) {
         const runs = await hub.runs(sessionId);
         const running = runs.filter((r) => r.state === "running");
-        if (running.length === 0) return runs;
+        if (running.length === 0) {
+          // The store says "ended" just before the run's hook publishes its terminal events.
+          if (typeof hub.runsSettled === "function") await hub.runsSettled(sessionId);
+          return runs;
+        }
         if (Date.now() > deadline) {
           throw new Error(`awaitRuns: ${running.map((r) => `${r.kind} ${r.runId}`).join(", ")} still running after ${timeoutMs} ms`);
         }

@@ -19,3 +19,24 @@ test("awaitRuns resolves once every run of the session has ended, with their sta
   expect(text).toMatchObject({ text: "t0 t1 t2 t3 t4 ", status: "finished" });
   await t.hub.close({ runGraceMs: 0 });
 });
+
+test("awaitRuns resolves only once the ended runs' terminal events are applied, not just when the store says ended", async () => {
+  const t = await createTestHub(({ store, fanout, hubOptions }) => {
+    const hub = runsHub({ store, fanout, hubOptions: hubOptions as never });
+    // A slow hook: the store says "finished" 50 ms before the terminal event.
+    hub.registerRunKind("slow-end", {
+      finished: async (run, pub) => {
+        await new Promise((r) => setTimeout(r, 50));
+        await pub.publish("Ended", { messageId: String(run.data["messageId"]), chunk: "finished" });
+      },
+    });
+    return hub;
+  });
+  await t.hub.startRun("s2", { kind: "slow-end", data: { messageId: "m" } }, tokens("m", 2, 1));
+  const [run] = await t.awaitRuns("s2");
+  expect(run!.state).toBe("finished");
+  const message = (await t.snapshot("s2")).entities.find((e) => e.id === "m")!.payload as unknown as { status: string };
+  expect(message.status).toBe("finished");
+  await t.hub.runsSettled();
+  await t.hub.close({ runGraceMs: 0 });
+});
