@@ -1,6 +1,6 @@
 // `sessionstream schema-vet [paths...]`: schema policy checks for TypeScript
 // sources and annotated protos (rules in src/vet/rules.ts).
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { Command, CommanderError, Option } from "commander";
 import { formatHuman } from "../../vet/reporters/human.js";
@@ -39,13 +39,19 @@ export interface SchemaVetArgs {
   readonly onProgress?: (line: string) => void;
   /**
    * `--no-cache` sets it to false: no on-disk cache of TypeScript results.
-   * Default true: `<cwd>/node_modules/.cache/sessionstream/schema-vet.json`.
+   * Default true: `<cwd>/node_modules/.cache/sessionstream/schema-vet.json`
+   * when `<cwd>/node_modules` exists (it is never created).
    */
   readonly cache?: boolean;
 }
 
 /** Folder of the on-disk cache of TypeScript results, relative to the working directory. */
 export const VET_CACHE_DIR = join("node_modules", ".cache", "sessionstream");
+
+/** The cache folder for a run in `cwd`: under its `node_modules`, or none when there is no such folder. */
+export function vetCacheDir(cwd: string): string | undefined {
+  return existsSync(join(cwd, "node_modules")) ? join(cwd, VET_CACHE_DIR) : undefined;
+}
 
 /** What the edge prints and the exit code it sets. */
 export interface SchemaVetOutcome {
@@ -78,6 +84,7 @@ export async function schemaVet(args: SchemaVetArgs): Promise<SchemaVetOutcome> 
     return usage("--app and --session apply only with --rebuild-dry-run");
   }
   const { runSchemaVet } = await import("../../vet/run-vet.js");
+  const cacheDir = args.cache === false ? undefined : vetCacheDir(args.cwd);
   const result = await runSchemaVet({
     cwd: args.cwd,
     paths: args.paths,
@@ -97,7 +104,7 @@ export async function schemaVet(args: SchemaVetArgs): Promise<SchemaVetOutcome> 
         }
       : {}),
     ...(args.onProgress ? { onProgress: args.onProgress } : {}),
-    ...(args.cache !== false ? { cacheDir: join(args.cwd, VET_CACHE_DIR) } : {}),
+    ...(cacheDir !== undefined ? { cacheDir } : {}),
   });
   const version = packageVersion();
   const stdout =
@@ -191,7 +198,7 @@ Store checks (--store): the store is opened read-only; every stored event name /
 registered or retired, every stored type name must resolve, and a sample of payloads (every one with
 --all) must decode with the current protos; findings name the first failing rows (session, ordinal).
 
-Cache: TypeScript results are cached in node_modules/.cache/sessionstream/schema-vet.json, keyed by
+Cache: TypeScript results are cached in node_modules/.cache/sessionstream/schema-vet.json (when ./node_modules exists), keyed by
 the content hashes of the candidate files and of everything they import, the compiler options and
 the tool version; an unchanged project is not type-checked again. --no-cache ignores it.
 

@@ -33,7 +33,7 @@ export function summaryLine(result: SchemaVetResult): string {
   const counts =
     errorCount + warningCount === 0 ? "no problems" : `${plural(errorCount, "error")}, ${plural(warningCount, "warning")}`;
   const suppressed = suppressedCount ? ` (${suppressedCount} suppressed)` : "";
-  const scope = `${plural(files.typescript, "TypeScript file")} (${files.typescriptResolved} type-resolved${files.typescriptFromCache ? `, ${files.typescriptFromCache} from cache` : ""}) and ${plural(files.proto, "proto file")}`;
+  const scope = `${plural(files.typescript, "TypeScript file")} (${files.typescriptResolved} type-resolved) and ${plural(files.proto, "proto file")}`;
   const limit =
     result.maxWarnings !== undefined && warningCount > result.maxWarnings
       ? `; ${warningCount} warnings exceed --max-warnings ${result.maxWarnings}`

@@ -59,7 +59,8 @@ export function toJsonReport(result: SchemaVetResult, toolVersion: string): Json
       errors: result.errorCount,
       warnings: result.warningCount,
       suppressed: result.suppressedCount,
-      files: { ...result.files },
+      // The same document with or without the cache: where results came from is not part of it.
+      files: { typescript: result.files.typescript, typescriptResolved: result.files.typescriptResolved, proto: result.files.proto },
       maxWarnings: result.maxWarnings ?? null,
       exitCode: result.exitCode,
     },
