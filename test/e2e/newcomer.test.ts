@@ -3,7 +3,7 @@
 // driven by a websocket client, HTTP commands and headless Chromium, a syntax
 // error fixed while `dev` runs, and a restart that keeps the conversation.
 import { spawn, execFile, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import WebSocket from "ws";
@@ -102,8 +102,11 @@ describe("newcomer run", () => {
 
   test("the app's own tests pass", async () => {
     const out = await run(npm, ["test"], app);
-    // chat.test.ts (3), openai.test.ts (5: the real client against a loopback stand-in endpoint), restart.test.ts (1).
-    expect(out).toMatch(/Tests\s+9 passed/);
+    // Every test file of the template (chat, openai against a loopback stand-in, restart, runs, crash) runs and passes.
+    const files = readdirSync(join(app, "test")).filter((f) => f.endsWith(".test.ts")).length;
+    expect(out, out).toMatch(new RegExp(`Test Files\\s+${files} passed \\(${files}\\)`));
+    expect(out, out).toMatch(/Tests\s+\d+ passed \(\d+\)/);
+    expect(out, out).not.toMatch(/failed/);
   }, 120_000);
 
   test("dev: websocket hello, snapshot, subscribed and streamed UI frames; restart keeps the conversation", async () => {
