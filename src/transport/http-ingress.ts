@@ -86,6 +86,7 @@ const STATUS: Partial<Record<SessionstreamErrorCode, number>> = {
   forbidden: 403,
   unknown_command: 404,
   method_not_allowed: 405,
+  run_over: 409,
   payload_too_large: 413,
   unsupported_media_type: 415,
   not_implemented: 501,

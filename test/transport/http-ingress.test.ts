@@ -61,6 +61,16 @@ describe("HTTP command ingress", () => {
     expect(await errorOf(res)).toEqual({ status: 501, code: "not_implemented", message: "not implemented: edit src/handlers/chat-stop-inference.ts" });
   });
 
+  it("answers 409 run_over to a stop of a run that is over (a conflict with the run's state, not a server error)", async () => {
+    const hub = chatHub();
+    hub.registerCommand("ChatStopInference", async () => {
+      throw new SessionstreamError("run_over", "the answer m1 already ended (finished)");
+    });
+    const t = await start({}, hub);
+    const res = await t.post("/api/sessions/s1/commands/ChatStopInference", "{}");
+    expect(await errorOf(res)).toEqual({ status: 409, code: "run_over", message: "the answer m1 already ended (finished)" });
+  });
+
   it("answers 200 after the handler returned in `completed` mode", async () => {
     const t = await start({ respond: "completed" });
     const res = await t.post("/api/sessions/s1/commands/ChatStartInference", "{}");
