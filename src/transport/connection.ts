@@ -222,7 +222,17 @@ export class Connection implements TickFlushable {
     const ws = this.ws;
     if (ws.readyState !== ws.OPEN) return;
     if (this.#prebuilt) {
-      this.#socket.write(pending.length === 1 ? wireOf(pending[0]!) : this.#flusher.join(pending, bytes));
+      const socket = this.#socket;
+      if (pending.length === 1) {
+        socket.write(wireOf(pending[0]!));
+      } else if (bytes <= MAX_JOIN_BYTES) {
+        socket.write(this.#flusher.join(pending, bytes));
+      } else {
+        // A big frame (a snapshot) among them: one writev of the frames as they are, not a copy.
+        socket.cork();
+        for (const frame of pending) socket.write(wireOf(frame));
+        socket.uncork();
+      }
     } else {
       for (const frame of pending) ws.send(frame.data, TEXT_FRAME);
     }
@@ -287,3 +297,6 @@ const TEXT_FRAME = Object.freeze({ binary: false });
 
 /** Most bytes a connection holds back within a tick before it writes them (see {@link Connection}). */
 const MAX_FLUSH_BYTES = 64 * 1024;
+
+/** Most bytes of frames copied into one buffer for a write; beyond (a big frame among them) they are written as they are. */
+const MAX_JOIN_BYTES = 2 * MAX_FLUSH_BYTES;

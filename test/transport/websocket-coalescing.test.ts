@@ -181,6 +181,55 @@ describe("coalescing per socket per tick", () => {
   });
 });
 
+/** A plain `ws` server whose connections are driven by a bare {@link Connection}; records the server's socket writes. */
+async function bareServer(perMessageDeflate: boolean | object, onConnection: (conn: Connection) => void) {
+  const http = createServer();
+  const wss = new WebSocketServer({ server: http, perMessageDeflate });
+  await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
+  const written: Buffer[] = [];
+  wss.on("connection", (ws, req) => {
+    const socket = req.socket;
+    const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
+    socket.write = ((chunk: unknown, ...rest: unknown[]) => {
+      if (Buffer.isBuffer(chunk)) written.push(chunk);
+      return write(chunk, ...rest);
+    }) as typeof socket.write;
+    onConnection(new Connection("c", ws, socket, undefined, resolveLimits({}), false, new FlushScheduler()));
+  });
+  return {
+    url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}`,
+    written,
+    async close() {
+      await new Promise<void>((resolve) => wss.close(() => resolve()));
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    },
+  };
+}
+
+function uiFrames(...chunks: string[]) {
+  const registry = chatRegistry().typeRegistry;
+  return chunks.map((chunk, i) => encodeUIEvent("s", BigInt(i + 1), "ChatMessageAppended", create(ChatMessageUpdateSchema, { messageId: "m", chunk }), registry));
+}
+
+describe("a tick with a big frame", () => {
+  it("writes the big frame's buffer as it is (no copy into a joined buffer), after the small ones, in order", async () => {
+    const frames = uiFrames("a", "b", "c".repeat(300_000), "d");
+    const server = await bareServer(false, (conn) => {
+      for (const f of frames) conn.write(f);
+    });
+    const client = new WebSocket(server.url, { perMessageDeflate: false });
+    const received: string[] = [];
+    client.on("message", (data: Buffer) => received.push(data.toString("utf8")));
+    await until(() => received.length === 4);
+    expect(received).toEqual(frames.map((f) => f.data.toString("utf8")));
+    expect(server.written.some((w) => w === frames[2]!.wire)).toBe(true);
+    for (const w of server.written) expect(w.byteLength).toBeLessThanOrEqual(frames[2]!.wire!.byteLength);
+    client.terminate();
+    await server.close();
+  });
+});
+
 describe("permessage-deflate", () => {
   it("is not negotiated with a client that offers it: the prebuilt frames are the right bytes", async () => {
     h = await startHarness();
@@ -193,35 +242,19 @@ describe("permessage-deflate", () => {
   });
 
   it("a connection that negotiated it sends every frame through ws (compressed), in order", async () => {
-    const http = createServer();
-    const wss = new WebSocketServer({ server: http, perMessageDeflate: { threshold: 0 } });
-    await new Promise<void>((resolve) => http.listen(0, "127.0.0.1", resolve));
-    const registry = chatRegistry().typeRegistry;
-    const frames = ["a", "b".repeat(5000), "c"].map((chunk) =>
-      encodeUIEvent("s", 1n, "ChatMessageAppended", create(ChatMessageUpdateSchema, { messageId: "m", chunk }), registry),
-    );
-    const written: Buffer[] = [];
-    wss.on("connection", (ws, req) => {
-      const socket = req.socket;
-      const write = socket.write.bind(socket) as (chunk: unknown, ...rest: unknown[]) => boolean;
-      socket.write = ((chunk: unknown, ...rest: unknown[]) => {
-        if (Buffer.isBuffer(chunk)) written.push(chunk);
-        return write(chunk, ...rest);
-      }) as typeof socket.write;
-      const conn = new Connection("c", ws, socket, undefined, resolveLimits({}), false, new FlushScheduler());
+    const frames = uiFrames("a", "b".repeat(5000), "c");
+    const server = await bareServer({ threshold: 0 }, (conn) => {
       for (const f of frames) conn.write(f);
     });
-    const client = new WebSocket(`ws://127.0.0.1:${(http.address() as AddressInfo).port}`, { perMessageDeflate: true });
+    const client = new WebSocket(server.url, { perMessageDeflate: true });
     const received: string[] = [];
     client.on("message", (data: Buffer) => received.push(data.toString("utf8")));
     await until(() => received.length === 3);
     expect(client.extensions).toBe("permessage-deflate");
     expect(received).toEqual(frames.map((f) => f.data.toString("utf8")));
     // None of the prebuilt (uncompressed) frames went to the socket.
-    for (const f of frames) expect(written.some((w) => w === f.wire || w.includes(f.data))).toBe(false);
+    for (const f of frames) expect(server.written.some((w) => w === f.wire || w.includes(f.data))).toBe(false);
     client.terminate();
-    await new Promise<void>((resolve) => wss.close(() => resolve()));
-    http.closeAllConnections();
-    await new Promise<void>((resolve) => http.close(() => resolve()));
+    await server.close();
   });
 });
