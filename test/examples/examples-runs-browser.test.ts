@@ -5,10 +5,12 @@
 // or kill -9) ends the answer `interrupted` with a Retry button, never a
 // streaming cursor; Retry
 // streams a new answer. The page reconnects to the restarted server by itself.
+// A save that reloads the app mid-answer (dev watching) hands the run to the
+// new app instance: the page sees one continuous answer that finishes.
 // The agent example: kill -9 mid-run, restart, interrupted with Retry, retried.
 // KEEP_RUNS_BROWSER_TMP=1 keeps the temp folder with screenshots of each state.
 import { spawn, type ChildProcess } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -35,7 +37,7 @@ class Dev {
   constructor(port: number, store: string, example = "chat", extra: string[] = []) {
     this.child = spawn(
       process.execPath,
-      [join(repo, "bin/sessionstream.js"), "dev", "--cwd", join(repo, "examples", example), "--port", String(port), "--store", `sqlite:${store}`, "--no-watch", ...extra],
+      [join(repo, "bin/sessionstream.js"), "dev", "--cwd", join(repo, "examples", example), "--port", String(port), "--store", `sqlite:${store}`, ...(extra.includes("--watch") ? [] : ["--no-watch"]), ...extra.filter((a) => a !== "--watch")],
       { env: { ...process.env, CHAT_TOKEN_DELAY_MS: "60", AGENT_STEP_DELAY_MS: "60", MODEL: "", OPENAI_BASE_URL: "", OPENAI_API_KEY: "" }, stdio: ["ignore", "pipe", "pipe"] },
     );
     this.child.stdout!.on("data", (d) => (this.output += d));
@@ -146,6 +148,39 @@ describe.skipIf(!existsSync(CHROMIUM))("examples on runs in headless Chromium", 
     await page.close();
     await dev.stop("SIGINT");
   }, 180_000);
+
+  test("a save mid-answer reloads the app and the answer keeps streaming through the new instance to the end: one continuous answer, never interrupted", async () => {
+    const port = await freePort();
+    const dev = await new Dev(port, join(tmp, "reload.sqlite"), "chat", ["--watch"]).ready();
+    devs.push(dev);
+    const page = await browser.newPage({ viewport: { width: 900, height: 640 } });
+    await page.goto(`http://127.0.0.1:${port}/#runs-save`);
+    await page.getByTestId("prompt").fill("Keep going across a save");
+    await page.getByTestId("send").click();
+    await page.waitForFunction(() => {
+      const li = document.querySelector('#messages li[data-role="assistant"]');
+      return li?.getAttribute("data-status") === "streaming" && (li.textContent ?? "").length > 30;
+    }, null, { timeout: 30_000 });
+    const loads = (dev.output.match(/app loaded:/g) ?? []).length;
+    // An editor's save: write a temp file, rename it over the source (same content: the example stays as it is).
+    const source = join(repo, "examples/chat/src/projections/chat-ui.ts");
+    const text = readFileSync(source, "utf8");
+    writeFileSync(`${source}.tmp-save`, text);
+    renameSync(`${source}.tmp-save`, source);
+    await until(() => (dev.output.match(/app loaded:/g) ?? []).length > loads, `the reload:\n${dev.output}`, 30_000);
+    await page.waitForFunction(() => document.querySelector('#messages li[data-role="assistant"]')?.getAttribute("data-status") === "finished", null, { timeout: 30_000 });
+    const answer = await page.locator('#messages li[data-role="assistant"]').first().textContent();
+    expect(answer).toMatch(/^You asked: "Keep going across a save"/);
+    expect(answer).toMatch(/so far\.$/);
+    // The snapshot agrees after a reload of the page: one answer, finished, not interrupted.
+    await page.reload();
+    await page.waitForFunction(() => document.querySelectorAll('#messages li[data-role="assistant"]').length === 1);
+    expect(await page.locator('#messages li[data-role="assistant"]').first().getAttribute("data-status")).toBe("finished");
+    expect(await page.locator('#messages li[data-role="assistant"]').first().textContent()).toBe(answer);
+    expect(dev.output).not.toMatch(/unhandled rejection|hub is closed/);
+    await page.close();
+    await dev.stop("SIGINT");
+  }, 120_000);
 
   test("agent: kill -9 mid-run and a restart show the run interrupted (no cursor, nothing running) with Retry; Retry runs the task again", async () => {
     const port = await freePort();
