@@ -1,7 +1,9 @@
 // Scenario 3: fanout of one session to 10/100/1000 websocket clients on
 // loopback, frames delivered per second; against a bare `ws` server
 // that builds each websocket frame once (`Sender.frame`) and writes that
-// same buffer to every socket, and a Socket.IO room.
+// same buffer to every socket (also with every socket corked for the burst,
+// so each socket's frames leave in one write, as ours coalesces them per
+// tick), and a Socket.IO room.
 //
 // Fairness: the clients live in one child process (swarm-child.ts), so the
 // server under test has the parent's event loop to itself; the child counts
@@ -27,7 +29,8 @@ export const scenario: Scenario = {
   title: "Fanout to N websocket clients of one session",
   description:
     "ours: hub.publish (UI projection only, memory store) -> createWebSocketServer fanout (one protobuf JSON frame per UI event, sent to every subscriber). " +
-    "ws: a bare ws server framing the pre-serialized message once per event (Sender.frame) and writing the same buffer to every socket. socket.io: io.to(room).emit of the same payload object. " +
+    "ws: a bare ws server framing the pre-serialized message once per event (Sender.frame) and writing the same buffer to every socket. " +
+    "ws corked: the same with every socket corked for the burst (one writev per socket, as ours coalesces a tick's frames). socket.io: io.to(room).emit of the same payload object. " +
     "Clients in a child process; frames/s = clients x events / (first publish -> last frame counted).",
   async run(ctx) {
     const totalFrames = ctx.quick ? 30_000 : 200_000;
@@ -80,6 +83,12 @@ export const scenario: Scenario = {
               measure(`ws${n}`, () => {
                 for (let i = 0; i < events; i++) bare.broadcastPreFramed(frame.data);
               }),
+            // The same, each socket corked for the burst: one write per socket, as ours coalesces per tick.
+            wsCorked: () =>
+              measure(`ws${n}`, () => {
+                bare.corkUntilNextTick();
+                for (let i = 0; i < events; i++) bare.broadcastPreFramed(frame.data);
+              }),
             sio: () =>
               measure(`sio${n}`, () => {
                 for (let i = 0; i < events; i++) sio.io.to(SESSION).emit("ui", sioPayload);
@@ -87,6 +96,7 @@ export const scenario: Scenario = {
           });
           const common = { scenario: "fanout", size: `${n} clients x ${events} ev`, metric: "delivery", unit: "frames/s", higherIsBetter: true, ours: stats.ours };
           rows.push(makeRow({ ...common, baselineName: "bare ws", baseline: stats.ws, target: { of: "ratio", op: ">=", value: 0.8 } }));
+          rows.push(makeRow({ ...common, baselineName: "bare ws corked", baseline: stats.wsCorked }));
           rows.push(makeRow({ ...common, baselineName: "socket.io", baseline: stats.sio, target: { of: "ratio", op: ">=", value: 1.5 } }));
         } finally {
           await swarm.request({ op: "close" }, (r): r is { op: "closed" } => r.op === "closed");
