@@ -4,6 +4,7 @@ import type { Finding } from "../diagnostic.js";
 import { isTypeScriptSource } from "../inputs.js";
 import { checkNoTopLevelStruct } from "./no-top-level-struct.js";
 import { PackageResolver } from "./package-identity.js";
+import { neededSpecifiers } from "./needed-imports.js";
 import { filterCandidates } from "./prefilter.js";
 import type { ts } from "ts-morph";
 import { LIB_FOLDER, libFileTexts, typescript } from "./typescript-api.js";
@@ -106,7 +107,7 @@ function vetProgram(
   packages: PackageResolver,
 ): { findings: Finding[]; loadedFiles: string[] } {
   const roots = candidates.map((f) => resolve(f));
-  const program = typescript.createProgram({ rootNames: roots, options, host: createHost(options, texts) });
+  const program = buildProgram(options, roots, texts);
   const checker = program.getTypeChecker();
   const findings: Finding[] = [];
   for (const file of roots) {
@@ -115,7 +116,7 @@ function vetProgram(
     for (const d of program.getSyntacticDiagnostics(sourceFile)) findings.push(fromTsDiagnostic(d, "ts-parse-error", file));
     findings.push(...checkNoTopLevelStruct(sourceFile, checker, packages));
   }
-  // Every file the program loaded (the candidates and all they import, transitively) except the libs: what the cache must watch.
+  // Every file the program loaded (the candidates and what they import, transitively) except the libs: what the cache must watch.
   const loadedFiles = program
     .getSourceFiles()
     .map((sf) => sf.fileName)
@@ -124,12 +125,53 @@ function vetProgram(
 }
 
 /**
+ * The program over the candidates. A candidate's imports that none of its
+ * registration calls can depend on (see `neededSpecifiers`) are left
+ * unresolved, so files that only ordinary code imports are never parsed or
+ * bound; every other file's imports resolve as usual. A candidate that some
+ * loaded file imports keeps all its imports (its exports may decide that
+ * file's types): the program is then built again with it unpruned (parses
+ * and resolutions are reused), until nothing changes.
+ */
+function buildProgram(options: ts.CompilerOptions, roots: readonly string[], texts: ReadonlyMap<string, string>): ts.Program {
+  const candidates = new Set(roots);
+  const unpruned = new Set<string>();
+  const parsed = new Map<string, ts.SourceFile>();
+  const host = createHost(options, texts, parsed);
+  const resolutionCache = typescript.createModuleResolutionCache(host.getCurrentDirectory(), host.getCanonicalFileName, options);
+  const needed = new Map<string, Set<string>>();
+  for (;;) {
+    const importedCandidates = new Set<string>();
+    host.resolveModuleNameLiterals = (literals, containingFile, redirectedReference, compilerOptions, containingSourceFile) => {
+      const prune = candidates.has(containingFile) && !unpruned.has(containingFile);
+      let keep: Set<string> | undefined;
+      if (prune) {
+        keep = needed.get(containingFile) ?? neededSpecifiers(containingSourceFile);
+        needed.set(containingFile, keep);
+      }
+      return literals.map((literal) => {
+        if (keep && !keep.has(literal.text)) return { resolvedModule: undefined };
+        const mode = typescript.getModeForUsageLocation(containingSourceFile, literal, compilerOptions);
+        const resolution = typescript.resolveModuleName(literal.text, containingFile, compilerOptions, host, resolutionCache, redirectedReference, mode);
+        const target = resolution.resolvedModule?.resolvedFileName;
+        if (target !== undefined && target !== containingFile && candidates.has(target) && !unpruned.has(target)) importedCandidates.add(target);
+        return resolution;
+      });
+    };
+    const program = typescript.createProgram({ rootNames: roots, options, host });
+    if (importedCandidates.size === 0) return program;
+    for (const file of importedCandidates) unpruned.add(file);
+  }
+}
+
+/**
  * A compiler host on the real file system except for the lib files, which
  * come from ts-morph's embedded copies (the bundled compiler has none on
- * disk). Candidates already read by the pre-filter are not read again, and
- * JSDoc is not parsed (the rule reads types, never comments).
+ * disk). Candidates already read by the pre-filter are not read again, each
+ * file is parsed once (`parsed`), and JSDoc is not parsed (the rule reads
+ * types, never comments).
  */
-function createHost(options: ts.CompilerOptions, texts: ReadonlyMap<string, string>): ts.CompilerHost {
+function createHost(options: ts.CompilerOptions, texts: ReadonlyMap<string, string>, parsed: Map<string, ts.SourceFile>): ts.CompilerHost {
   const host = typescript.createCompilerHost(options, false);
   const libs = libFileTexts();
   const libName = (file: string): string | undefined => (file.startsWith(LIB_FOLDER + "/") ? file.slice(LIB_FOLDER.length + 1) : undefined);
@@ -140,13 +182,18 @@ function createHost(options: ts.CompilerOptions, texts: ReadonlyMap<string, stri
   host.getDefaultLibFileName = (o) => `${LIB_FOLDER}/${typescript.getDefaultLibFileName(o)}`;
   host.fileExists = (file) => {
     const lib = libName(file);
-    return lib !== undefined ? libs.has(lib) : fileExists(file);
+    return lib !== undefined ? libs.has(lib) : texts.has(file) || fileExists(file);
   };
   host.readFile = (file) => {
     const lib = libName(file);
     return lib !== undefined ? libs.get(lib) : (texts.get(file) ?? readFile(file));
   };
   host.getSourceFile = (fileName, languageVersionOrOptions, onError) => {
+    const parseOptions: ts.CreateSourceFileOptions =
+      typeof languageVersionOrOptions === "object" ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions };
+    const key = `${parseOptions.languageVersion}:${parseOptions.impliedNodeFormat ?? ""}:${fileName}`;
+    const known = parsed.get(key);
+    if (known) return known;
     let text: string | undefined;
     try {
       text = host.readFile(fileName);
@@ -154,9 +201,9 @@ function createHost(options: ts.CompilerOptions, texts: ReadonlyMap<string, stri
       onError?.((err as Error).message);
     }
     if (text === undefined) return undefined;
-    const parseOptions: ts.CreateSourceFileOptions =
-      typeof languageVersionOrOptions === "object" ? languageVersionOrOptions : { languageVersion: languageVersionOrOptions };
-    return typescript.createSourceFile(fileName, text, { ...parseOptions, jsDocParsingMode: typescript.JSDocParsingMode.ParseNone }, false);
+    const sourceFile = typescript.createSourceFile(fileName, text, { ...parseOptions, jsDocParsingMode: typescript.JSDocParsingMode.ParseNone }, false);
+    parsed.set(key, sourceFile);
+    return sourceFile;
   };
   return host;
 }
