@@ -12,7 +12,7 @@ import { compileProtos, ProtoCompileError, type CompiledProtos } from "./compile
 import { loadConfig, type ResolvedConfig } from "./config.js";
 import { annotatedModels, protocGenSessionstream, relativeSpecifier } from "./plugin.js";
 import { APP_FILE, generatedFileName, stubPaths } from "./names.js";
-import { runKinds } from "./run-kinds.js";
+import { runHooksPath, runKinds } from "./run-kinds.js";
 import { handlerIdentifiers, stubFiles, stubNameClashes, type StubImports } from "./stub-templates.js";
 import { SessionstreamError } from "../runtime/errors.js";
 
@@ -209,9 +209,20 @@ async function planStubs(
         notes.push(`${display}: "${name}" matches nothing in the protos any more; left in place (remove it yourself)`);
       }
     }
-    if (stub.path === stubPaths.app && !failed) {
+    const kinds = runKinds(models);
+    if (stub.path === stubPaths.app && !failed && kinds.length && !content.includes("registerAppRunKinds") && registersRunKindsByHand(path, content)) {
+      // An app that registers its run kinds itself: a registerAppRunKinds call would register them twice.
+      const fresh = kinds.filter((k) => !existsSync(join(config.stubsDir, runHooksPath(k.kind))));
+      if (fresh.length) {
+        notes.push(
+          `${display}: registers run kinds itself (hub.registerRunKind), so gen did not add registerAppRunKinds; ` +
+            `make sure it registers ${fresh.map((k) => `"${k.kind}"`).join(", ")} (hooks stubs: ${fresh.map((k) => toDisplay(config, join(config.stubsDir, runHooksPath(k.kind)))).join(", ")}), ` +
+            `or switch to registerAppRunKinds(hub, { ... }), which checks that every kind has hooks`,
+        );
+      }
+    } else if (stub.path === stubPaths.app && !failed) {
       // Hooks of run kinds new since app.ts was written (registerAppRunKinds requires every kind).
-      const r = merge.mergeAppRunKinds(content, runKinds(models), imports);
+      const r = merge.mergeAppRunKinds(content, kinds, imports);
       if (r.error) {
         failed = true;
         errors.push(`${display}: ${r.error}. Add by hand, then run gen again:`, ...(r.manual ?? []).flatMap((l) => l.split("\n")).map((l) => `  ${l}`));
@@ -224,6 +235,21 @@ async function planStubs(
     }
     if (!failed) planned.set(path, { content, kind: "stub", added });
   }
+}
+
+/**
+ * True when the app module, or a local module it imports, calls
+ * `registerRunKind(` itself (e.g. `src/runs.ts` registering the kinds by hand).
+ */
+function registersRunKindsByHand(appPath: string, text: string): boolean {
+  if (text.includes("registerRunKind(")) return true;
+  for (const m of text.matchAll(/from\s+["'](\.{1,2}\/[^"']+)["']/g)) {
+    const target = join(dirname(appPath), m[1]!);
+    for (const candidate of [target.replace(/\.js$/, ".ts"), target, `${target}.ts`]) {
+      if (existsSync(candidate) && statSync(candidate).isFile() && readFileSync(candidate, "utf8").includes("registerRunKind(")) return true;
+    }
+  }
+  return false;
 }
 
 /** The header line of every file gen writes into the out dir (protoc-gen-es and protoc-gen-sessionstream). */

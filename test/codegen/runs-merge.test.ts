@@ -102,6 +102,33 @@ describe("protos that lose a run kind", () => {
   });
 });
 
+describe("an app that registers its run kinds itself", () => {
+  it("gets the hooks stubs but no registerAppRunKinds call (that would register them twice), and one note", async () => {
+    const d = makeProject("chat");
+    try {
+      expect((await runGen({ projectDir: d })).exitCode).toBe(0);
+      const app = join(d, APP);
+      writeFileSync(join(d, "src/runs.ts"), 'import type { AppHub } from "./gen/app_sessionstream.js";\nexport function registerRuns(hub: AppHub): void {\n  hub.registerRunKind("chat.answer", {});\n}\n');
+      const own = readFileSync(app, "utf8").replace('import { createAppRegistry } from "./gen/app_sessionstream.js";', 'import { createAppRegistry } from "./gen/app_sessionstream.js";\nimport { registerRuns } from "./runs.js";');
+      writeFileSync(app, own);
+      const proto = join(d, PROTO);
+      writeFileSync(proto, readFileSync(proto, "utf8").replace('{ name: "ChatStartInference" }', '{ name: "ChatStartInference" starts_run: "chat.answer" }'));
+      const r = await runGen({ projectDir: d });
+      expect(r.exitCode).toBe(0);
+      expect(readFileSync(app, "utf8")).toBe(own);
+      expect(r.files.filter((f) => f.status === "created").map((f) => f.path)).toEqual(["src/runs/chat-answer.ts"]);
+      expect(r.notes).toEqual([
+        'src/app.ts: registers run kinds itself (hub.registerRunKind), so gen did not add registerAppRunKinds; make sure it registers "chat.answer" (hooks stubs: src/runs/chat-answer.ts), or switch to registerAppRunKinds(hub, { ... }), which checks that every kind has hooks',
+      ]);
+      const again = await runGen({ projectDir: d });
+      expect(again.notes).toEqual([]);
+      expect(again.files.filter((f) => f.status !== "unchanged")).toEqual([]);
+    } finally {
+      removeProject(d);
+    }
+  }, 60_000);
+});
+
 describe("run kind names that gen refuses", () => {
   it("a starts_run that is not a kind name, and two kinds that map to one hooks stub: exit 2, nothing written", async () => {
     const d = makeProject("chat");
