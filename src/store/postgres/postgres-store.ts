@@ -290,7 +290,7 @@ export class PostgresHydrationStore
   }
 
   async readEvents(sessionId: string, after: bigint, limit = this.#pageSize): Promise<StoredEvent[]> {
-    const res = await this.#query<{ ordinal: string; name: string; type_name: string; payload: Uint8Array; applied_at: string }>(
+    const res = await this.#query<{ ordinal: string; name: string; type_name: string; payload: Uint8Array; applied_at: string; event_id: string | null }>(
       "selectEvents",
       "event log read",
       [sessionId, after, limit],
@@ -301,6 +301,7 @@ export class PostgresHydrationStore
       name: r.name,
       payload: this.#codec.decodeBinary(r.type_name, r.payload),
       appliedAt: Number(r.applied_at),
+      ...(r.event_id !== null ? { eventId: r.event_id } : {}),
     }));
   }
 

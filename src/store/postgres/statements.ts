@@ -60,7 +60,7 @@ export function buildStatements(s: string) {
       LEFT JOIN ${s}.ss_entities e ON e.session_id = q.sid AND e.last_event_ordinal > $2::int8
       ORDER BY e.created_ordinal, e.kind, e.id`,
     selectCursor: `SELECT cursor, timeline_cursor, epoch FROM ${s}.ss_sessions WHERE session_id = $1`,
-    selectEvents: `SELECT ordinal, name, type_name, payload, applied_at FROM ${s}.ss_events
+    selectEvents: `SELECT ordinal, name, type_name, payload, applied_at, event_id FROM ${s}.ss_events
       WHERE session_id = $1 AND ordinal > $2 ORDER BY ordinal LIMIT $3`,
     resetTimeline: `WITH d AS (DELETE FROM ${s}.ss_entities WHERE session_id = $1)
       UPDATE ${s}.ss_sessions SET timeline_cursor = 0, epoch = epoch + 1 WHERE session_id = $1`,
