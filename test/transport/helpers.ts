@@ -142,6 +142,11 @@ export class GatedStore extends MemoryHydrationStore {
   #open: (() => void) | undefined;
   /** Resolves each time a snapshot call starts waiting at the gate. */
   waiting = 0;
+  /**
+   * Read the snapshot first, then wait at the gate: the snapshot handed over
+   * is older than what was published meanwhile (default: wait, then read).
+   */
+  readBeforeGate = false;
 
   hold(): void {
     this.#gate = new Promise((resolve) => (this.#open = resolve));
@@ -153,11 +158,12 @@ export class GatedStore extends MemoryHydrationStore {
   }
 
   override async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
+    const early = this.readBeforeGate ? await super.snapshot(sessionId, options) : undefined;
     if (this.#gate) {
       this.waiting++;
       await this.#gate;
     }
-    return super.snapshot(sessionId, options);
+    return early ?? super.snapshot(sessionId, options);
   }
 }
 

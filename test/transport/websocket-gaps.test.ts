@@ -8,32 +8,9 @@
 // store plays "another node", and the test forwards its events to the
 // websocket server selectively (a dropped forward is a lost notice).
 import { afterEach, describe, expect, it } from "vitest";
-import { MemoryHydrationStore, type AppliedEvent, type Snapshot, type SnapshotOptions } from "../../src/index.js";
+import { MemoryHydrationStore, type AppliedEvent } from "../../src/index.js";
 import { chatHub } from "../helpers/chat-app.js";
-import { connect, startHarness, until, type Harness, type TestSocket } from "./helpers.js";
-
-/** Reads a snapshot at once but hands it over only when released: the snapshot is older than what arrives meanwhile. */
-class LateSnapshotStore extends MemoryHydrationStore {
-  #gate: Promise<void> | undefined;
-  #open: (() => void) | undefined;
-  read = 0;
-
-  hold(): void {
-    this.#gate = new Promise((resolve) => (this.#open = resolve));
-  }
-
-  release(): void {
-    this.#open?.();
-    this.#gate = undefined;
-  }
-
-  override async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
-    const snapshot = await super.snapshot(sessionId, options);
-    this.read++;
-    if (this.#gate) await this.#gate;
-    return snapshot;
-  }
-}
+import { connect, GatedStore, startHarness, until, type Harness, type TestSocket } from "./helpers.js";
 
 let h: Harness | undefined;
 const sockets: TestSocket[] = [];
@@ -177,16 +154,16 @@ describe("gaps in a session's ordinals", () => {
   });
 
   it("a hole among the frames buffered while hydrating is found when the snapshot lands", async () => {
-    const store = new LateSnapshotStore();
+    const store = new GatedStore();
+    store.readBeforeGate = true;
     const { publish } = await twoNodes(store);
     await publish(undefined); // 1, before anyone subscribes
     const delta = await client(true);
     const ref = await client(false);
-    const reads = store.read;
     store.hold();
     delta.subscribe("s");
     ref.subscribe("s");
-    await until(() => store.read === reads + 2); // both snapshots read at ordinal 1, held
+    await until(() => store.waiting === 2); // both snapshots read at ordinal 1, held
     await publish("a", "lost"); // 2
     await publish("b"); // 3, buffered by both subscriptions
     store.release();
