@@ -48,7 +48,7 @@ beforeAll(async () => {
   editedApp = read(APP).replace("export default createApp;", "// wired by hand\nexport default createApp;");
   write(APP, editedApp);
   write(PROTO, read(PROTO) + NEW_PROTO_MESSAGES);
-}, 60_000);
+}, 180_000);
 afterAll(() => removeProject(dir));
 
 describe("re-running gen after the protos grew", () => {
@@ -107,7 +107,7 @@ describe("re-running gen after the protos grew", () => {
     const result = await runGen({ projectDir: dir, check: true });
     expect(result.exitCode).toBe(0);
     expect(typecheck(dir)).toEqual([]);
-  }, 60_000);
+  }, 180_000);
 
   it("reports a removed event and leaves its case in place", async () => {
     write(PROTO, read(PROTO).replace(NEW_PROTO_MESSAGES, ""));
