@@ -240,13 +240,16 @@ async function planStubs(
 /**
  * True when the app module, or a local module it imports, calls
  * `registerRunKind(` itself (e.g. `src/runs.ts` registering the kinds by hand).
+ * Files gen wrote do not count: `registerAppRunKinds` in the generated
+ * `app_sessionstream.ts` calls `hub.registerRunKind` for the app.
  */
 function registersRunKindsByHand(appPath: string, text: string): boolean {
   if (text.includes("registerRunKind(")) return true;
   for (const m of text.matchAll(/from\s+["'](\.{1,2}\/[^"']+)["']/g)) {
     const target = join(dirname(appPath), m[1]!);
     for (const candidate of [target.replace(/\.js$/, ".ts"), target, `${target}.ts`]) {
-      if (existsSync(candidate) && statSync(candidate).isFile() && readFileSync(candidate, "utf8").includes("registerRunKind(")) return true;
+      if (!existsSync(candidate) || !statSync(candidate).isFile() || isGenerated(candidate)) continue;
+      if (readFileSync(candidate, "utf8").includes("registerRunKind(")) return true;
     }
   }
   return false;

@@ -2,7 +2,7 @@
 // and registers it in the user's app.ts (inserting registerAppRunKinds before
 // `return hub;` the first time, then adding entries to that call), never
 // touching handlers the user already has. Bad or clashing kind names stop gen.
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { runGen, type GenResult } from "../../src/codegen/gen.js";
@@ -103,7 +103,7 @@ describe("protos that lose a run kind", () => {
 });
 
 describe("an app that registers its run kinds itself", () => {
-  it("gets the hooks stubs but no registerAppRunKinds call (that would register them twice), and one note", async () => {
+  it("gets the hooks stubs but no registerAppRunKinds call (that would register them twice), and one note; once it drops its own registration, gen adds the call", async () => {
     const d = makeProject("chat");
     try {
       expect((await runGen({ projectDir: d })).exitCode).toBe(0);
@@ -123,6 +123,17 @@ describe("an app that registers its run kinds itself", () => {
       const again = await runGen({ projectDir: d });
       expect(again.notes).toEqual([]);
       expect(again.files.filter((f) => f.status !== "unchanged")).toEqual([]);
+
+      // It switches: the hand registration goes, and the next gen adds registerAppRunKinds. The generated
+      // src/gen/app_sessionstream.ts it imports calls hub.registerRunKind too, but that is gen's own, not by hand.
+      expect(readFileSync(join(d, "src/gen/app_sessionstream.ts"), "utf8")).toContain("hub.registerRunKind(");
+      rmSync(join(d, "src/runs.ts"));
+      writeFileSync(app, own.replace('import { registerRuns } from "./runs.js";\n', ""));
+      const switched = await runGen({ projectDir: d });
+      expect(switched.exitCode).toBe(0);
+      expect(switched.notes).toEqual([]);
+      expect(switched.files.find((f) => f.path === APP)?.added).toEqual(["chat.answer"]);
+      expect(readFileSync(app, "utf8")).toContain('  registerAppRunKinds(hub, {\n    "chat.answer": chatAnswerHooks,\n  });\n  return hub;');
     } finally {
       removeProject(d);
     }
