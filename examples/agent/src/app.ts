@@ -1,11 +1,11 @@
 import { Hub, SchemaRegistry, type EventBus, type HubOptions, type HydrationStore, type RuntimeErrorReport, type UIFanout } from "sessionstream";
-import { createAppRegistry } from "./gen/app_sessionstream.js";
+import { createAppRegistry, registerAppRunKinds } from "./gen/app_sessionstream.js";
 import { registerAgentHandlers, agentUIProjection, agentTimelineProjection } from "./gen/agent/v1/agent_sessionstream.js";
 import { agentUICases } from "./projections/agent-ui.js";
 import { agentTimelineCases } from "./projections/agent-timeline.js";
 import { agentStartRun } from "./handlers/agent-start-run.js";
 import { agentStopRun } from "./handlers/agent-stop-run.js";
-import { registerAgentRuns } from "./runs.js";
+import { agentRunHooks } from "./runs/agent-run.js";
 
 /**
  * The page's reducer (public/reduce.js, imported by public/agent.js): how live
@@ -36,7 +36,7 @@ export interface AppOptions {
  * Builds the app's hub with every schema, command handler, run kind and
  * projection wired. `dev` and `start` then call `hub.recoverRuns()`: runs a
  * dead process left running end `interrupted` through the run kind's hook.
- * This file is yours; `sessionstream gen` only adds the handlers of new commands.
+ * This file is yours; `sessionstream gen` only adds the handlers of new commands and the hooks of new run kinds.
  */
 export function createApp(options: AppOptions = {}) {
   const hub = new Hub({
@@ -51,9 +51,12 @@ export function createApp(options: AppOptions = {}) {
     AgentStartRun: agentStartRun,
     AgentStopRun: agentStopRun,
   });
-  registerAgentRuns(hub);
   hub.registerUIProjection(agentUIProjection(agentUICases));
   hub.registerTimelineProjection(agentTimelineProjection(agentTimelineCases));
+  // The run kinds of the protos (`starts_run`, `ends_runs`); leaving one out fails to compile.
+  registerAppRunKinds(hub, {
+    "agent.run": agentRunHooks,
+  });
   return hub;
 }
 

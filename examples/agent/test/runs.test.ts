@@ -1,6 +1,7 @@
-// Every agent run is a hub run (src/runs.ts): recorded in the store, stopped
-// by a command, and ended by exactly one `AgentRunEnded` whatever happens: it
-// finishes, is stopped, fails, or its process goes away (`interrupted`).
+// Every agent run is a hub run (src/runs/agent-run.ts): recorded in the
+// store, stopped by a command, and ended by exactly one `AgentRunEnded`
+// whatever happens: it finishes, is stopped, fails, or its process goes away
+// (`interrupted`).
 import { SessionstreamError } from "sessionstream";
 import { createTestHub } from "sessionstream/testing";
 import { beforeAll, expect, test } from "vitest";

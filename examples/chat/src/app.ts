@@ -1,11 +1,11 @@
 import { Hub, SchemaRegistry, type EventBus, type HubOptions, type HydrationStore, type RuntimeErrorReport, type UIFanout } from "sessionstream";
-import { createAppRegistry } from "./gen/app_sessionstream.js";
+import { createAppRegistry, registerAppRunKinds } from "./gen/app_sessionstream.js";
 import { registerChatHandlers, chatUIProjection, chatTimelineProjection } from "./gen/chat/v1/chat_sessionstream.js";
 import { chatUICases } from "./projections/chat-ui.js";
 import { chatTimelineCases } from "./projections/chat-timeline.js";
 import { chatStartInference } from "./handlers/chat-start-inference.js";
 import { chatStopInference } from "./handlers/chat-stop-inference.js";
-import { registerChatRuns } from "./runs.js";
+import { chatAnswerHooks } from "./runs/chat-answer.js";
 
 /**
  * The page's reducer (public/reduce.js, imported by public/chat.js): how live
@@ -36,7 +36,7 @@ export interface AppOptions {
  * Builds the app's hub with every schema, command handler, run kind and
  * projection wired. `dev` and `start` then call `hub.recoverRuns()`: answers a
  * dead process left streaming end `interrupted` through the run kind's hook.
- * This file is yours; `sessionstream gen` only adds the handlers of new commands.
+ * This file is yours; `sessionstream gen` only adds the handlers of new commands and the hooks of new run kinds.
  */
 export function createApp(options: AppOptions = {}) {
   const hub = new Hub({
@@ -51,9 +51,12 @@ export function createApp(options: AppOptions = {}) {
     ChatStartInference: chatStartInference,
     ChatStopInference: chatStopInference,
   });
-  registerChatRuns(hub);
   hub.registerUIProjection(chatUIProjection(chatUICases));
   hub.registerTimelineProjection(chatTimelineProjection(chatTimelineCases));
+  // The run kinds of the protos (`starts_run`, `ends_runs`); leaving one out fails to compile.
+  registerAppRunKinds(hub, {
+    "chat.answer": chatAnswerHooks,
+  });
   return hub;
 }
 

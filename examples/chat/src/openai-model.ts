@@ -5,7 +5,7 @@
 // Token deltas become `ChatTokensDelta`, the finish reason rides on
 // `ChatInferenceFinished`, an error (also mid-stream) becomes
 // `ChatInferenceFailed`, and `ChatStopInference` aborts the HTTP stream (the
-// run's signal). The terminal events come from the run's hooks (src/runs.ts).
+// run's signal). The terminal events come from the run's hooks (src/runs/chat-answer.ts).
 import OpenAI from "openai";
 import type { StreamContext } from "./fake-model.js";
 

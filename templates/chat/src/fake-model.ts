@@ -40,7 +40,7 @@ function pause(signal: AbortSignal): Promise<void> {
 
 /**
  * Streams the answer as `ChatTokensDelta` events and resolves with the finish
- * reason; the run's hooks publish how it ended (src/runs.ts). A prompt with
+ * reason; the run's hooks publish how it ended (src/runs/chat-answer.ts). A prompt with
  * the word "fail" in it makes the "model" fail mid-answer, to show how that looks.
  */
 export async function streamAnswer({ publish, signal }: StreamContext, messageId: string, prompt: string): Promise<string> {

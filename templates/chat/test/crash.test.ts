@@ -15,7 +15,7 @@ import { SqliteHydrationStore } from "sessionstream/store/sqlite";
 import { afterAll, afterEach, expect, test } from "vitest";
 import { createApp, registry } from "../src/app.js";
 import { answerTokens, setTokenDelay } from "../src/fake-model.js";
-import { answerRunId } from "../src/runs.js";
+import { answerRunId } from "../src/runs/chat-answer.js";
 
 const appDir = join(import.meta.dirname, "..");
 const bin = join(dirname(createRequire(import.meta.url).resolve("sessionstream/package.json")), "bin", "sessionstream.js");

@@ -1,12 +1,13 @@
-// Every answer is a run (src/runs.ts): recorded in the store, stopped by a
-// command, and ended by exactly one terminal event whatever happens: it
-// finishes, is stopped, fails, or its process goes away (`interrupted`).
+// Every answer is a run (src/runs/chat-answer.ts): recorded in the store,
+// stopped by a command, and ended by exactly one terminal event whatever
+// happens: it finishes, is stopped, fails, or its process goes away
+// (`interrupted`).
 import { SessionstreamError } from "sessionstream";
 import { createTestHub } from "sessionstream/testing";
 import { beforeAll, expect, test } from "vitest";
 import { createApp, reduce } from "../src/app.js";
 import { answerTokens, setTokenDelay } from "../src/fake-model.js";
-import { answerRunId } from "../src/runs.js";
+import { answerRunId } from "../src/runs/chat-answer.js";
 
 beforeAll(() => setTokenDelay(1));
 

@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import { AgentErrorEntitySchema, AgentErrorUpdateSchema, AgentMessageEntitySchema, AgentMessageUpdateSchema, AgentPlanEntitySchema, AgentPlanUpdateSchema, AgentReasoningEntitySchema, AgentReasoningUpdateSchema, AgentRunEntitySchema, AgentRunUpdateSchema, AgentToolCallEntitySchema, AgentToolCallUpdateSchema, AnswerDeltaEventSchema, PlanUpdatedEventSchema, ReasoningDeltaEventSchema, RunEndedEventSchema, RunStartedEventSchema, StartRunCommandSchema, StopRunCommandSchema, ToolCallArgumentsDeltaEventSchema, ToolCallFinishedEventSchema, ToolCallStartedEventSchema } from "./agent/v1/agent_pb.js";
-import type { AnyAppSchema, BackendEvent, CommandHandler, CommandHandlerMap, EventPublisher, Hub, MergeAppSchemas, NamesOf } from "sessionstream";
+import type { AnyAppSchema, BackendEvent, CommandHandler, CommandHandlerMap, EventPublisher, Hub, MergeAppSchemas, NamesOf, RunKindHooks } from "sessionstream";
 import { SchemaRegistry } from "sessionstream";
 
 /**
@@ -142,5 +142,44 @@ export type AppCommandHandlers = CommandHandlerMap<AppSchema, NamesOf<AppSchema[
 export function registerAppHandlers<S extends AppSchema>(hub: Hub<S>, handlers: AppCommandHandlers): Hub<S> {
   hub.registerCommand("AgentStartRun" as never, handlers.AgentStartRun as never);
   hub.registerCommand("AgentStopRun" as never, handlers.AgentStopRun as never);
+  return hub;
+}
+
+/**
+ * Every run kind of the app: started by a command (`starts_run`) or ended by an event (`ends_runs`).
+ */
+export const AppRunKinds = {
+  "agent.run": "agent.run",
+} as const;
+
+/**
+ * A run kind of the app; `kind: "…" satisfies AppRunKind` checks a kind passed to `startRun`.
+ */
+export type AppRunKind = (typeof AppRunKinds)[keyof typeof AppRunKinds];
+
+/**
+ * The terminal events of each run kind: the events whose `ends_runs` names it (`never`: none; `schema-vet` warns).
+ * Its hooks publish them, so that no run is left looking alive.
+ */
+export interface AppRunTerminalEvents {
+  "agent.run": "AgentRunEnded";
+}
+
+/**
+ * How runs of one kind end: each hook publishes the terminal events of its state (any event of the app may be published;
+ * {@link AppRunTerminalEvents} lists the ones the annotations name). The runtime calls exactly one hook, once, per run.
+ */
+export type AppRunKindHooks = RunKindHooks<AppSchema>;
+
+/**
+ * The hooks of every run kind of the app; leaving one out is a compile error.
+ */
+export type AppRunKindHooksMap = { readonly [K in AppRunKind]: AppRunKindHooks };
+
+/**
+ * Registers the hooks of every run kind of the app on `hub` (`hub.registerRunKind`); call it in `createApp`, before `recoverRuns`.
+ */
+export function registerAppRunKinds<S extends AppSchema>(hub: Hub<S>, hooks: AppRunKindHooksMap): Hub<S> {
+  hub.registerRunKind("agent.run", hooks["agent.run"] as never);
   return hub;
 }

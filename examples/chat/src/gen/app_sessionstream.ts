@@ -3,7 +3,7 @@
 /* eslint-disable */
 
 import { ChatMessageEntitySchema, ChatMessageUpdateSchema, InferenceAcceptedEventSchema, InferenceFailedEventSchema, InferenceFinishedEventSchema, InferenceInterruptedEventSchema, InferenceStartedEventSchema, InferenceStoppedEventSchema, StartInferenceCommandSchema, StopInferenceCommandSchema, TokensDeltaEventSchema } from "./chat/v1/chat_pb.js";
-import type { AnyAppSchema, BackendEvent, CommandHandler, CommandHandlerMap, EventPublisher, Hub, MergeAppSchemas, NamesOf } from "sessionstream";
+import type { AnyAppSchema, BackendEvent, CommandHandler, CommandHandlerMap, EventPublisher, Hub, MergeAppSchemas, NamesOf, RunKindHooks } from "sessionstream";
 import { SchemaRegistry } from "sessionstream";
 
 /**
@@ -118,5 +118,44 @@ export type AppCommandHandlers = CommandHandlerMap<AppSchema, NamesOf<AppSchema[
 export function registerAppHandlers<S extends AppSchema>(hub: Hub<S>, handlers: AppCommandHandlers): Hub<S> {
   hub.registerCommand("ChatStartInference" as never, handlers.ChatStartInference as never);
   hub.registerCommand("ChatStopInference" as never, handlers.ChatStopInference as never);
+  return hub;
+}
+
+/**
+ * Every run kind of the app: started by a command (`starts_run`) or ended by an event (`ends_runs`).
+ */
+export const AppRunKinds = {
+  "chat.answer": "chat.answer",
+} as const;
+
+/**
+ * A run kind of the app; `kind: "…" satisfies AppRunKind` checks a kind passed to `startRun`.
+ */
+export type AppRunKind = (typeof AppRunKinds)[keyof typeof AppRunKinds];
+
+/**
+ * The terminal events of each run kind: the events whose `ends_runs` names it (`never`: none; `schema-vet` warns).
+ * Its hooks publish them, so that no run is left looking alive.
+ */
+export interface AppRunTerminalEvents {
+  "chat.answer": "ChatInferenceFinished" | "ChatInferenceFailed" | "ChatInferenceStopped" | "ChatInferenceInterrupted";
+}
+
+/**
+ * How runs of one kind end: each hook publishes the terminal events of its state (any event of the app may be published;
+ * {@link AppRunTerminalEvents} lists the ones the annotations name). The runtime calls exactly one hook, once, per run.
+ */
+export type AppRunKindHooks = RunKindHooks<AppSchema>;
+
+/**
+ * The hooks of every run kind of the app; leaving one out is a compile error.
+ */
+export type AppRunKindHooksMap = { readonly [K in AppRunKind]: AppRunKindHooks };
+
+/**
+ * Registers the hooks of every run kind of the app on `hub` (`hub.registerRunKind`); call it in `createApp`, before `recoverRuns`.
+ */
+export function registerAppRunKinds<S extends AppSchema>(hub: Hub<S>, hooks: AppRunKindHooksMap): Hub<S> {
+  hub.registerRunKind("chat.answer", hooks["chat.answer"] as never);
   return hub;
 }

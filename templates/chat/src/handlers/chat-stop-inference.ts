@@ -1,6 +1,6 @@
 import { SessionstreamError } from "sessionstream";
 import type { ChatCommandHandler } from "../gen/chat/v1/chat_sessionstream.js";
-import { answerRunId } from "../runs.js";
+import { answerRunId } from "../runs/chat-answer.js";
 
 /**
  * Handles the command "ChatStopInference": stops the answer's run (every

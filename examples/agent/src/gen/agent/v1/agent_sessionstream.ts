@@ -63,6 +63,18 @@ export const AgentEntityKinds = {
 } as const;
 
 /**
+ * The run kinds of agent/v1/agent.proto: started by its commands (`starts_run`) or ended by its events (`ends_runs`).
+ */
+export const AgentRunKinds = {
+  "agent.run": "agent.run",
+} as const;
+
+/**
+ * A run kind of agent/v1/agent.proto; `kind: "…" satisfies AgentRunKind` checks a kind passed to `startRun`.
+ */
+export type AgentRunKind = (typeof AgentRunKinds)[keyof typeof AgentRunKinds];
+
+/**
  * The schema of agent/v1/agent.proto: each logical name mapped to its message schema, per family.
  * A registry from {@link registerAgentSchemas} carries it; the app-level `AppSchema` joins every file's.
  */

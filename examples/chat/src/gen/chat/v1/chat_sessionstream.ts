@@ -54,6 +54,18 @@ export const ChatEntityKinds = {
 } as const;
 
 /**
+ * The run kinds of chat/v1/chat.proto: started by its commands (`starts_run`) or ended by its events (`ends_runs`).
+ */
+export const ChatRunKinds = {
+  "chat.answer": "chat.answer",
+} as const;
+
+/**
+ * A run kind of chat/v1/chat.proto; `kind: "…" satisfies ChatRunKind` checks a kind passed to `startRun`.
+ */
+export type ChatRunKind = (typeof ChatRunKinds)[keyof typeof ChatRunKinds];
+
+/**
  * The schema of chat/v1/chat.proto: each logical name mapped to its message schema, per family.
  * A registry from {@link registerChatSchemas} carries it; the app-level `AppSchema` joins every file's.
  */
