@@ -47,8 +47,12 @@ export class Connection implements TickFlushable {
   #paused = false;
   /** Wire bytes (frame headers included) queued by {@link write}, since the connection opened. */
   #written = 0;
-  /** Frames written since the last flush, in order; a new array after each flush (the scheduler may hold the old one). */
-  #pending: EncodedFrame[] = [];
+  /**
+   * Frames written since the last flush, in order; created by the first
+   * (an idle connection holds none), a new array after each flush (the
+   * scheduler may still hold the old one).
+   */
+  #pending: EncodedFrame[] | undefined;
   /** Wire bytes of {@link #pending}. */
   #pendingBytes = 0;
   /** Registered with the scheduler for this tick. */
@@ -192,7 +196,7 @@ export class Connection implements TickFlushable {
     const bytes = wireBytes(frame.bytes);
     this.#written += bytes;
     this.#pendingBytes += bytes;
-    this.#pending.push(frame);
+    (this.#pending ??= []).push(frame);
     if (this.#pendingBytes >= this.#flushBytes) {
       this.flush();
     } else if (!this.#scheduled) {
@@ -215,9 +219,9 @@ export class Connection implements TickFlushable {
    */
   flush(): void {
     const pending = this.#pending;
-    if (pending.length === 0) return;
+    if (pending === undefined) return;
     const bytes = this.#pendingBytes;
-    this.#pending = [];
+    this.#pending = undefined;
     this.#pendingBytes = 0;
     const ws = this.ws;
     if (ws.readyState !== ws.OPEN) return;
