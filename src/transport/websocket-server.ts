@@ -99,7 +99,8 @@ export interface SessionstreamWebSocketServer extends UIFanout {
  * Creates the websocket server of DESIGN section 3: `hello` on connect;
  * `subscribe` -> `snapshot`, buffered UI events newer than it, `subscribed`,
  * then live `uiEvent` frames; `unsubscribe`, `ping`/`pong`; bounded buffers
- * everywhere. Each UI event is serialized once per fanout.
+ * everywhere. Each UI event is serialized and framed once per fanout; each
+ * connection writes the frames of a tick in one socket write (see `Connection`).
  */
 export function createWebSocketServer(options: WebSocketServerOptions): SessionstreamWebSocketServer {
   const { hub, observer } = options;
