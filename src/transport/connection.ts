@@ -2,7 +2,7 @@ import type { IncomingMessage } from "node:http";
 import type { Duplex } from "node:stream";
 import type { WebSocket } from "ws";
 import type { EncodedFrame } from "./frame-codec.js";
-import { wireOf, type FlushScheduler, type TickFlushable } from "./flush-scheduler.js";
+import { MAX_FLUSH_BYTES, wireOf, type FlushScheduler, type TickFlushable } from "./flush-scheduler.js";
 import type { TransportLimits } from "./limits.js";
 import type { Subscription } from "./subscription.js";
 import { wireBytes } from "./wire-frame.js";
@@ -58,8 +58,6 @@ export class Connection implements TickFlushable {
   /** Registered with the scheduler for this tick. */
   #scheduled = false;
   readonly #flusher: FlushScheduler;
-  /** Pending bytes that trigger a flush before the end of the tick. */
-  readonly #flushBytes: number;
   /**
    * No extension was negotiated, so the prebuilt frames are what `ws` would
    * send. The server never enables permessage-deflate; were it on, each
@@ -93,7 +91,6 @@ export class Connection implements TickFlushable {
     this.deltaSnapshots = deltaSnapshots;
     this.#flusher = flusher;
     this.#prebuilt = ws.extensions === "";
-    this.#flushBytes = Math.min(MAX_FLUSH_BYTES, Math.max(1, Math.floor(limits.maxQueuedBytesPerConnection / 4)));
   }
 
   /** Starts a subscribe that waits for `authorize`; returns its token (a later subscribe to the session supersedes it). */
@@ -197,7 +194,7 @@ export class Connection implements TickFlushable {
     this.#written += bytes;
     this.#pendingBytes += bytes;
     (this.#pending ??= []).push(frame);
-    if (this.#pendingBytes >= this.#flushBytes) {
+    if (this.#pendingBytes >= this.#flusher.flushBytes) {
       this.flush();
     } else if (!this.#scheduled) {
       this.#scheduled = true;
@@ -298,9 +295,6 @@ export class Connection implements TickFlushable {
 
 /** Options of every `ws.send` (shared: `ws` copies them). */
 const TEXT_FRAME = Object.freeze({ binary: false });
-
-/** Most bytes a connection holds back within a tick before it writes them (see {@link Connection}). */
-const MAX_FLUSH_BYTES = 64 * 1024;
 
 /** Most bytes of frames copied into one buffer for a write; beyond (a big frame among them) they are written as they are. */
 const MAX_JOIN_BYTES = 2 * MAX_FLUSH_BYTES;

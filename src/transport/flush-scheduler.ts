@@ -1,7 +1,10 @@
 import type { EncodedFrame } from "./frame-codec.js";
 import { textFrameOf } from "./wire-frame.js";
 
-/** What holds writes until the end of the tick: a {@link Connection}. */
+/** Most bytes a connection holds back within a tick before it writes them. */
+export const MAX_FLUSH_BYTES = 64 * 1024;
+
+/** What holds writes until the end of the tick: a `Connection`. */
 export interface TickFlushable {
   /** Called once per {@link FlushScheduler.schedule}, at the end of the tick. */
   flushTick(): void;
@@ -17,6 +20,11 @@ export interface TickFlushable {
  * One scheduler per server.
  */
 export class FlushScheduler {
+  /**
+   * Bytes a connection holds back within a tick before it writes them: a
+   * quarter of `maxQueuedBytesPerConnection`, at most {@link MAX_FLUSH_BYTES}.
+   */
+  readonly flushBytes: number;
   #due: TickFlushable[] = [];
   #scheduled = false;
   /** The frames of the last {@link join} and their joined bytes: sockets fed the same frames in a tick share one buffer. */
@@ -30,6 +38,10 @@ export class FlushScheduler {
     this.#joinedFrames = undefined;
     this.#joined = undefined;
   };
+
+  constructor(maxQueuedBytesPerConnection: number) {
+    this.flushBytes = Math.min(MAX_FLUSH_BYTES, Math.max(1, Math.floor(maxQueuedBytesPerConnection / 4)));
+  }
 
   /** Calls `target.flushTick()` at the end of the tick. */
   schedule(target: TickFlushable): void {

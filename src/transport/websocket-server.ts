@@ -113,7 +113,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
   const bySession = new Map<string, Set<Connection>>();
   const byWs = new WeakMap<WebSocket, Connection>();
   /** Coalesces each connection's frames of a tick into one socket write. */
-  const flusher = new FlushScheduler();
+  const flusher = new FlushScheduler(limits.maxQueuedBytesPerConnection);
   /** Upgrades waiting for the `connect` authorization; they count against `maxConnections`. */
   let pendingUpgrades = 0;
   let closed = false;

@@ -194,7 +194,8 @@ async function bareServer(perMessageDeflate: boolean | object, onConnection: (co
       if (Buffer.isBuffer(chunk)) written.push(chunk);
       return write(chunk, ...rest);
     }) as typeof socket.write;
-    onConnection(new Connection("c", ws, socket, undefined, resolveLimits({}), false, new FlushScheduler()));
+    const limits = resolveLimits({});
+    onConnection(new Connection("c", ws, socket, undefined, limits, false, new FlushScheduler(limits.maxQueuedBytesPerConnection)));
   });
   return {
     url: `ws://127.0.0.1:${(http.address() as AddressInfo).port}`,
