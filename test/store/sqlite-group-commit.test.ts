@@ -2,7 +2,7 @@
 // loop share a transaction, each resolving after its commit; a group with
 // one bad write (an ordinal already taken) is retried one event per
 // transaction, so only that write fails; close() commits what was accepted.
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { create } from "@bufbuild/protobuf";
@@ -11,6 +11,7 @@ import { ChatMessageEntitySchema, TokensDeltaEventSchema } from "../../fixtures/
 import type { ApplyBatch } from "../../src/index.js";
 import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
 import { chatRegistry } from "../helpers/chat-app.js";
+import { until } from "../helpers/until.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ss-group-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -96,5 +97,22 @@ describe("SQLite group commit", () => {
     expect(await store.cursor("x")).toBe(1n);
     await p;
     await store.close();
+  });
+});
+
+describe("SQLite background checkpoints", () => {
+  test("a worker thread checkpoints the WAL into the file while the event loop's connection never does", async () => {
+    const store = new SqliteHydrationStore({ path: join(dir, "ckpt.sqlite"), registry: chatRegistry(), checkpointIntervalMs: 50 });
+    expect(Number(store.database.pragma("wal_autocheckpoint", { simple: true }))).toBe(0);
+    const sizeOf = () => statSync(store.path).size;
+    const before = sizeOf();
+    await Promise.all(Array.from({ length: 2000 }, (_, i) => store.apply(batch(`k${i}`, 1n))));
+    // The rows reach the database file itself, copied by the other thread's checkpoints.
+    await until(() => sizeOf() > before + 100_000, "the background checkpoint to copy the WAL into the file", 10_000);
+    await store.close();
+    const again = new SqliteHydrationStore({ path: store.path, registry: chatRegistry(), checkpoint: "auto" });
+    expect(Number(again.database.pragma("wal_autocheckpoint", { simple: true }))).toBe(1000);
+    expect(await again.cursor("k1999")).toBe(1n);
+    await again.close();
   });
 });

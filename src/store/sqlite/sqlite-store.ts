@@ -22,6 +22,7 @@ import type {
   TimelineReplaceStore,
   TimelineResetStore,
 } from "../hydration-store.js";
+import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 
 /** Options of {@link SqliteHydrationStore}. */
@@ -50,6 +51,17 @@ export interface SqliteHydrationStoreOptions<S extends AppSchema = AppSchema> {
    * of synchronous work on the event loop per transaction on a small server).
    */
   readonly maxEventsPerTransaction?: number;
+  /**
+   * Who checkpoints the WAL into the database file. `"background"`: a worker
+   * thread with its own connection, every `checkpointIntervalMs`, so no
+   * commit on the event loop pays for the copy (SQLite's automatic
+   * checkpoint runs inside the commit that crosses 1000 pages). `"auto"`:
+   * SQLite's automatic checkpoints. Default `"background"` for a file,
+   * `"auto"` for `":memory:"` (or when the thread cannot start).
+   */
+  readonly checkpoint?: "background" | "auto";
+  /** Milliseconds between background checkpoints. Default 200. */
+  readonly checkpointIntervalMs?: number;
 }
 
 /** An `apply` waiting for the next group commit. */
@@ -106,6 +118,7 @@ export class SqliteHydrationStore
   readonly #maxGroup: number;
   #pending: PendingApply[] = [];
   #flushScheduled = false;
+  #checkpointer: Checkpointer | undefined;
   readonly #snapshotTx: (sessionId: string, after: bigint) => { cursor: bigint; epoch: bigint; rows: EntityRow[] };
   readonly #resetTx: (sessionId: string) => void;
   readonly #replaceTx: (sessionId: string, timeline: ReplacementTimeline) => bigint;
@@ -122,6 +135,7 @@ export class SqliteHydrationStore
       this.#db.pragma("foreign_keys = ON");
       this.#db.defaultSafeIntegers(true);
       this.#migrate();
+      if (options.path !== ":memory:" && (options.checkpoint ?? "background") === "background") this.#startCheckpointer(options);
     } catch (err) {
       throw new SessionstreamError("store_failed", `cannot open SQLite store at ${options.path}: ${(err as Error).message}`, {
         cause: err,
@@ -363,7 +377,23 @@ export class SqliteHydrationStore
   async close(): Promise<void> {
     // Applies already accepted are committed (or rejected) before the file closes.
     while (this.#pending.length > 0) this.#flush();
+    const checkpointer = this.#checkpointer;
+    this.#checkpointer = undefined;
+    await checkpointer?.stop();
     if (this.#db.open) this.#db.close();
+  }
+
+  /** Moves WAL checkpoints to a worker thread; keeps SQLite's own when the thread cannot start. */
+  #startCheckpointer(options: SqliteHydrationStoreOptions<any>): void {
+    try {
+      this.#checkpointer = startCheckpointer(
+        { path: options.path, intervalMs: options.checkpointIntervalMs ?? 200, busyTimeoutMs: options.busyTimeoutMs ?? 5000 },
+        (message) => console.error(`sessionstream: background WAL checkpoint of ${options.path} failed: ${message}`),
+      );
+    } catch {
+      return;
+    }
+    this.#db.pragma("wal_autocheckpoint = 0");
   }
 
   #entity(r: EntityRow): TimelineEntity {
