@@ -442,7 +442,6 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
     // Serialize and frame once per UI event; every subscriber gets the same bytes, each
     // connection writes what it got this tick in one socket write (see Connection).
     const frames = uiEvents.map((ui) => encodeUIEvent(sessionId, ordinal, ui.name, ui.payload, registry()));
-    const several = frames.length > 1;
     // No copy of `targets`: a connection dropped on the way only deletes itself (or a
     // connection not visited yet, which then is rightly skipped) from the set.
     for (const conn of targets) {
@@ -455,11 +454,7 @@ export function createWebSocketServer(options: WebSocketServerOptions): Sessions
           missedEvents(conn, sub, ordinal);
           continue;
         }
-        if (several) {
-          for (const frame of frames) if (!send(conn, frame, sub)) break;
-        } else {
-          send(conn, frames[0]!, sub);
-        }
+        for (const frame of frames) if (!send(conn, frame, sub)) break;
         continue;
       }
       // Fell behind: dropped until its resync snapshot, which will reflect this event.
