@@ -30,11 +30,15 @@ const { parentPort, workerData } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 let timer;
+let failing = false;
 function checkpoint() {
   try {
     db.pragma("wal_checkpoint(PASSIVE)");
+    failing = false;
   } catch (err) {
-    parentPort.postMessage({ error: String(err && err.message || err) });
+    // Once per failure streak, not every interval.
+    if (!failing) parentPort.postMessage({ error: String(err && err.message || err) });
+    failing = true;
   }
   timer = setTimeout(checkpoint, workerData.intervalMs);
 }
@@ -51,7 +55,8 @@ parentPort.on("message", (msg) => {
 /**
  * Starts a worker thread that checkpoints `path` every `intervalMs`. Throws
  * when the thread cannot start (the caller keeps SQLite's automatic
- * checkpoints then). Failures inside it go to `onError`.
+ * checkpoints then). Failures inside it go to `onError`, once per failure
+ * streak.
  */
 export function startCheckpointer(options: CheckpointerOptions, onError: (message: string) => void): Checkpointer {
   const driver = createRequire(import.meta.url).resolve("better-sqlite3");
