@@ -12,7 +12,7 @@ import { afterAll, describe, expect, test } from "vitest";
 import { MemoryHydrationStore, type HydrationStore, type RunRecord, type RunStore, type UIEvent } from "../../src/index.js";
 import { PostgresHydrationStore } from "../../src/store/postgres/index.js";
 import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
-import { SCHEMA_SQL } from "../../src/store/sqlite/schema.js";
+import { SCHEMA_SQL, SCHEMA_VERSION } from "../../src/store/sqlite/schema.js";
 import { dropSchemas, freshSchema, PG_URL, postgresUnavailable } from "../helpers/postgres.js";
 import { runsHub, runsRegistry, statuses } from "../helpers/runs-app.js";
 
@@ -130,7 +130,7 @@ for (const kind of kinds) {
   });
 }
 
-test("SQLite: a schema version 1 file is upgraded to version 2 with the runs table, its data kept", async () => {
+test("SQLite: a schema version 1 file is upgraded to the current version with the runs table, its data kept", async () => {
   const path = join(dir, "v1.sqlite");
   const v1 = new Database(path);
   v1.exec(SCHEMA_SQL.slice(0, SCHEMA_SQL.indexOf("CREATE TABLE IF NOT EXISTS ss_runs")));
@@ -138,7 +138,7 @@ test("SQLite: a schema version 1 file is upgraded to version 2 with the runs tab
   v1.pragma("user_version = 1");
   v1.close();
   const store = new SqliteHydrationStore({ path, registry: runsRegistry() });
-  expect(Number(store.database.pragma("user_version", { simple: true }))).toBe(2);
+  expect(Number(store.database.pragma("user_version", { simple: true }))).toBe(SCHEMA_VERSION);
   expect(await store.cursor("old")).toBe(7n);
   await store.createRun(run("r", "old", "A"));
   expect((await store.listRuns("old")).map((r) => r.runId)).toEqual(["r"]);

@@ -91,8 +91,8 @@ describe("SQLite group commit", () => {
     await again.close();
   });
 
-  test("maxEventsPerTransaction 1 writes each apply before it returns", async () => {
-    const store = open(1);
+  test("on the main thread, maxEventsPerTransaction 1 writes each apply before it returns", async () => {
+    const store = new SqliteHydrationStore({ path: join(dir, `${++n}.sqlite`), registry: chatRegistry(), maxEventsPerTransaction: 1, writer: "main" });
     const p = store.apply(batch("x", 1n));
     expect(await store.cursor("x")).toBe(1n);
     await p;

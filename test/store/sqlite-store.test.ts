@@ -1,9 +1,11 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import Database from "better-sqlite3";
 import { afterAll, describe, expect, test } from "vitest";
 import { SessionstreamError } from "../../src/index.js";
 import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
+import { SCHEMA_VERSION } from "../../src/store/sqlite/schema.js";
 import { chatHub, chatRegistry } from "../helpers/chat-app.js";
 
 const dir = mkdtempSync(join(tmpdir(), "ss-sqlite-"));
@@ -41,7 +43,8 @@ describe("SqliteHydrationStore", () => {
     const pub = hub.publisher("s");
     await pub.publish("ChatInferenceStarted", { messageId: "m1", prompt: "small" });
     const db = store.database;
-    db.pragma(`max_page_count = ${Number(db.pragma("page_count", { simple: true }))}`);
+    // On every connection: the writer thread's is the one that commits.
+    await store.pragma(`max_page_count = ${Number(db.pragma("page_count", { simple: true }))}`);
     let err: SessionstreamError | undefined;
     try {
       await pub.publish("ChatTokensDelta", { messageId: "m1", chunk: "x".repeat(200_000) });
@@ -60,7 +63,7 @@ describe("SqliteHydrationStore", () => {
     expect(ahead.n).toBe(0n);
 
     // Space comes back: the next event gets the ordinal that failed (it was never acknowledged).
-    db.pragma("max_page_count = 1073741823");
+    await store.pragma("max_page_count = 1073741823");
     expect(await pub.publish("ChatTokensDelta", { messageId: "m1", chunk: "ok" })).toBe(2n);
     expect(((await hub.snapshot("s")).entities[0]!.payload as unknown as { text: string }).text).toBe("ok");
     await store.close();
@@ -73,5 +76,43 @@ describe("SqliteHydrationStore", () => {
     const err = await hub.publisher("s").publish("ChatInferenceFinished", { messageId: "m" }).catch((e: SessionstreamError) => e);
     expect((err as SessionstreamError).code).toBe("store_failed");
     expect((err as Error).message).toMatch(/The database connection is not open/);
+  });
+
+  test("a schema version 2 file (WITHOUT ROWID tables) is upgraded to rowid tables, every row kept", async () => {
+    // Rows written by this store into one file...
+    const source = freshPath();
+    const { store, hub } = open(source, []);
+    const pub = hub.publisher("s");
+    await pub.publish("ChatInferenceStarted", { messageId: "m1", prompt: "p" });
+    await pub.publish("ChatTokensDelta", { messageId: "m1", chunk: "a" });
+    await pub.publish("ChatTokensDelta", { messageId: "m1", chunk: "b" });
+    const before = { events: await store.readEvents("s", 0n), snapshot: await store.snapshot("s") };
+    await store.close();
+    // ...copied into a file in the version 2 schema.
+    const path = freshPath();
+    mkdirSync(dirname(path), { recursive: true });
+    const v2 = new Database(path);
+    v2.exec(readFileSync(new URL("../../fixtures/store/sqlite-schema-v2.sql", import.meta.url), "utf8"));
+    v2.exec(`ATTACH '${source}' AS source`);
+    for (const table of ["ss_sessions", "ss_events", "ss_entities"]) v2.exec(`INSERT INTO main.${table} SELECT * FROM source.${table}`);
+    v2.exec("DETACH source");
+    v2.pragma("user_version = 2");
+    v2.close();
+
+    const upgraded = new SqliteHydrationStore({ path, registry: chatRegistry() });
+    const db = upgraded.database;
+    expect(Number(db.pragma("user_version", { simple: true }))).toBe(SCHEMA_VERSION);
+    const ddl = (table: string) => (db.prepare("SELECT sql FROM sqlite_master WHERE name = ?").get(table) as { sql: string }).sql;
+    expect(ddl("ss_events")).not.toMatch(/WITHOUT ROWID/);
+    expect(ddl("ss_entities")).not.toMatch(/WITHOUT ROWID/);
+    expect(ddl("ss_entities_changed")).toMatch(/ON ss_entities/);
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name LIKE '%_v2'").all()).toEqual([]);
+    expect(await upgraded.readEvents("s", 0n)).toEqual(before.events);
+    expect(await upgraded.snapshot("s")).toEqual(before.snapshot);
+    expect((await upgraded.snapshot("s", { changedAfter: 2n })).entities.map((e) => e.id)).toEqual(["m1"]);
+    // And it goes on: the next event takes the next ordinal.
+    const next = chatHub({ store: upgraded, registry: chatRegistry(), tokens: [] });
+    expect(await next.publisher("s").publish("ChatInferenceFinished", { messageId: "m1" })).toBe(4n);
+    await upgraded.close();
   });
 });

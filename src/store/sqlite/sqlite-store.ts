@@ -23,7 +23,9 @@ import type {
   TimelineResetStore,
 } from "../hydration-store.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
-import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { REBUILD_AS_ROWID_SQL, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { encodeApply, writeApply, WRITE_SQL, type EncodedApply, type WriteStatements } from "./write-apply.js";
+import { startWriterThread, type WriterThread } from "./writer-thread.js";
 
 /** Options of {@link SqliteHydrationStore}. */
 export interface SqliteHydrationStoreOptions<S extends AppSchema = AppSchema> {
@@ -45,12 +47,23 @@ export interface SqliteHydrationStoreOptions<S extends AppSchema = AppSchema> {
   readonly busyTimeoutMs?: number;
   /**
    * Group commit: events applied in the same turn of the event loop (by
-   * different sessions) are written in one transaction of at most this many
-   * events; each `apply` still resolves only after its transaction
-   * committed. 1 writes one transaction per event. Default 256 (about 15 ms
-   * of synchronous work on the event loop per transaction on a small server).
+   * different sessions), and with the writer thread also those applied
+   * while its previous transaction ran, are written in one transaction of
+   * at most this many events; each `apply` still resolves only after its
+   * transaction committed. 1 writes one transaction per event. Default 256
+   * (on the main thread, about 15 ms of synchronous work per transaction on
+   * a small server).
    */
   readonly maxEventsPerTransaction?: number;
+  /**
+   * Which thread commits applies. `"thread"`: a worker thread with its own
+   * connection, so the event loop only encodes the rows and never waits on
+   * SQLite for a publish. `"main"`: the event loop's connection. Reads,
+   * timeline resets and runs always use the event loop's connection.
+   * Default `"thread"` for a file, `"main"` for `":memory:"` (or when the
+   * thread stops).
+   */
+  readonly writer?: "thread" | "main";
   /**
    * Who checkpoints the WAL into the database file. `"background"`: a worker
    * thread with its own connection, every `checkpointIntervalMs`, so no
@@ -66,7 +79,7 @@ export interface SqliteHydrationStoreOptions<S extends AppSchema = AppSchema> {
 
 /** An `apply` waiting for the next group commit. */
 interface PendingApply {
-  readonly batch: ApplyBatch;
+  readonly encoded: EncodedApply;
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
@@ -113,15 +126,18 @@ export class SqliteHydrationStore
   #registry: SchemaRegistry<AppSchema> | undefined;
   readonly #pageSize: number;
   readonly #stmt: ReturnType<typeof prepareStatements>;
-  readonly #applyTx: (batch: ApplyBatch) => void;
+  readonly #applyTx: (encoded: EncodedApply) => void;
   readonly #groupTx: (group: readonly PendingApply[]) => void;
   readonly #maxGroup: number;
   #pending: PendingApply[] = [];
   #flushScheduled = false;
   #checkpointer: Checkpointer | undefined;
+  #writer: WriterThread | undefined;
+  /** Settles after every write posted to the writer thread so far. */
+  #written: Promise<unknown> = Promise.resolve();
   readonly #snapshotTx: (sessionId: string, after: bigint) => { cursor: bigint; epoch: bigint; rows: EntityRow[] };
-  readonly #resetTx: (sessionId: string) => void;
-  readonly #replaceTx: (sessionId: string, timeline: ReplacementTimeline) => bigint;
+  readonly #resetTx: Database.Transaction<(sessionId: string) => void>;
+  readonly #replaceTx: Database.Transaction<(sessionId: string, timeline: ReplacementTimeline) => bigint>;
 
   constructor(options: SqliteHydrationStoreOptions<any>) {
     this.path = options.path;
@@ -144,24 +160,11 @@ export class SqliteHydrationStore
     const stmt = (this.#stmt = prepareStatements(this.#db));
 
     this.#maxGroup = Math.max(1, options.maxEventsPerTransaction ?? 256);
-    const write = (batch: ApplyBatch) => {
-      const { sessionId, ordinal, event } = batch;
-      if (event) {
-        const enc = this.#codec.encodeBinary(event.payload);
-        stmt.insertEvent.run(sessionId, ordinal, event.name, event.payload.$typeName, enc, event.appliedAt);
-        stmt.upsertSessionCursor.run(sessionId, ordinal, ordinal);
-      } else {
-        stmt.upsertTimelineCursor.run(sessionId, ordinal);
-      }
-      for (const e of batch.entities) {
-        const enc = this.#codec.encodeBinary(e.payload);
-        stmt.upsertEntity.run(sessionId, e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, enc);
-      }
-    };
-    this.#applyTx = this.#db.transaction(write);
+    this.#applyTx = this.#db.transaction((encoded: EncodedApply) => writeApply(stmt, encoded));
     this.#groupTx = this.#db.transaction((group: readonly PendingApply[]) => {
-      for (const item of group) write(item.batch);
+      for (const item of group) writeApply(stmt, item.encoded);
     });
+    if (options.path !== ":memory:" && (options.writer ?? "thread") === "thread") this.#startWriter(options);
     this.#snapshotTx = this.#db.transaction((sessionId: string, after: bigint) => {
       const row = stmt.selectCursor.get(sessionId) as { cursor: bigint; epoch: bigint } | undefined;
       const rows = (after > 0n ? stmt.selectChangedEntities.all(sessionId, after) : stmt.selectLiveEntities.all(sessionId)) as EntityRow[];
@@ -174,11 +177,7 @@ export class SqliteHydrationStore
     // One transaction: a crash at any point leaves the old timeline or the new one.
     this.#replaceTx = this.#db.transaction((sessionId: string, timeline: ReplacementTimeline) => {
       stmt.deleteEntities.run(sessionId);
-      for (const e of timeline.entities) {
-        const enc = this.#codec.encodeBinary(e.payload);
-        stmt.upsertEntity.run(sessionId, e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, enc);
-      }
-      stmt.upsertTimelineCursor.run(sessionId, timeline.timelineCursor);
+      writeApply(stmt, encodeApply({ sessionId, ordinal: timeline.timelineCursor, entities: timeline.entities }, this.#codec));
       return (stmt.bumpEpoch.get(sessionId) as { epoch: bigint }).epoch;
     });
   }
@@ -207,16 +206,23 @@ export class SqliteHydrationStore
    * resolves once that transaction has committed.
    */
   apply(batch: ApplyBatch): Promise<void> {
-    if (this.#maxGroup === 1) {
+    let encoded: EncodedApply;
+    try {
+      if (!this.#db.open) throw new TypeError("The database connection is not open");
+      encoded = encodeApply(batch, this.#codec);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.#maxGroup === 1 && !this.#writer) {
       try {
-        this.#applyTx(batch);
+        this.#applyTx(encoded);
         return Promise.resolve();
       } catch (err) {
         return Promise.reject(err);
       }
     }
     return new Promise((resolve, reject) => {
-      this.#pending.push({ batch, resolve, reject });
+      this.#pending.push({ encoded, resolve, reject });
       if (!this.#flushScheduled) {
         this.#flushScheduled = true;
         setImmediate(() => this.#flush());
@@ -224,10 +230,20 @@ export class SqliteHydrationStore
     });
   }
 
-  /** Commits the waiting applies, a group per transaction; yields to the event loop between groups. */
+  /** Hands the waiting applies to the writer thread, or commits them here, a group per transaction. */
   #flush(): void {
     this.#flushScheduled = false;
     if (this.#pending.length === 0) return;
+    if (this.#writer) {
+      const group = this.#pending;
+      this.#pending = [];
+      this.#written = this.#writer.write(group.map((item) => item.encoded)).then(
+        (errors) => group.forEach((item, i) => (errors[i] ? item.reject(errors[i]) : item.resolve())),
+        (err: unknown) => group.forEach((item) => item.reject(err)),
+      );
+      return;
+    }
+    // On the event loop: at most maxGroup per transaction, yielding between them.
     const group = this.#pending.length <= this.#maxGroup ? this.#pending : this.#pending.slice(0, this.#maxGroup);
     this.#pending = group === this.#pending ? [] : this.#pending.slice(this.#maxGroup);
     if (this.#pending.length > 0) {
@@ -235,14 +251,14 @@ export class SqliteHydrationStore
       setImmediate(() => this.#flush());
     }
     try {
-      if (group.length === 1) this.#applyTx(group[0]!.batch);
+      if (group.length === 1) this.#applyTx(group[0]!.encoded);
       else this.#groupTx(group);
     } catch {
       // One bad write (a conflicting ordinal) must not fail the others: each
       // is retried in a transaction of its own and fails or lands alone.
       for (const item of group) {
         try {
-          this.#applyTx(item.batch);
+          this.#applyTx(item.encoded);
         } catch (err) {
           item.reject(err);
           continue;
@@ -252,6 +268,17 @@ export class SqliteHydrationStore
       return;
     }
     for (const item of group) item.resolve();
+  }
+
+  /**
+   * Waits until every apply accepted so far is committed (or failed), so a
+   * write on the event loop's connection lands after them, as it would have
+   * with one connection.
+   */
+  async #afterApplies(): Promise<void> {
+    if (!this.#writer) return;
+    if (this.#pending.length > 0) this.#flush();
+    await this.#written;
   }
 
   async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
@@ -284,11 +311,13 @@ export class SqliteHydrationStore
   }
 
   async resetTimeline(sessionId: string): Promise<void> {
-    this.#resetTx(sessionId);
+    await this.#afterApplies();
+    this.#resetTx.immediate(sessionId);
   }
 
   async replaceTimeline(sessionId: string, timeline: ReplacementTimeline): Promise<bigint> {
-    return this.#replaceTx(sessionId, timeline);
+    await this.#afterApplies();
+    return this.#replaceTx.immediate(sessionId, timeline);
   }
 
   async timelineEpoch(sessionId: string): Promise<bigint> {
@@ -373,14 +402,54 @@ export class SqliteHydrationStore
     return this.#stmt.requestRunStop.run(runId).changes > 0;
   }
 
+  /**
+   * Runs a pragma on every connection of the store (the writer thread's
+   * first, after the writes before it) and returns the event loop
+   * connection's result. For connection settings such as `max_page_count`,
+   * which `database.pragma` would set on the event loop's connection only.
+   */
+  async pragma(source: string): Promise<unknown> {
+    if (this.#writer) {
+      if (this.#pending.length > 0) this.#flush();
+      await this.#writer.pragma(source);
+    }
+    return this.#db.pragma(source);
+  }
+
   /** Closes the database. Later calls reject with the driver's "database connection is not open". */
   async close(): Promise<void> {
     // Applies already accepted are committed (or rejected) before the file closes.
     while (this.#pending.length > 0) this.#flush();
+    const writer = this.#writer;
+    this.#writer = undefined;
+    await this.#written.catch(() => {});
+    await writer?.close();
     const checkpointer = this.#checkpointer;
     this.#checkpointer = undefined;
     await checkpointer?.stop();
     if (this.#db.open) this.#db.close();
+  }
+
+  /** Moves the hot writes to a worker thread; keeps them on the event loop when the thread cannot start. */
+  #startWriter(options: SqliteHydrationStoreOptions<any>): void {
+    try {
+      this.#writer = startWriterThread(
+        {
+          path: options.path,
+          synchronous: options.synchronous === "full" ? "FULL" : "NORMAL",
+          busyTimeoutMs: options.busyTimeoutMs ?? 5000,
+          maxEventsPerTransaction: this.#maxGroup,
+          autoCheckpoint: this.#checkpointer === undefined,
+        },
+        (err) => {
+          // Later applies are written here; the ones in flight were rejected with err.
+          console.error(`sessionstream: ${err.message}; writing on the main thread from now on`);
+          this.#writer = undefined;
+        },
+      );
+    } catch {
+      return;
+    }
   }
 
   /** Moves WAL checkpoints to a worker thread; keeps SQLite's own when the thread cannot start. */
@@ -413,8 +482,11 @@ export class SqliteHydrationStore
       throw new Error(`database schema version ${version} is newer than this sessionstream (${SCHEMA_VERSION}); upgrade sessionstream`);
     }
     if (version < SCHEMA_VERSION) {
-      this.#db.exec(SCHEMA_SQL);
-      this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      // One transaction: a crash leaves the old version, intact.
+      this.#db.transaction(() => {
+        this.#db.exec(version > 0 && version < 3 ? REBUILD_AS_ROWID_SQL : SCHEMA_SQL);
+        this.#db.pragma(`user_version = ${SCHEMA_VERSION}`);
+      }).immediate();
     }
   }
 }
@@ -463,24 +535,7 @@ function prepareStatements(db: Database.Database) {
     selectRunningRuns: db.prepare(`SELECT ${RUN_COLUMNS} FROM ss_runs WHERE state = 'running' ORDER BY seq`),
     heartbeatRuns: db.prepare("UPDATE ss_runs SET heartbeat_at = ? WHERE owner = ? AND state = 'running' RETURNING run_id, stop_requested"),
     requestRunStop: db.prepare("UPDATE ss_runs SET stop_requested = 1 WHERE run_id = ? AND state = 'running'"),
-    insertEvent: db.prepare(
-      "INSERT INTO ss_events (session_id, ordinal, name, type_name, payload, applied_at) VALUES (?, ?, ?, ?, ?, ?)",
-    ),
-    upsertSessionCursor: db.prepare(
-      `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, ?, ?)
-       ON CONFLICT (session_id) DO UPDATE SET cursor = excluded.cursor, timeline_cursor = excluded.timeline_cursor`,
-    ),
-    upsertTimelineCursor: db.prepare(
-      `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, 0, ?)
-       ON CONFLICT (session_id) DO UPDATE SET timeline_cursor = excluded.timeline_cursor`,
-    ),
-    upsertEntity: db.prepare(
-      `INSERT INTO ss_entities (session_id, kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (session_id, kind, id) DO UPDATE SET created_ordinal = excluded.created_ordinal,
-         last_event_ordinal = excluded.last_event_ordinal, tombstone = excluded.tombstone,
-         type_name = excluded.type_name, payload = excluded.payload`,
-    ),
+    ...(Object.fromEntries(Object.entries(WRITE_SQL).map(([name, sql]) => [name, db.prepare(sql)])) as unknown as WriteStatements),
     selectCursor: db.prepare("SELECT cursor, timeline_cursor, epoch FROM ss_sessions WHERE session_id = ?"),
     selectLiveEntities: db.prepare(
       `SELECT kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload FROM ss_entities

@@ -1,0 +1,60 @@
+// The hot write of the SQLite store, in a form both of its writers run: the
+// event loop's connection (`writer: "main"`) and the writer thread. An apply
+// is encoded on the event loop (the registry lives there) into plain values
+// and bytes, which cross to a worker thread by structured clone.
+import type { AppSchema } from "../../runtime/app-schema.js";
+import type { SchemaRegistry } from "../../runtime/registry.js";
+import type { ApplyBatch } from "../hydration-store.js";
+
+/** An apply with its payloads encoded: the unit both writers commit. */
+export interface EncodedApply {
+  readonly sessionId: string;
+  readonly ordinal: bigint;
+  /** `[name, typeName, payload, appliedAt]` of the logged event; absent for a timeline-only change (rebuild). */
+  readonly event?: readonly [string, string, Uint8Array, number];
+  /** `[kind, id, createdOrdinal, lastEventOrdinal, tombstone, typeName, payload]` per entity. */
+  readonly entities: ReadonlyArray<readonly [string, string, bigint, bigint, 0 | 1, string, Uint8Array]>;
+}
+
+/** The statements {@link writeApply} runs, by name. */
+export const WRITE_SQL = {
+  insertEvent: "INSERT INTO ss_events (session_id, ordinal, name, type_name, payload, applied_at) VALUES (?, ?, ?, ?, ?, ?)",
+  upsertSessionCursor: `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, ?, ?)
+       ON CONFLICT (session_id) DO UPDATE SET cursor = excluded.cursor, timeline_cursor = excluded.timeline_cursor`,
+  upsertTimelineCursor: `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, 0, ?)
+       ON CONFLICT (session_id) DO UPDATE SET timeline_cursor = excluded.timeline_cursor`,
+  upsertEntity: `INSERT INTO ss_entities (session_id, kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (session_id, kind, id) DO UPDATE SET created_ordinal = excluded.created_ordinal,
+         last_event_ordinal = excluded.last_event_ordinal, tombstone = excluded.tombstone,
+         type_name = excluded.type_name, payload = excluded.payload`,
+} as const;
+
+/** Prepared {@link WRITE_SQL} statements. */
+export type WriteStatements = Record<keyof typeof WRITE_SQL, { run(...params: unknown[]): unknown }>;
+
+/**
+ * Writes one encoded apply (inside the caller's transaction). Self-contained
+ * on purpose: the writer thread's source embeds this function's text, so it
+ * may use nothing but its arguments.
+ */
+export function writeApply(stmt: WriteStatements, a: EncodedApply): void {
+  const ev = a.event;
+  if (ev) {
+    stmt.insertEvent.run(a.sessionId, a.ordinal, ev[0], ev[1], ev[2], ev[3]);
+    stmt.upsertSessionCursor.run(a.sessionId, a.ordinal, a.ordinal);
+  } else {
+    stmt.upsertTimelineCursor.run(a.sessionId, a.ordinal);
+  }
+  for (const e of a.entities) stmt.upsertEntity.run(a.sessionId, e[0], e[1], e[2], e[3], e[4], e[5], e[6]);
+}
+
+/** Encodes a batch's payloads with `codec`; throws what the codec throws. */
+export function encodeApply(batch: ApplyBatch, codec: SchemaRegistry<AppSchema>): EncodedApply {
+  const { sessionId, ordinal, event } = batch;
+  const entities = batch.entities.map(
+    (e) => [e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, codec.encodeBinary(e.payload)] as const,
+  );
+  if (!event) return { sessionId, ordinal, entities };
+  return { sessionId, ordinal, event: [event.name, event.payload.$typeName, codec.encodeBinary(event.payload), event.appliedAt], entities };
+}
