@@ -8,7 +8,7 @@
 import { createRequire } from "node:module";
 import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
-import { WRITE_SQL, writeApply, type EncodedApply } from "./write-apply.js";
+import { packApplies, unpackApplies, WRITE_SQL, writeApply, type EncodedApply } from "./write-apply.js";
 
 /** Options of {@link startWriterThread}. */
 export interface WriterThreadOptions {
@@ -44,6 +44,7 @@ const WORKER_SOURCE = `
 const { parentPort, workerData, receiveMessageOnPort } = require("node:worker_threads");
 const Database = require(workerData.driver);
 const writeApply = ${writeApply.toString()};
+const unpackApplies = ${unpackApplies.toString()};
 const db = new Database(workerData.path, { timeout: workerData.busyTimeoutMs });
 db.pragma("journal_mode = WAL");
 db.pragma("synchronous = " + workerData.synchronous);
@@ -75,23 +76,34 @@ function commit(applies) {
   return failures;
 }
 
+// Commits write messages in groups of about max applies, replying to each
+// message as soon as its group is committed; pragma and close wait for the
+// writes before them.
 function handle(messages) {
-  let writes = [];
-  const flush = () => {
-    if (writes.length === 0) return;
-    const all = writes.flatMap((m) => m.applies);
-    const failures = commit(all);
+  let group = [];
+  let applies = [];
+  const commitGroup = () => {
+    if (group.length === 0) return;
+    const failures = commit(applies);
     let offset = 0;
-    for (const m of writes) {
-      const own = failures.filter(([i]) => i >= offset && i < offset + m.applies.length).map(([i, ...rest]) => [i - offset, ...rest]);
+    for (const m of group) {
+      const end = offset + m.count;
+      const own = failures.filter(([i]) => i >= offset && i < end).map(([i, ...rest]) => [i - offset, ...rest]);
       parentPort.postMessage({ id: m.id, failures: own });
-      offset += m.applies.length;
+      offset = end;
     }
-    writes = [];
+    group = [];
+    applies = [];
   };
   for (const m of messages) {
-    if (m.applies) { writes.push(m); continue; }
-    flush();
+    if (m.packed) {
+      const own = unpackApplies(m.packed);
+      if (applies.length > 0 && applies.length + own.length > workerData.max) commitGroup();
+      group.push({ id: m.id, count: own.length });
+      for (const a of own) applies.push(a);
+      continue;
+    }
+    commitGroup();
     if (m.pragma !== undefined) {
       try { parentPort.postMessage({ id: m.id, result: db.pragma(m.pragma) }); }
       catch (err) { parentPort.postMessage({ id: m.id, error: failureOf(err) }); }
@@ -102,7 +114,7 @@ function handle(messages) {
       return;
     }
   }
-  flush();
+  commitGroup();
 }
 
 parentPort.on("message", (first) => {
@@ -156,19 +168,20 @@ export function startWriterThread(options: WriterThreadOptions, onCrash: (err: E
   });
   worker.unref();
 
-  const send = (message: object): Promise<Reply> => {
+  const send = (message: object, transfer: ArrayBuffer[] = []): Promise<Reply> => {
     if (crashed) return Promise.reject(crashed);
     const id = nextId++;
     return new Promise<Reply>((resolve, reject) => {
       waiting.set(id, { resolve, reject });
       worker.ref();
-      worker.postMessage({ id, ...message });
+      worker.postMessage({ id, ...message }, transfer);
     });
   };
 
   return {
     async write(applies) {
-      const reply = await send({ applies });
+      const packed = packApplies(applies);
+      const reply = await send({ packed }, [packed.bytes.buffer as ArrayBuffer]);
       const errors: Array<Error | undefined> = new Array(applies.length).fill(undefined);
       for (const [index, message, code] of reply.failures ?? []) errors[index] = sqliteError(message, code);
       return errors;
