@@ -3,6 +3,7 @@ import {
   hasErrorRecords,
   hasEventIds,
   hasEventLog,
+  hasLiveTimeline,
   hasTimelineReplace,
   hasTimelineReset,
   isRegistryBound,
@@ -25,6 +26,7 @@ import type {
 import { coercePayload } from "./payload.js";
 import { ProjectionRunner, type ProjectionErrorPolicy } from "./projection-runner.js";
 import type { SchemaRegistry } from "./registry.js";
+import { LruMap } from "./lru-map.js";
 import { KeyedSerialQueue } from "./serial-queue.js";
 import {
   DEFAULT_MAX_SESSION_ID_LENGTH,
@@ -72,6 +74,8 @@ export interface HubOptions<S extends AppSchema> {
 interface SessionState {
   cursor: bigint;
   readonly timeline: TimelineState;
+  /** The timeline is the store's live one (`LiveTimelineStore`): the store's writes update it, the hub does not. */
+  readonly live: boolean;
 }
 
 type StoreRead = "snapshot" | "cursor" | "session state" | "event log" | "event id";
@@ -95,7 +99,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #detachBus: () => void;
   readonly #queue = new KeyedSerialQueue();
   readonly #sessions: SessionTable<unknown>;
-  readonly #states = new Map<string, Promise<SessionState>>();
+  readonly #states = new LruMap<string, Promise<SessionState>>();
   /** The settled entries of `#states`, for a synchronous hot path. */
   readonly #resolvedStates = new Map<string, SessionState>();
   readonly #handlers = new Map<string, CommandHandler<S, never>>();
@@ -412,7 +416,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         this.#report("store", sessionId, error, {});
         throw error;
       }
-      state.timeline.replaceWith(rebuilt);
+      if (!state.live) state.timeline.replaceWith(rebuilt);
       for (const fanout of this.#fanouts) {
         try {
           fanout.timelineRebuilt?.(sessionId);
@@ -514,13 +518,13 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** The bus consumer: assigns the ordinal, projects, stores, fans out. */
   #applyEvent(pending: PendingEvent): Promise<bigint> {
-    return this.#queue.run(pending.sessionId, () => this.#applyInOrder(pending));
+    return this.#queue.runReleasing(pending.sessionId, (release) => this.#applyInOrder(pending, release));
   }
 
   /** The cluster bus's consumer: like `#applyEvent`, resolving with what was applied for its "applied" notice. */
   async #applyForCluster(pending: PendingEvent): Promise<ClusterApplyResult> {
     const details: ApplyDetails = {};
-    await this.#queue.run(pending.sessionId, () => this.#applyInOrder(pending, details));
+    await this.#queue.runReleasing(pending.sessionId, (release) => this.#applyInOrder(pending, release, details));
     return details.result!;
   }
 
@@ -551,64 +555,76 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.#resolvedStates.delete(sessionId);
   }
 
-  // Runs inside the session's queue. Awaits only what is really asynchronous:
-  // cached state and synchronous projections cost no extra microtasks.
-  async #applyInOrder({ sessionId, name, payload, eventId }: PendingEvent, details?: ApplyDetails): Promise<bigint> {
-    let state = this.#cachedState(sessionId) ?? (await this.#state(sessionId));
-    const store = this.store;
-    // An event from a cluster bus: applied at most once per id, and never
-    // projected on a cached view another node has moved past.
-    if (eventId !== undefined && hasEventIds(store)) {
-      const found = await this.#read(sessionId, "event id", () => store.lookupEvent(sessionId, eventId));
-      if (found.ordinal !== undefined) {
-        if (found.cursor !== state.cursor) this.#dropState(sessionId);
-        return this.#duplicate(sessionId, name, payload, found.ordinal, details);
-      }
-      if (found.cursor !== state.cursor) {
-        this.#dropState(sessionId);
-        state = await this.#state(sessionId);
-      }
-    }
-    const session = this.#sessions.peek(sessionId) ?? (await this.#sessions.get(sessionId));
-    const ordinal = state.cursor + 1n;
-    const event: BackendEventEnvelope = { name, sessionId, ordinal, payload };
-
-    let uiEvents = this.#projections.projectUI(event, session, state.timeline);
-    if (uiEvents instanceof Promise) uiEvents = await uiEvents;
-    let entities = this.#projections.projectTimeline(event, session, state.timeline);
-    if (entities instanceof Promise) entities = await entities;
-    const stored: StoredEvent = { sessionId, ordinal, name, payload, appliedAt: this.#clock(), ...(eventId !== undefined ? { eventId } : {}) };
+  // Runs inside the session's queue and releases it when done. Awaits only
+  // what is really asynchronous: cached state and synchronous projections
+  // cost no extra microtasks.
+  async #applyInOrder({ sessionId, name, payload, eventId }: PendingEvent, release: () => void, details?: ApplyDetails): Promise<bigint> {
     try {
-      await this.store.apply({ sessionId, ordinal, event: stored, entities });
-    } catch (err) {
-      // With event ids the store can say whether the event landed after all
-      // (the commit raced a lost connection, or another node applied it).
-      const landed = eventId !== undefined && hasEventIds(store) ? await store.lookupEvent(sessionId, eventId).catch(() => undefined) : undefined;
-      if (landed?.ordinal !== undefined && landed.ordinal !== ordinal) {
-        this.#dropState(sessionId);
-        return this.#duplicate(sessionId, name, payload, landed.ordinal, details);
+      let state = this.#cachedState(sessionId) ?? (await this.#state(sessionId));
+      const store = this.store;
+      // An event from a cluster bus: applied at most once per id, and never
+      // projected on a cached view another node has moved past.
+      if (eventId !== undefined && hasEventIds(store)) {
+        const found = await this.#read(sessionId, "event id", () => store.lookupEvent(sessionId, eventId));
+        if (found.ordinal !== undefined) {
+          if (found.cursor !== state.cursor) this.#dropState(sessionId);
+          return this.#duplicate(sessionId, name, payload, found.ordinal, details);
+        }
+        if (found.cursor !== state.cursor) {
+          this.#dropState(sessionId);
+          state = await this.#state(sessionId);
+        }
       }
-      if (landed?.ordinal === ordinal) return this.#applied(state, { event, uiEvents, entities }, details);
-      // An unreachable store keeps its own code: the caller may retry later.
-      const error = new SessionstreamError(
-        err instanceof SessionstreamError && err.code === "store_unavailable" ? "store_unavailable" : "store_failed",
-        `store write failed for event "${name}" (ordinal ${ordinal}) in session "${sessionId}": ${errorMessage(err)}`,
-        { cause: err },
-      );
-      this.#report("store", sessionId, error, { ordinal, eventName: name });
-      // The write may have committed before the failure was seen (a lost
-      // connection), or another writer took the ordinal: the next event
-      // reloads the cursor and timeline from the store.
-      this.#dropState(sessionId);
-      throw error;
+      const session = this.#sessions.peek(sessionId) ?? (await this.#sessions.get(sessionId));
+      const ordinal = state.cursor + 1n;
+      const event: BackendEventEnvelope = { name, sessionId, ordinal, payload };
+
+      let uiEvents = this.#projections.projectUI(event, session, state.timeline);
+      if (uiEvents instanceof Promise) uiEvents = await uiEvents;
+      let entities = this.#projections.projectTimeline(event, session, state.timeline);
+      if (entities instanceof Promise) entities = await entities;
+      const stored = storedEvent(sessionId, ordinal, name, payload, this.#clock(), eventId);
+      try {
+        await this.store.apply({ sessionId, ordinal, event: stored, entities });
+      } catch (err) {
+        return await this.#writeFailed(err, state, { event, uiEvents, entities }, eventId, details);
+      }
+      return this.#applied(state, { event, uiEvents, entities }, details);
+    } finally {
+      release();
     }
-    return this.#applied(state, { event, uiEvents, entities }, details);
+  }
+
+  /** A store write that threw: the event may have landed after all, else `store_failed` (or `store_unavailable`) is reported and thrown. */
+  async #writeFailed(err: unknown, state: SessionState, applied: AppliedEvent, eventId: string | undefined, details: ApplyDetails | undefined): Promise<bigint> {
+    const store = this.store;
+    const { sessionId, ordinal, name, payload } = applied.event;
+    // With event ids the store can say whether the event landed after all
+    // (the commit raced a lost connection, or another node applied it).
+    const landed = eventId !== undefined && hasEventIds(store) ? await store.lookupEvent(sessionId, eventId).catch(() => undefined) : undefined;
+    if (landed?.ordinal !== undefined && landed.ordinal !== ordinal) {
+      this.#dropState(sessionId);
+      return this.#duplicate(sessionId, name, payload, landed.ordinal, details);
+    }
+    if (landed?.ordinal === ordinal) return this.#applied(state, applied, details);
+    // An unreachable store keeps its own code: the caller may retry later.
+    const error = new SessionstreamError(
+      err instanceof SessionstreamError && err.code === "store_unavailable" ? "store_unavailable" : "store_failed",
+      `store write failed for event "${name}" (ordinal ${ordinal}) in session "${sessionId}": ${errorMessage(err)}`,
+      { cause: err },
+    );
+    this.#report("store", sessionId, error, { ordinal, eventName: name });
+    // The write may have committed before the failure was seen (a lost
+    // connection), or another writer took the ordinal: the next event
+    // reloads the cursor and timeline from the store.
+    this.#dropState(sessionId);
+    throw error;
   }
 
   #applied(state: SessionState, applied: AppliedEvent, details: ApplyDetails | undefined): bigint {
     const { sessionId, ordinal } = applied.event;
     state.cursor = ordinal;
-    state.timeline.apply(ordinal, applied.entities);
+    if (!state.live) state.timeline.apply(ordinal, applied.entities);
     this.#deliver(sessionId, ordinal, applied);
     if (details) details.result = { applied, duplicate: false };
     return ordinal;
@@ -677,15 +693,9 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** Loads the cursor and timeline of a session from the store, cached (LRU) across events. */
   #state(sessionId: string): Promise<SessionState> {
-    let state = this.#states.get(sessionId);
-    if (state) {
-      // Map order is recency order: move to the back.
-      this.#states.delete(sessionId);
-      this.#states.set(sessionId, state);
-      return state;
-    }
-    state = this.#read(sessionId, "session state", () => this.store.snapshot(sessionId)).then((snap) => {
-      const loaded = { cursor: snap.snapshotOrdinal, timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities) };
+    let state = this.#states.touch(sessionId);
+    if (state) return state;
+    state = this.#read(sessionId, "session state", () => this.#loadState(sessionId)).then((loaded) => {
       if (this.#states.get(sessionId) === state) this.#resolvedStates.set(sessionId, loaded);
       return loaded;
     });
@@ -697,14 +707,17 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     return state;
   }
 
+  async #loadState(sessionId: string): Promise<SessionState> {
+    const store = this.store;
+    if (hasLiveTimeline(store)) return { cursor: await store.cursor(sessionId), timeline: store.liveTimeline(sessionId), live: true };
+    const snap = await store.snapshot(sessionId);
+    return { cursor: snap.snapshotOrdinal, timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities), live: false };
+  }
+
   /** The loaded state of a session, if cached, refreshing its recency. */
   #cachedState(sessionId: string): SessionState | undefined {
     const state = this.#resolvedStates.get(sessionId);
-    if (state && this.#states.size > 1) {
-      const entry = this.#states.get(sessionId)!;
-      this.#states.delete(sessionId);
-      this.#states.set(sessionId, entry);
-    }
+    if (state) this.#states.touch(sessionId);
     return state;
   }
 
@@ -763,6 +776,11 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   #assertOpen(): void {
     if (this.#closed) throw new SessionstreamError("closed", "the hub is closed");
   }
+}
+
+// Literals, not a spread: a spread of `{ eventId }` costs more than the rest of the object.
+function storedEvent(sessionId: string, ordinal: bigint, name: string, payload: StoredEvent["payload"], appliedAt: number, eventId: string | undefined): StoredEvent {
+  return eventId === undefined ? { sessionId, ordinal, name, payload, appliedAt } : { sessionId, ordinal, name, payload, appliedAt, eventId };
 }
 
 function toEnvelope(stored: StoredEvent): BackendEventEnvelope {

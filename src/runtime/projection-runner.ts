@@ -5,7 +5,8 @@ import type { BackendEvent, BackendEventEnvelope, TimelineProjection, UIEvent, U
 import { coercePayload } from "./payload.js";
 import type { SchemaRegistry } from "./registry.js";
 import type { Session } from "./session.js";
-import { entityKey, type TimelineEntity, type TimelineState } from "./timeline.js";
+import { EntityChanges } from "./entity-changes.js";
+import type { TimelineEntity, TimelineState } from "./timeline.js";
 
 /**
  * What happens when a projection throws or returns something invalid:
@@ -69,18 +70,17 @@ export class ProjectionRunner<S extends AppSchema> {
   projectTimeline(event: BackendEventEnvelope, session: Session, timeline: TimelineState, replay = false): TimelineEntity[] | Promise<TimelineEntity[]> {
     if (this.timeline.length === 0) return [];
     const view = timeline.readonlyView();
-    const byKey = new Map<string, TimelineEntity>();
-    const collect = (result: unknown) => {
-      if (!Array.isArray(result)) throw new TypeError(`timeline projection returned ${typeof result}, expected an array`);
-      for (const out of result) byKey.set(entityKey(out.kind, out.id), this.#fillEntity(out, event.ordinal, timeline, byKey));
-    };
+    const changes = new EntityChanges();
     try {
       for (let i = 0; i < this.timeline.length; i++) {
         const returned = this.timeline[i]!(event as BackendEvent<S>, session, view);
-        if (returned instanceof Promise) return this.#finishAsync("timeline_projection", event, !replay, returned, i, collect, (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? [...byKey.values()] : []));
-        collect(returned);
+        if (returned instanceof Promise) {
+          const collect = (result: unknown) => this.#collectEntities(result, event.ordinal, timeline, changes);
+          return this.#finishAsync("timeline_projection", event, !replay, returned, i, collect, (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? changes.list : []));
+        }
+        this.#collectEntities(returned, event.ordinal, timeline, changes);
       }
-      return [...byKey.values()];
+      return changes.list;
     } catch (err) {
       return this.#failed("timeline_projection", event, err, !replay);
     }
@@ -91,6 +91,14 @@ export class ProjectionRunner<S extends AppSchema> {
     for (const ui of result as ReadonlyArray<{ name: string; payload: unknown }>) {
       const schema = this.#registry.require("uiEvents", ui?.name);
       out.push({ name: ui.name, payload: coercePayload(schema, ui.payload, `UI event "${ui.name}"`) });
+    }
+  }
+
+  #collectEntities(result: unknown, ordinal: bigint, timeline: TimelineState, changes: EntityChanges): void {
+    if (!Array.isArray(result)) throw new TypeError(`timeline projection returned ${typeof result}, expected an array`);
+    for (const out of result as ReadonlyArray<{ kind: string; id: string }>) {
+      const at = changes.indexOf(out.kind, out.id);
+      changes.put(at, this.#fillEntity(out, ordinal, timeline, at >= 0 ? changes.list[at] : undefined));
     }
   }
 
@@ -120,13 +128,13 @@ export class ProjectionRunner<S extends AppSchema> {
     out: { kind: string; id: string; payload?: unknown; tombstone?: boolean },
     ordinal: bigint,
     timeline: TimelineState,
-    pending: Map<string, TimelineEntity>,
+    pending: TimelineEntity | undefined,
   ): TimelineEntity {
     const schema = this.#registry.require("entities", out?.kind);
     if (typeof out.id !== "string" || out.id === "") {
       throw new SessionstreamError("invalid_argument", `timeline entity of kind "${out.kind}" needs a non-empty string id`);
     }
-    const earlier = pending.get(entityKey(out.kind, out.id)) ?? timeline.get(out.kind, out.id);
+    const earlier = pending ?? timeline.get(out.kind, out.id);
     const tombstone = out.tombstone === true;
     let payload: Message;
     if (out.payload !== undefined) payload = coercePayload(schema, out.payload, `timeline entity "${out.kind}"`);

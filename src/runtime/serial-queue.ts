@@ -7,14 +7,31 @@ export class KeyedSerialQueue {
   readonly #tails = new Map<string, Promise<unknown>>();
 
   run<T>(key: string, task: () => Promise<T>): Promise<T> {
+    return this.runReleasing(key, (release) => {
+      const result = task();
+      result.then(release, release);
+      return result;
+    });
+  }
+
+  /**
+   * Like {@link run}, for a task that says itself when it is done: it calls
+   * `release` exactly once (in a `finally`), which frees the key for the
+   * next task. The queue then hangs no reaction of its own on the task's
+   * promise: one promise and one microtask less per task on the hot path.
+   */
+  runReleasing<T>(key: string, task: (release: () => void) => Promise<T>): Promise<T> {
     const prev = this.#tails.get(key);
-    // Run after the previous task settles either way (its caller handles its outcome).
-    const result = prev ? prev.then(task, task) : task();
-    this.#tails.set(key, result);
+    let result: Promise<T> | undefined;
+    let released = false;
     const release = () => {
-      if (this.#tails.get(key) === result) this.#tails.delete(key);
+      released = true;
+      if (result !== undefined && this.#tails.get(key) === result) this.#tails.delete(key);
     };
-    result.then(release, release);
+    // Run after the previous task settles either way (its caller handles its outcome).
+    result = prev ? prev.then(() => task(release), () => task(release)) : task(release);
+    // A task that failed before its first await has released already.
+    if (!released) this.#tails.set(key, result);
     return result;
   }
 

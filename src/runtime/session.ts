@@ -1,4 +1,5 @@
 import { SessionstreamError } from "./errors.js";
+import { LruMap } from "./lru-map.js";
 
 /** A session: the unit of routing, ordering, isolation and recovery. */
 export interface Session<M = unknown> {
@@ -59,8 +60,7 @@ export interface SessionTableOptions<M> {
  * referenced again.
  */
 export class SessionTable<M> {
-  // Map order is recency order: the first key is the least recently used.
-  readonly #sessions = new Map<string, Promise<Session<M>>>();
+  readonly #sessions = new LruMap<string, Promise<Session<M>>>();
   readonly #ready = new Map<string, Session<M>>();
   readonly #factory: SessionMetadataFactory<M> | undefined;
   readonly #max: number;
@@ -73,11 +73,8 @@ export class SessionTable<M> {
   }
 
   get(sessionId: string): Promise<Session<M>> {
-    let session = this.#sessions.get(sessionId);
-    if (session) {
-      this.#touch(sessionId, session);
-      return session;
-    }
+    let session = this.#sessions.touch(sessionId);
+    if (session) return session;
     session = this.#create(sessionId);
     this.#sessions.set(sessionId, session);
     // A failed factory must not poison the session forever: the next reference retries.
@@ -91,7 +88,7 @@ export class SessionTable<M> {
   /** The session if it was already created (no await on the hot path). */
   peek(sessionId: string): Session<M> | undefined {
     const session = this.#ready.get(sessionId);
-    if (session && this.#sessions.size > 1) this.#touch(sessionId, this.#sessions.get(sessionId)!);
+    if (session) this.#sessions.touch(sessionId);
     return session;
   }
 
@@ -103,11 +100,6 @@ export class SessionTable<M> {
   /** Sessions currently in the table. */
   get size(): number {
     return this.#sessions.size;
-  }
-
-  #touch(sessionId: string, session: Promise<Session<M>>): void {
-    this.#sessions.delete(sessionId);
-    this.#sessions.set(sessionId, session);
   }
 
   #evict(keep: string): void {

@@ -1,6 +1,6 @@
 import type { Message } from "@bufbuild/protobuf";
 import type { SchemaRegistry } from "../runtime/registry.js";
-import type { Snapshot, SnapshotOptions, TimelineEntity, TimelineView } from "../runtime/timeline.js";
+import type { Snapshot, SnapshotOptions, TimelineEntity, TimelineState, TimelineView } from "../runtime/timeline.js";
 
 /** A backend event as recorded in a store's event log. */
 export interface StoredEvent {
@@ -78,6 +78,17 @@ export interface ReplacementTimeline {
 export interface TimelineReplaceStore {
   /** Replaces the timeline and timeline cursor and bumps the epoch, atomically; resolves with the new epoch. */
   replaceTimeline(sessionId: string, timeline: ReplacementTimeline): Promise<bigint>;
+}
+
+/**
+ * Capability: the store holds each session's timeline as an in-memory
+ * {@link TimelineState} that its own writes (`apply`, timeline reset and
+ * replace) change in place, as the memory store does. The hub projects
+ * against that timeline instead of keeping a second copy of every entity.
+ */
+export interface LiveTimelineStore {
+  /** The session's timeline, empty for a new session. Readers must not change it. */
+  liveTimeline(sessionId: string): TimelineState;
 }
 
 /** A recorded runtime error (the dead-letter table). */
@@ -193,6 +204,10 @@ export function hasTimelineReset(store: HydrationStore): store is HydrationStore
 /** Whether the store can swap in a rebuilt timeline atomically (`TimelineReplaceStore`). */
 export function hasTimelineReplace(store: HydrationStore): store is HydrationStore & TimelineReplaceStore {
   return typeof (store as Partial<TimelineReplaceStore>).replaceTimeline === "function";
+}
+/** Whether the store's writes keep a live in-memory timeline the hub can read ({@link LiveTimelineStore}). */
+export function hasLiveTimeline(store: HydrationStore): store is HydrationStore & LiveTimelineStore {
+  return typeof (store as Partial<LiveTimelineStore>).liveTimeline === "function";
 }
 /** Whether the store records runtime errors ({@link ErrorRecordStore}). */
 export function hasErrorRecords(store: HydrationStore): store is HydrationStore & ErrorRecordStore {

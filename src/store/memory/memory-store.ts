@@ -5,6 +5,7 @@ import type {
   ErrorRecordStore,
   EventLogStore,
   HydrationStore,
+  LiveTimelineStore,
   ProjectionCursorStore,
   ReplacementTimeline,
   RunEndState,
@@ -39,6 +40,7 @@ interface SessionData {
 export class MemoryHydrationStore
   implements
     HydrationStore,
+    LiveTimelineStore,
     EventLogStore,
     ProjectionCursorStore,
     TimelineResetStore,
@@ -77,6 +79,11 @@ export class MemoryHydrationStore
 
   async view(sessionId: string): Promise<TimelineView> {
     return this.#session(sessionId).timeline.readonlyView();
+  }
+
+  /** The session's timeline itself (see `LiveTimelineStore`); like `view`, creates the session. */
+  liveTimeline(sessionId: string): TimelineState {
+    return this.#session(sessionId).timeline;
   }
 
   async cursor(sessionId: string): Promise<bigint> {

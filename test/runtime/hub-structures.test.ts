@@ -1,0 +1,84 @@
+import { describe, expect, test } from "vitest";
+import { EntityChanges } from "../../src/runtime/entity-changes.js";
+import { LruMap } from "../../src/runtime/lru-map.js";
+import { KeyedSerialQueue } from "../../src/runtime/serial-queue.js";
+import type { TimelineEntity } from "../../src/runtime/timeline.js";
+
+describe("LruMap", () => {
+  test("keeps use order: touch and set move an entry to the back, get does not", () => {
+    const lru = new LruMap<string, number>();
+    for (const [k, v] of [["a", 1], ["b", 2], ["c", 3]] as const) lru.set(k, v);
+    expect(lru.touch("a")).toBe(1);
+    expect(lru.get("b")).toBe(2);
+    expect([...lru.keys()]).toEqual(["b", "c", "a"]);
+    lru.set("b", 20);
+    expect([...lru.keys()]).toEqual(["c", "a", "b"]);
+    expect([...lru.values()]).toEqual([3, 1, 20]);
+    expect(lru.touch("missing")).toBeUndefined();
+  });
+
+  test("delete unlinks at either end and in the middle; deleting while iterating keys is safe", () => {
+    const lru = new LruMap<string, number>();
+    for (const k of ["a", "b", "c", "d"]) lru.set(k, 0);
+    expect(lru.delete("b")).toBe(true);
+    expect(lru.delete("b")).toBe(false);
+    expect([...lru.keys()]).toEqual(["a", "c", "d"]);
+    for (const k of lru.keys()) if (k !== "d") lru.delete(k);
+    expect([...lru.keys()]).toEqual(["d"]);
+    expect(lru.size).toBe(1);
+    lru.delete("d");
+    lru.set("e", 5);
+    expect([...lru.keys()]).toEqual(["e"]);
+    expect(lru.has("e")).toBe(true);
+  });
+});
+
+describe("KeyedSerialQueue.runReleasing", () => {
+  test("the key stays busy until the task releases it; the next task waits for the previous one", async () => {
+    const queue = new KeyedSerialQueue();
+    const order: string[] = [];
+    let finish!: () => void;
+    const first = queue.runReleasing("k", async (release) => {
+      try {
+        await new Promise<void>((r) => (finish = r));
+        order.push("first");
+      } finally {
+        release();
+      }
+    });
+    const second = queue.run("k", async () => void order.push("second"));
+    expect(queue.busy("k")).toBe(true);
+    finish();
+    await Promise.all([first, second]);
+    expect(order).toEqual(["first", "second"]);
+    expect(queue.busy("k")).toBe(false);
+  });
+
+  test("a task that fails before its first await leaves the key idle", async () => {
+    const queue = new KeyedSerialQueue();
+    const failed = queue.runReleasing("k", async (release) => {
+      try {
+        throw new Error("early");
+      } finally {
+        release();
+      }
+    });
+    expect(queue.busy("k")).toBe(false);
+    await expect(failed).rejects.toThrow("early");
+    await queue.idle();
+  });
+});
+
+describe("EntityChanges", () => {
+  const entity = (kind: string, id: string, n: bigint) => ({ kind, id, createdOrdinal: n, lastEventOrdinal: n, tombstone: false }) as unknown as TimelineEntity;
+
+  test("a later change of one (kind, id) replaces the earlier in place, past the scan limit too", () => {
+    const changes = new EntityChanges();
+    for (let i = 0; i < 20; i++) changes.put(changes.indexOf("K", `e${i % 12}`), entity("K", `e${i % 12}`, BigInt(i)));
+    changes.put(changes.indexOf("Other", "e1"), entity("Other", "e1", 99n));
+    expect(changes.list.map((e) => `${e.kind}/${e.id}=${e.createdOrdinal}`)).toEqual([
+      ...Array.from({ length: 12 }, (_, i) => `K/e${i}=${i < 8 ? i + 12 : i}`),
+      "Other/e1=99",
+    ]);
+  });
+});
