@@ -21,11 +21,14 @@ function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: s
   if (message && value.$typeName !== desc.typeName) {
     return at(path, `expected a ${desc.typeName} message, got a ${String(value.$typeName)} message`);
   }
+  const members = membersOf(desc);
   for (const key of Object.keys(value)) {
     if (message && key.startsWith("$")) continue; // $typeName, $unknown
-    const member = membersOf(desc).get(key);
-    if (!member) return at(join(path, key), `no such field in ${desc.typeName}`);
+    const known = members.get(key);
+    if (!known) return at(join(path, key), `no such field in ${desc.typeName}`);
     const v = value[key];
+    if (known.plainType !== undefined && typeof v === known.plainType) continue;
+    const member = known.member;
     if (member.kind === "oneof") {
       if (v == null) continue;
       if (typeof v !== "object" || Array.isArray(v)) return at(join(path, key), `expected a oneof { case, value }, got ${describe(v)}`);
@@ -45,12 +48,35 @@ function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: s
   return undefined;
 }
 
+type Member = DescMessage["members"][number];
+
+interface KnownMember {
+  readonly member: Member;
+  /** For a singular string, bool, double or float field: the `typeof` that makes any value valid (checked inline). */
+  readonly plainType: "string" | "boolean" | "number" | undefined;
+}
+
 // Every publish checks its payload (and each projected payload): look members up by name, not by a scan per key.
-const membersByDesc = new WeakMap<DescMessage, ReadonlyMap<string, DescMessage["members"][number]>>();
-function membersOf(desc: DescMessage): ReadonlyMap<string, DescMessage["members"][number]> {
+const membersByDesc = new WeakMap<DescMessage, ReadonlyMap<string, KnownMember>>();
+function membersOf(desc: DescMessage): ReadonlyMap<string, KnownMember> {
   let members = membersByDesc.get(desc);
-  if (!members) membersByDesc.set(desc, (members = new Map(desc.members.map((m) => [m.localName, m]))));
+  if (!members) membersByDesc.set(desc, (members = new Map(desc.members.map((m) => [m.localName, { member: m, plainType: plainTypeOf(m) }]))));
   return members;
+}
+
+function plainTypeOf(member: Member): KnownMember["plainType"] {
+  if (member.kind !== "field" || member.fieldKind !== "scalar") return undefined;
+  switch (member.scalar) {
+    case ScalarType.STRING:
+      return "string";
+    case ScalarType.BOOL:
+      return "boolean";
+    case ScalarType.DOUBLE:
+    case ScalarType.FLOAT:
+      return "number";
+    default:
+      return undefined;
+  }
 }
 
 function checkField(field: DescField, value: unknown, path: string): string | undefined {
@@ -115,44 +141,48 @@ const INT64_MAX = 2n ** 63n - 1n;
 const UINT64_MAX = 2n ** 64n - 1n;
 
 function checkScalar(scalar: ScalarType, value: unknown, path: string, longAsString: boolean): string | undefined {
-  const expected = (what: string) => at(path, `expected ${what}, got ${describe(value)}`);
   switch (scalar) {
     case ScalarType.STRING:
-      return typeof value === "string" ? undefined : expected("a string");
+      return typeof value === "string" ? undefined : expected(path, "a string", value);
     case ScalarType.BOOL:
-      return typeof value === "boolean" ? undefined : expected("a boolean");
+      return typeof value === "boolean" ? undefined : expected(path, "a boolean", value);
     case ScalarType.BYTES:
-      return value instanceof Uint8Array ? undefined : expected("bytes (Uint8Array)");
+      return value instanceof Uint8Array ? undefined : expected(path, "bytes (Uint8Array)", value);
     case ScalarType.DOUBLE:
     case ScalarType.FLOAT:
-      return typeof value === "number" ? undefined : expected("a number");
+      return typeof value === "number" ? undefined : expected(path, "a number", value);
     case ScalarType.INT32:
     case ScalarType.SINT32:
     case ScalarType.SFIXED32:
       return typeof value === "number" && Number.isInteger(value) && value >= -0x80000000 && value <= 0x7fffffff
         ? undefined
-        : expected("an int32 (an integer number)");
+        : expected(path, "an int32 (an integer number)", value);
     case ScalarType.UINT32:
     case ScalarType.FIXED32:
       return typeof value === "number" && Number.isInteger(value) && value >= 0 && value <= 0xffffffff
         ? undefined
-        : expected("a uint32 (a non-negative integer number)");
+        : expected(path, "a uint32 (a non-negative integer number)", value);
     default: {
       // 64-bit: bigint (or a decimal string with jstype = JS_STRING), as protobuf-es types them.
       const unsigned = scalar === ScalarType.UINT64 || scalar === ScalarType.FIXED64;
       const what = unsigned ? "a uint64" : "an int64";
       let n: bigint;
       if (longAsString) {
-        if (typeof value !== "string" || !/^-?\d+$/.test(value)) return expected(`${what} as a decimal string`);
+        if (typeof value !== "string" || !/^-?\d+$/.test(value)) return expected(path, `${what} as a decimal string`, value);
         n = BigInt(value);
       } else {
-        if (typeof value !== "bigint") return expected(`${what} (a bigint)`);
+        if (typeof value !== "bigint") return expected(path, `${what} (a bigint)`, value);
         n = value;
       }
       const ok = unsigned ? n >= 0n && n <= UINT64_MAX : n >= INT64_MIN && n <= INT64_MAX;
       return ok ? undefined : at(path, `${n} is out of range for ${what}`);
     }
   }
+}
+
+// A function, not a closure per call: every scalar of every payload is checked.
+function expected(path: string, what: string, value: unknown): string {
+  return at(path, `expected ${what}, got ${describe(value)}`);
 }
 
 function validMapKey(scalar: ScalarType, key: string): boolean {
