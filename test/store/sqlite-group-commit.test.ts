@@ -100,6 +100,25 @@ describe("SQLite group commit", () => {
   });
 });
 
+describe.each(["main", "thread"] as const)("SQLite writer %s: writes on the event loop's connection land after the applies before them", (writer) => {
+  test("replaceTimeline and resetTimeline called while applies are pending", async () => {
+    const store = new SqliteHydrationStore({ path: join(dir, `${++n}.sqlite`), registry: chatRegistry(), writer });
+    const applied = [store.apply(batch("r", 1n, "old")), store.apply(batch("q", 1n, "old"))];
+    // Not awaited: with one connection these would run in call order; so they must here.
+    const replaced = store.replaceTimeline("r", {
+      timelineCursor: 1n,
+      entities: [{ kind: "ChatMessage", id: "m", createdOrdinal: 1n, lastEventOrdinal: 1n, tombstone: false, payload: create(ChatMessageEntitySchema, { messageId: "m", text: "new" }) }],
+    });
+    const reset = store.resetTimeline("q");
+    await Promise.all([...applied, replaced, reset]);
+    expect((await store.snapshot("r")).entities.map((e) => (e.payload as unknown as { text: string }).text)).toEqual(["new"]);
+    expect((await store.snapshot("q")).entities).toEqual([]);
+    expect(await store.timelineCursor("q")).toBe(0n);
+    expect(await store.cursor("q")).toBe(1n);
+    await store.close();
+  });
+});
+
 describe("SQLite background checkpoints", () => {
   test("a worker thread checkpoints the WAL into the file while the event loop's connection never does", async () => {
     const store = new SqliteHydrationStore({ path: join(dir, "ckpt.sqlite"), registry: chatRegistry(), checkpointIntervalMs: 50 });

@@ -60,12 +60,15 @@ const kinds: StoreKind[] = [
     fresh: () => "",
     open: (_place, options) => new MemoryHydrationStore({ pageSize: options?.pageSize ?? 500 }),
   },
-  {
-    name: "sqlite",
-    fresh: () => join(dir, `db${++n}`, "app.sqlite"),
-    open: (path, options) => new SqliteHydrationStore({ path, registry: chatRegistry(), pageSize: options?.pageSize ?? 500 }),
-    spec: (path) => ({ kind: "sqlite", path }),
-  },
+  // Both writers: commits on the event loop's connection, and on a worker thread's.
+  ...(["main", "thread"] as const).map(
+    (writer): StoreKind => ({
+      name: `sqlite (writer: ${writer})`,
+      fresh: () => join(dir, `db${++n}`, "app.sqlite"),
+      open: (path, options) => new SqliteHydrationStore({ path, registry: chatRegistry(), pageSize: options?.pageSize ?? 500, writer }),
+      spec: (path) => ({ kind: "sqlite", path, writer }),
+    }),
+  ),
   {
     name: "postgres",
     skip: pgSkip,

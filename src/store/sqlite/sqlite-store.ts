@@ -276,7 +276,10 @@ export class SqliteHydrationStore
    * with one connection.
    */
   async #afterApplies(): Promise<void> {
-    if (!this.#writer) return;
+    if (!this.#writer) {
+      while (this.#pending.length > 0) this.#flush();
+      return;
+    }
     if (this.#pending.length > 0) this.#flush();
     await this.#written;
   }
