@@ -11,11 +11,15 @@
 //
 // The baseline of the achieved rate is the offered rate; the baseline of the
 // latencies is the memory store at the same offered rate, measured in the
-// same run. BENCH_LOAD_STORES=sqlite,postgres and BENCH_LOAD_RATES=30000
-// narrow a run (memory is always measured: it is the baseline). The store saturates at the highest offered rate where it keeps
-// up (achieved >= 97%) with publish p99 <= 50 ms.
+// same run; the CPU per event (all threads of the process) tells how many
+// cores a rate needs. Stores: memory, SQLite with its writer on the event
+// loop (the default) and on a worker thread, PostgreSQL.
+// BENCH_LOAD_STORES=sqlite,postgres and BENCH_LOAD_RATES=30000 narrow a run
+// (memory is always measured: it is the baseline). The store saturates at
+// the highest offered rate where it keeps up (achieved >= 97%) with publish
+// p99 <= 50 ms.
 import { join } from "node:path";
-import { monitorEventLoopDelay } from "node:perf_hooks";
+import { monitorEventLoopDelay, performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { create } from "@bufbuild/protobuf";
 import { TokensDeltaEventSchema, InferenceStartedEventSchema } from "../../fixtures/runtime/gen/chat/v1/chat_pb.js";
@@ -41,6 +45,12 @@ interface LoadResult {
   readonly achieved: number;
   readonly publish: { p50: number; p99: number; max: number };
   readonly eventLoopP99: number;
+  /** Share of the run the event loop was busy (performance.eventLoopUtilization): near 1, the main thread is the bottleneck. */
+  readonly eventLoopBusy: number;
+  /** CPU time of the whole server process (every thread) per event, in microseconds. */
+  readonly cpuPerEventUs: number;
+  /** CPU time of the main thread per event, in microseconds. */
+  readonly mainCpuPerEventUs: number;
   readonly wsP99: number;
   readonly failed: number;
 }
@@ -52,20 +62,8 @@ interface StoreVariant {
 
 const STORES: StoreVariant[] = [
   { name: "memory", open: async () => ({ store: new core.MemoryHydrationStore(), close: async () => {} }) },
-  {
-    name: "sqlite",
-    open: async () => {
-      const dir = tempDir("load-sqlite");
-      const store = new sqlite.SqliteHydrationStore({ path: join(dir, "load.sqlite"), synchronous: "normal" });
-      return {
-        store,
-        close: async () => {
-          await store.close();
-          removeDir(dir);
-        },
-      };
-    },
-  },
+  sqliteVariant("sqlite", "main"),
+  sqliteVariant("sqlite-writer-thread", "thread"),
   {
     name: "postgres",
     open: async () => {
@@ -84,6 +82,24 @@ const STORES: StoreVariant[] = [
     },
   },
 ];
+
+/** The SQLite store with its writer on the event loop (the default) or on a worker thread. */
+function sqliteVariant(name: string, writer: "thread" | "main"): StoreVariant {
+  return {
+    name,
+    open: async () => {
+      const dir = tempDir("load-sqlite");
+      const store = new sqlite.SqliteHydrationStore({ path: join(dir, "load.sqlite"), synchronous: "normal", writer });
+      return {
+        store,
+        close: async () => {
+          await store.close();
+          removeDir(dir);
+        },
+      };
+    },
+  };
+}
 
 export const scenario: Scenario = {
   name: "load",
@@ -115,7 +131,7 @@ export const scenario: Scenario = {
         results.set(variant.name, [...(results.get(variant.name) ?? []), result]);
         ctx.log(
           `  ${variant.name} @${rate / 1000}k/s: achieved ${result.achieved.toFixed(0)}/s, publish p50 ${result.publish.p50.toFixed(1)} p99 ${result.publish.p99.toFixed(1)} max ${result.publish.max.toFixed(0)} ms, ` +
-            `event loop p99 ${result.eventLoopP99.toFixed(1)} ms, ws p99 ${result.wsP99.toFixed(1)} ms${result.failed ? `, ${result.failed} failed` : ""}`,
+            `event loop p99 ${result.eventLoopP99.toFixed(1)} ms (busy ${(result.eventLoopBusy * 100).toFixed(0)}%), cpu ${result.cpuPerEventUs.toFixed(0)} µs/event (main thread ${result.mainCpuPerEventUs.toFixed(0)}), ws p99 ${result.wsP99.toFixed(1)} ms${result.failed ? `, ${result.failed} failed` : ""}`,
         );
       }
     }
@@ -151,6 +167,8 @@ export const scenario: Scenario = {
             ...(variant.name === "sqlite" && r.offered === 30_000 ? { target: { of: "ours", op: "<=", value: 20 } as const } : {}),
           }),
           makeRow({ scenario: "load", size, metric: "ws p99", unit: "ms", higherIsBetter: false, ours: one(r.wsP99), baselineName: "memory store", baseline: one(base.wsP99) }),
+          // What the process pays per event on all its threads: times the rate, the cores it needs.
+          makeRow({ scenario: "load", size, metric: "cpu per event", unit: "µs", higherIsBetter: false, ours: one(r.cpuPerEventUs), baselineName: "memory store", baseline: one(base.cpuPerEventUs) }),
         );
       });
       const kept = list.filter((r) => r.achieved >= r.offered * 0.97 && r.publish.p99 <= 50 && r.failed === 0).map((r) => r.offered);
@@ -196,6 +214,9 @@ async function measure(variant: StoreVariant, rate: number, durationMs: number, 
     let failed = 0;
     const eld = monitorEventLoopDelay({ resolution: 5 });
     eld.enable();
+    const elu = performance.eventLoopUtilization();
+    const cpu = process.cpuUsage();
+    const mainCpu = process.threadCpuUsage();
     const t0 = process.hrtime.bigint();
     const interval = 1e9 / rate;
     let sent = 0;
@@ -234,6 +255,9 @@ async function measure(variant: StoreVariant, rate: number, durationMs: number, 
     }
     await Promise.all(all);
     const elapsedS = Number(process.hrtime.bigint() - t0) / 1e9;
+    const eventLoopBusy = performance.eventLoopUtilization(elu).utilization;
+    const cpuUsed = process.cpuUsage(cpu);
+    const mainCpuUsed = process.threadCpuUsage(mainCpu);
     eld.disable();
     await sleep(200);
     const ws = await swarm.request({ op: "latencyStop", group: "load" }, isLatency("load"));
@@ -244,6 +268,9 @@ async function measure(variant: StoreVariant, rate: number, durationMs: number, 
       achieved: done / elapsedS,
       publish: { p50: percentileSorted(sorted, 50), p99: percentileSorted(sorted, 99), max: sorted[sorted.length - 1] ?? Number.NaN },
       eventLoopP99: eld.percentile(99) / 1e6,
+      eventLoopBusy,
+      cpuPerEventUs: (cpuUsed.user + cpuUsed.system) / Math.max(1, done),
+      mainCpuPerEventUs: (mainCpuUsed.user + mainCpuUsed.system) / Math.max(1, done),
       wsP99: ws.p99,
       failed,
     };

@@ -13,9 +13,9 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
 const freshPath = () => join(dir, `db${++n}`, "app.sqlite");
 
-function open(path: string, tokens?: string[]) {
+function open(path: string, tokens?: string[], writer: "main" | "thread" = "main") {
   const registry = chatRegistry();
-  const store = new SqliteHydrationStore({ path, registry });
+  const store = new SqliteHydrationStore({ path, registry, writer });
   return { store, hub: chatHub({ store, registry, ...(tokens ? { tokens } : {}) }) };
 }
 
@@ -38,8 +38,8 @@ describe("SqliteHydrationStore", () => {
     await store.close();
   });
 
-  test("a full disk rejects publish with the cause and leaves the store consistent", async () => {
-    const { store, hub } = open(freshPath(), []);
+  test.each(["main", "thread"] as const)("writer %s: a full disk rejects publish with the cause and leaves the store consistent", async (writer) => {
+    const { store, hub } = open(freshPath(), [], writer);
     const pub = hub.publisher("s");
     await pub.publish("ChatInferenceStarted", { messageId: "m1", prompt: "small" });
     const db = store.database;

@@ -56,12 +56,13 @@ export interface SqliteHydrationStoreOptions<S extends AppSchema = AppSchema> {
    */
   readonly maxEventsPerTransaction?: number;
   /**
-   * Which thread commits applies. `"thread"`: a worker thread with its own
-   * connection, so the event loop only encodes the rows and never waits on
-   * SQLite for a publish. `"main"`: the event loop's connection. Reads,
-   * timeline resets and runs always use the event loop's connection.
-   * Default `"thread"` for a file, `"main"` for `":memory:"` (or when the
-   * thread stops).
+   * Which thread commits applies. `"main"`: the event loop's connection.
+   * `"thread"`: a worker thread with its own connection, so the event loop
+   * only encodes the rows; reads, timeline resets and runs stay on the
+   * event loop's connection. On 2 vCPUs the thread costs more CPU per event
+   * than it takes off the event loop (bench/results/README.md): try it
+   * where a core is idle. Default `"main"`; `":memory:"` is always `"main"`,
+   * and so is a store whose thread stopped.
    */
   readonly writer?: "thread" | "main";
   /**
@@ -164,7 +165,7 @@ export class SqliteHydrationStore
     this.#groupTx = this.#db.transaction((group: readonly PendingApply[]) => {
       for (const item of group) writeApply(stmt, item.encoded);
     });
-    if (options.path !== ":memory:" && (options.writer ?? "thread") === "thread") this.#startWriter(options);
+    if (options.path !== ":memory:" && options.writer === "thread") this.#startWriter(options);
     this.#snapshotTx = this.#db.transaction((sessionId: string, after: bigint) => {
       const row = stmt.selectCursor.get(sessionId) as { cursor: bigint; epoch: bigint } | undefined;
       const rows = (after > 0n ? stmt.selectChangedEntities.all(sessionId, after) : stmt.selectLiveEntities.all(sessionId)) as EntityRow[];
