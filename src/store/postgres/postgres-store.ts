@@ -56,6 +56,22 @@ export interface PostgresHydrationStoreOptions<S extends AppSchema = AppSchema> 
   readonly queryTimeoutMs?: number;
   /** `application_name` of the store's connections (shown in `pg_stat_activity`). Default `"sessionstream"`. */
   readonly applicationName?: string;
+  /**
+   * Group commit: events applied while the store's group statements are in
+   * flight (of different sessions) are written together, up to this many
+   * per statement; each `apply` still resolves only after its statement
+   * committed. 1 writes one statement per event. Default 256.
+   */
+  readonly maxEventsPerStatement?: number;
+  /** Group statements in flight at once; more waiting events join the next one. Default half of `poolSize`, at least 1. */
+  readonly maxConcurrentGroups?: number;
+}
+
+/** An apply waiting for its group statement. */
+interface PendingApply {
+  readonly batch: ApplyBatch & { readonly event: StoredEvent };
+  readonly resolve: () => void;
+  readonly reject: (err: unknown) => void;
 }
 
 interface EntityRow {
@@ -80,9 +96,11 @@ const REPLACE_CHUNK = 1000;
  *
  * - `apply` is one statement, hence one transaction: the event log row, the
  *   entity upserts/tombstones, the session cursor and the timeline cursor.
+ *   Events of other sessions applied meanwhile share it (group commit, up
+ *   to `maxEventsPerStatement`, `maxConcurrentGroups` statements in flight).
  *   It is idempotent per (session, ordinal): a redelivered event that is
  *   already in the log changes nothing and resolves; a *different* event at
- *   a taken ordinal rejects (two writers assigned one ordinal).
+ *   a taken ordinal rejects (two writers assigned one ordinal), alone.
  * - `replaceTimeline` swaps a session's timeline and bumps its epoch in one
  *   transaction, and refuses if the session's cursor moved past the rebuild.
  * - Snapshots read the cursor, epoch and entities in one statement, so they
@@ -120,6 +138,12 @@ export class PostgresHydrationStore
   #ready: Promise<MigrationResult> | undefined;
   #isReady = false;
   #closed = false;
+  readonly #maxGroup: number;
+  readonly #maxGroups: number;
+  #pending: PendingApply[] = [];
+  #flushScheduled = false;
+  /** Group statements in flight. */
+  readonly #groups = new Set<Promise<void>>();
 
   constructor(options: PostgresHydrationStoreOptions<any>) {
     this.schema = options.schema ?? "public";
@@ -132,6 +156,8 @@ export class PostgresHydrationStore
     }
     this.#registry = options.registry;
     this.#pageSize = options.pageSize ?? 500;
+    this.#maxGroup = Math.max(1, options.maxEventsPerStatement ?? 256);
+    this.#maxGroups = Math.max(1, options.maxConcurrentGroups ?? Math.floor(poolSize / 2));
     if (options.pool) {
       this.#pool = options.pool;
       this.#ownsPool = false;
@@ -215,35 +241,134 @@ export class PostgresHydrationStore
     return this.#registry;
   }
 
+  /**
+   * Writes one event with its entities and cursors. Events applied while
+   * earlier group statements are in flight share a statement (group
+   * commit, up to `maxEventsPerStatement`); each resolves once its
+   * statement committed. A timeline-only apply (rebuild) is written alone.
+   */
   async apply(batch: ApplyBatch): Promise<void> {
     const { sessionId, ordinal, event } = batch;
-    const columns = this.#entityColumns(batch.entities);
     if (!event) {
-      await this.#query("replayApply", "apply", [sessionId, ordinal, ...columns]);
+      await this.#query("replayApply", "apply", [sessionId, ordinal, ...this.#entityColumns(batch.entities)]);
       return;
     }
+    if (this.#maxGroup === 1) return this.#applyOne({ ...batch, event });
+    if (this.#closed) throw this.#closedError();
+    return new Promise<void>((resolve, reject) => {
+      this.#pending.push({ batch: { ...batch, event }, resolve, reject });
+      this.#scheduleFlush();
+    });
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => {
+      this.#flushScheduled = false;
+      this.#flush();
+    });
+  }
+
+  /** Sends waiting applies as group statements while fewer than `maxConcurrentGroups` are in flight. */
+  #flush(): void {
+    while (this.#pending.length > 0 && this.#groups.size < this.#maxGroups) {
+      const group = this.#pending.splice(0, this.#maxGroup);
+      const sent: Promise<void> = this.#applyGroup(group).finally(() => {
+        this.#groups.delete(sent);
+        if (this.#pending.length > 0) this.#scheduleFlush();
+      });
+      this.#groups.add(sent);
+    }
+  }
+
+  /** Writes a group in one statement; settles every apply of it, never rejects. */
+  async #applyGroup(group: PendingApply[]): Promise<void> {
+    if (group.length === 1) {
+      const [only] = group as [PendingApply];
+      await this.#applyOne(only.batch).then(only.resolve, only.reject);
+      return;
+    }
+    let inserted: Set<string>;
+    try {
+      const res = await this.#query<{ session_id: string; ordinal: string }>("applyGroup", "apply", this.#groupValues(group));
+      inserted = new Set(res.rows.map((r) => `${r.session_id}\u0000${r.ordinal}`));
+    } catch (err) {
+      // An unreachable server fails them all alike; anything else (a
+      // deadlock with another node taking over a partition, a bad row) is
+      // retried event by event, so that only a bad one fails.
+      if (err instanceof SessionstreamError && err.code === "store_unavailable") {
+        for (const item of group) item.reject(err);
+        return;
+      }
+      await Promise.all(group.map((item) => this.#applyOne(item.batch).then(item.resolve, item.reject)));
+      return;
+    }
+    await Promise.all(
+      group.map((item) => {
+        const { sessionId, ordinal } = item.batch;
+        // Not inserted: the ordinal or the event id was taken (a redelivery, or a conflict).
+        if (inserted.has(`${sessionId}\u0000${ordinal}`)) return item.resolve();
+        return this.#checkTaken(item.batch).then(item.resolve, item.reject);
+      }),
+    );
+  }
+
+  #groupValues(group: readonly PendingApply[]): unknown[] {
+    const ev: [string[], bigint[], string[], string[], Uint8Array[], number[], Array<string | null>] = [[], [], [], [], [], [], []];
+    const en: [string[], ...EntityColumns, number[]] = [[], [], [], [], [], [], [], [], []];
+    group.forEach(({ batch }, i) => {
+      const { sessionId, ordinal, event } = batch;
+      ev[0].push(sessionId);
+      ev[1].push(ordinal);
+      ev[2].push(event.name);
+      ev[3].push(event.payload.$typeName);
+      ev[4].push(this.#codec.encodeBinary(event.payload));
+      ev[5].push(event.appliedAt);
+      ev[6].push(event.eventId ?? null);
+      const cols = this.#entityColumns(batch.entities);
+      for (let k = 0; k < cols[0].length; k++) {
+        en[0].push(sessionId);
+        for (let c = 0; c < 7; c++) (en[c + 1] as unknown[]).push(cols[c]![k]);
+        // WITH ORDINALITY counts from 1.
+        en[8].push(i + 1);
+      }
+    });
+    return [...ev, ...en];
+  }
+
+  async #applyOne(batch: ApplyBatch & { readonly event: StoredEvent }): Promise<void> {
+    const { sessionId, ordinal, event } = batch;
+    const columns = this.#entityColumns(batch.entities);
     const payload = this.#codec.encodeBinary(event.payload);
-    const typeName = event.payload.$typeName;
     const res = await this.#query<{ inserted: number }>("apply", "apply", [
       sessionId,
       ordinal,
       event.name,
-      typeName,
+      event.payload.$typeName,
       payload,
       event.appliedAt,
       ...columns,
       event.eventId ?? null,
     ]);
     if (res.rows[0]!.inserted > 0) return;
-    // The ordinal (or the event id) is taken: a redelivery of the same event
-    // is a no-op, anything else is a conflict.
+    await this.#checkTaken(batch);
+  }
+
+  /**
+   * The event's ordinal (or its event id) is taken: a redelivery of the same
+   * event is a no-op and resolves, anything else is a conflict and rejects.
+   */
+  async #checkTaken(batch: ApplyBatch & { readonly event: StoredEvent }): Promise<void> {
+    const { sessionId, ordinal, event } = batch;
+    const typeName = event.payload.$typeName;
     const existing = await this.#query<{ name: string; type_name: string; payload: Uint8Array; event_id: string | null }>("selectEvent", "apply", [
       sessionId,
       ordinal,
     ]);
     const row = existing.rows[0];
     const eventId = event.eventId ?? null;
-    if (row && row.event_id === eventId && row.name === event.name && row.type_name === typeName && Buffer.from(payload).equals(row.payload)) return;
+    if (row && row.event_id === eventId && row.name === event.name && row.type_name === typeName && Buffer.from(this.#codec.encodeBinary(event.payload)).equals(row.payload)) return;
     if (eventId !== null && row?.event_id !== eventId) {
       const { ordinal: taken } = await this.lookupEvent(sessionId, eventId);
       if (taken !== undefined) {
@@ -254,6 +379,14 @@ export class PostgresHydrationStore
       "store_failed",
       `session "${sessionId}" already has a different event at ordinal ${ordinal} ("${row?.name}", not "${event.name}"): two writers assigned the same ordinal`,
     );
+  }
+
+  /** Waits until every apply accepted so far has settled, so a timeline write lands after them. */
+  async #afterApplies(): Promise<void> {
+    while (this.#pending.length > 0 || this.#groups.size > 0) {
+      this.#flush();
+      await Promise.all(this.#groups);
+    }
   }
 
   async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
@@ -316,10 +449,12 @@ export class PostgresHydrationStore
   }
 
   async resetTimeline(sessionId: string): Promise<void> {
+    await this.#afterApplies();
     await this.#query("resetTimeline", "timeline reset", [sessionId]);
   }
 
   async replaceTimeline(sessionId: string, timeline: ReplacementTimeline): Promise<bigint> {
+    await this.#afterApplies();
     return this.#transaction("timeline replace", async (client) => {
       const locked = await client.query<{ cursor: string }>({ name: this.#names.lockSession, text: this.#sql.lockSession, values: [sessionId] });
       const cursor = BigInt(locked.rows[0]?.cursor ?? 0);
@@ -420,6 +555,8 @@ export class PostgresHydrationStore
   /** Ends the pool the store created (a pool passed in stays open). Later calls reject with `store_failed`. */
   async close(): Promise<void> {
     if (this.#closed) return;
+    // Applies already accepted are written (or rejected) first.
+    await this.#afterApplies();
     this.#closed = true;
     await this.#ready?.catch(() => {});
     if (this.#ownsPool) await this.#pool.end();

@@ -38,6 +38,37 @@ export function buildStatements(s: string) {
         ${entityUpsert(s, applyUnnest, "WHERE EXISTS (SELECT 1 FROM ev)")}
       )
       SELECT count(*)::int AS inserted FROM ev`,
+    // Group commit: the events of many sessions in one statement. $1..$7
+    // one row per event; $8..$16 one row per entity, $16 its event's index.
+    // Only the entities of events this statement inserted are written (a
+    // redelivered event changes nothing), the newest version per entity.
+    // The inserted events come back; the store checks the others one by one.
+    applyGroup: `WITH input AS (
+        SELECT * FROM unnest($1::text[], $2::int8[], $3::text[], $4::text[], $5::bytea[], $6::int8[], $7::text[])
+          WITH ORDINALITY AS i(session_id, ordinal, name, type_name, payload, applied_at, event_id, idx)
+      ), ev AS (
+        INSERT INTO ${s}.ss_events (session_id, ordinal, name, type_name, payload, applied_at, event_id)
+        SELECT session_id, ordinal, name, type_name, payload, applied_at, event_id FROM input ORDER BY idx
+        ON CONFLICT DO NOTHING
+        RETURNING session_id, ordinal
+      ), ses AS (
+        INSERT INTO ${s}.ss_sessions (session_id, cursor, timeline_cursor)
+        SELECT session_id, max(ordinal), max(ordinal) FROM ev GROUP BY session_id
+        ON CONFLICT (session_id) DO UPDATE SET cursor = GREATEST(${s}.ss_sessions.cursor, excluded.cursor),
+          timeline_cursor = excluded.timeline_cursor
+      ), ent AS (
+        INSERT INTO ${s}.ss_entities (session_id, kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload)
+        SELECT DISTINCT ON (e.session_id, e.kind, e.id) e.session_id, e.kind, e.id, e.created_ordinal, e.last_event_ordinal, e.tombstone, e.type_name, e.payload
+        FROM unnest($8::text[], $9::text[], $10::text[], $11::int8[], $12::int8[], $13::bool[], $14::text[], $15::bytea[], $16::int8[])
+          AS e(session_id, kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload, event_idx)
+        JOIN input ON input.idx = e.event_idx
+        JOIN ev ON ev.session_id = input.session_id AND ev.ordinal = input.ordinal
+        ORDER BY e.session_id, e.kind, e.id, input.ordinal DESC
+        ON CONFLICT (session_id, kind, id) DO UPDATE SET created_ordinal = excluded.created_ordinal,
+          last_event_ordinal = excluded.last_event_ordinal, tombstone = excluded.tombstone,
+          type_name = excluded.type_name, payload = excluded.payload
+      )
+      SELECT session_id, ordinal FROM ev`,
     // A rebuild's replay write: entities and the timeline cursor, no event, session cursor untouched.
     replayApply: `WITH ses AS (
         INSERT INTO ${s}.ss_sessions (session_id, cursor, timeline_cursor) VALUES ($1, 0, $2)
