@@ -22,9 +22,12 @@ function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: s
     return at(path, `expected a ${desc.typeName} message, got a ${String(value.$typeName)} message`);
   }
   const members = membersOf(desc);
-  for (const key of Object.keys(value)) {
-    if (message && key.startsWith("$")) continue; // $typeName, $unknown
-    const known = members.get(key);
+  const keys = Object.keys(value);
+  const shape = message ? members.shapeOf(keys) : undefined;
+  for (let i = 0; i < keys.length; i++) {
+    const key = keys[i]!;
+    if (message && (shape ? shape[i] === undefined : key.startsWith("$"))) continue; // $typeName, $unknown
+    const known = shape ? shape[i] : members.byName.get(key);
     if (!known) return at(join(path, key), `no such field in ${desc.typeName}`);
     const v = value[key];
     if (known.plainType !== undefined && typeof v === known.plainType) continue;
@@ -45,6 +48,7 @@ function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: s
     const problem = checkField(member, v, join(path, key));
     if (problem) return problem;
   }
+  if (message && !shape) members.learnShape(keys);
   return undefined;
 }
 
@@ -56,11 +60,42 @@ interface KnownMember {
   readonly plainType: "string" | "boolean" | "number" | undefined;
 }
 
+/**
+ * The members of one message type by name, and the own keys of the first
+ * message that passed a check: messages of that shape (every message
+ * `create` built with the same fields set) skip the lookup per key.
+ */
+class MessageMembers {
+  readonly byName: ReadonlyMap<string, KnownMember>;
+  #shape: readonly string[] | undefined;
+  // Per key of #shape: its member, undefined for `$typeName` and `$unknown`.
+  #shapeMembers: readonly (KnownMember | undefined)[] = [];
+
+  constructor(desc: DescMessage) {
+    this.byName = new Map(desc.members.map((m) => [m.localName, { member: m, plainType: plainTypeOf(m) }]));
+  }
+
+  /** The members of `keys` when they are the learned shape (same keys, same order). */
+  shapeOf(keys: readonly string[]): readonly (KnownMember | undefined)[] | undefined {
+    const shape = this.#shape;
+    if (shape === undefined || shape.length !== keys.length) return undefined;
+    for (let i = 0; i < keys.length; i++) if (keys[i] !== shape[i]) return undefined;
+    return this.#shapeMembers;
+  }
+
+  /** Remembers the keys of a message that passed, once: one shape per type, never replaced (no churn between shapes). */
+  learnShape(keys: readonly string[]): void {
+    if (this.#shape !== undefined) return;
+    this.#shapeMembers = keys.map((k) => (k.startsWith("$") ? undefined : this.byName.get(k)));
+    this.#shape = keys;
+  }
+}
+
 // Every publish checks its payload (and each projected payload): look members up by name, not by a scan per key.
-const membersByDesc = new WeakMap<DescMessage, ReadonlyMap<string, KnownMember>>();
-function membersOf(desc: DescMessage): ReadonlyMap<string, KnownMember> {
+const membersByDesc = new WeakMap<DescMessage, MessageMembers>();
+function membersOf(desc: DescMessage): MessageMembers {
   let members = membersByDesc.get(desc);
-  if (!members) membersByDesc.set(desc, (members = new Map(desc.members.map((m) => [m.localName, { member: m, plainType: plainTypeOf(m) }]))));
+  if (!members) membersByDesc.set(desc, (members = new MessageMembers(desc)));
   return members;
 }
 

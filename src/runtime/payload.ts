@@ -11,7 +11,8 @@ import { checkPayload } from "./payload-check.js";
  * exactly what the schema describes.
  */
 export function coercePayload(schema: DescMessage, payload: unknown, what: string): Message {
-  if (isMessage(payload)) {
+  const message = isMessage(payload);
+  if (message) {
     if (payload.$typeName !== schema.typeName) {
       throw new SessionstreamError(
         "payload_type_mismatch",
@@ -28,5 +29,5 @@ export function coercePayload(schema: DescMessage, payload: unknown, what: strin
   if (problem !== undefined) {
     throw new SessionstreamError("payload_type_mismatch", `${what} (payload type ${schema.typeName}): ${problem}`);
   }
-  return isMessage(payload) ? payload : create(schema, payload as never);
+  return message ? payload : create(schema, payload as never);
 }

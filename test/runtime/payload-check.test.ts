@@ -93,6 +93,19 @@ describe("payloads are validated at every depth", () => {
     expect(checkPayload(TypeSchema, { name: "t", fields: [{ name: "a", number: 1 }], sourceContext: { fileName: "f" } })).toBeUndefined();
   });
 
+  test("messages of an already checked shape are still checked field by field", () => {
+    const good = create(DurationSchema, { seconds: 1n, nanos: 2 });
+    expect(checkPayload(DurationSchema, good)).toBeUndefined();
+    expect(checkPayload(DurationSchema, create(DurationSchema, { seconds: 3n }))).toBeUndefined();
+    expect(checkPayload(DurationSchema, { ...create(DurationSchema), seconds: 1 as never })).toBe("field seconds: expected an int64 (a bigint), got number 1");
+    const mutated = create(DurationSchema, { seconds: 1n });
+    (mutated as { nanos: unknown }).nanos = "2";
+    expect(checkPayload(DurationSchema, mutated)).toBe('field nanos: expected an int32 (an integer number), got the string "2"');
+    expect(checkPayload(DurationSchema, Object.assign(create(DurationSchema), { extra: 1 }))).toBe("field extra: no such field in google.protobuf.Duration");
+    expect(checkPayload(StringValueSchema, create(StringValueSchema, { value: "a" }))).toBeUndefined();
+    expect(checkPayload(StringValueSchema, create(StringValueSchema, { value: 5 as never }))).toBe("field value: expected a string, got number 5");
+  });
+
   test("projection outputs are checked too: a bad entity payload fails the publish", async () => {
     const hub = new Hub({ registry: wktRegistry(), onError: () => {} });
     hub.registerTimelineProjection(() => [{ kind: "Type", id: "x", payload: { name: "x", sourceContext: { bogus: true } } as never }]);
