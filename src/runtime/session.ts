@@ -75,14 +75,23 @@ export class SessionTable<M> {
   get(sessionId: string): Promise<Session<M>> {
     let session = this.#sessions.touch(sessionId);
     if (session) return session;
-    session = this.#create(sessionId);
-    this.#sessions.set(sessionId, session);
-    // A failed factory must not poison the session forever: the next reference retries.
-    session.catch(() => {
-      if (this.#sessions.get(sessionId) === session) this.#sessions.delete(sessionId);
-    });
+    const created = this.#create(sessionId);
+    this.#sessions.set(sessionId, created);
+    // Registered here, not inside #create: without a factory #create returns
+    // before the table holds the session, which then never became ready (so
+    // never peeked nor evicted). The first reaction, so awaiting callers see it ready.
+    created.then(
+      // Evicted while the factory ran: hand it out, but do not keep it.
+      (ready) => {
+        if (this.#sessions.get(sessionId) === created) this.#ready.set(sessionId, ready);
+      },
+      // A failed factory must not poison the session forever: the next reference retries.
+      () => {
+        if (this.#sessions.get(sessionId) === created) this.#sessions.delete(sessionId);
+      },
+    );
     this.#evict(sessionId);
-    return session;
+    return created;
   }
 
   /** The session if it was already created (no await on the hot path). */
@@ -114,9 +123,6 @@ export class SessionTable<M> {
 
   async #create(sessionId: string): Promise<Session<M>> {
     const metadata = (this.#factory ? await this.#factory(sessionId) : undefined) as M;
-    const session = { id: sessionId, metadata, createdAt: Date.now() };
-    // Evicted while the factory ran: hand it out, but do not keep it.
-    if (this.#sessions.has(sessionId)) this.#ready.set(sessionId, session);
-    return session;
+    return { id: sessionId, metadata, createdAt: Date.now() };
   }
 }

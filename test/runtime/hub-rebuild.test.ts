@@ -111,6 +111,14 @@ describe("bounded memory", () => {
     expect(factoryRuns).toBe(runsBefore + 1);
   });
 
+  test("without a metadata factory the session table is bounded too, and a touched session is ready at once", async () => {
+    const hub = new Hub({ registry: chatRegistry(), maxCachedSessions: 5 });
+    for (let i = 0; i < 100; i++) await hub.publisher(`s${i}`).publish("ChatTokensDelta", { chunk: "x" });
+    expect(hub.sessionCount()).toBeLessThanOrEqual(5);
+    expect(hub.cachedSessionCount()).toBeLessThanOrEqual(5);
+    expect(await hub.publisher("s0").publish("ChatTokensDelta", { chunk: "y" })).toBe(2n);
+  });
+
   test("heap after GC stays flat from 20k to 200k touched sessions", async () => {
     const { setFlagsFromString } = await import("node:v8");
     const { runInNewContext } = await import("node:vm");
