@@ -27,7 +27,7 @@ import { coercePayload } from "./payload.js";
 import { ProjectionRunner, type ProjectionErrorPolicy } from "./projection-runner.js";
 import type { SchemaRegistry } from "./registry.js";
 import { LruMap } from "./lru-map.js";
-import { KeyedSerialQueue } from "./serial-queue.js";
+import { KeyedSerialQueue, type QueueTurn } from "./serial-queue.js";
 import {
   DEFAULT_MAX_SESSION_ID_LENGTH,
   SessionTable,
@@ -98,6 +98,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #bus: EventBus;
   readonly #detachBus: () => void;
   readonly #queue = new KeyedSerialQueue();
+  /** The queue task of the bus consumer, created once (not a closure per event). */
+  readonly #applyTask = (turn: QueueTurn, pending: PendingEvent): Promise<bigint> => this.#applyInOrder(pending, turn);
   readonly #sessions: SessionTable<unknown>;
   readonly #states = new LruMap<string, Promise<SessionState>>();
   /** The settled entries of `#states`, for a synchronous hot path. */
@@ -518,13 +520,13 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** The bus consumer: assigns the ordinal, projects, stores, fans out. */
   #applyEvent(pending: PendingEvent): Promise<bigint> {
-    return this.#queue.runReleasing(pending.sessionId, (release) => this.#applyInOrder(pending, release));
+    return this.#queue.runReleasing(pending.sessionId, this.#applyTask, pending);
   }
 
   /** The cluster bus's consumer: like `#applyEvent`, resolving with what was applied for its "applied" notice. */
   async #applyForCluster(pending: PendingEvent): Promise<ClusterApplyResult> {
     const details: ApplyDetails = {};
-    await this.#queue.runReleasing(pending.sessionId, (release) => this.#applyInOrder(pending, release, details));
+    await this.#queue.runReleasing(pending.sessionId, (turn) => this.#applyInOrder(pending, turn, details), undefined);
     return details.result!;
   }
 
@@ -558,7 +560,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   // Runs inside the session's queue and releases it when done. Awaits only
   // what is really asynchronous: cached state and synchronous projections
   // cost no extra microtasks.
-  async #applyInOrder({ sessionId, name, payload, eventId }: PendingEvent, release: () => void, details?: ApplyDetails): Promise<bigint> {
+  async #applyInOrder({ sessionId, name, payload, eventId }: PendingEvent, turn: QueueTurn, details?: ApplyDetails): Promise<bigint> {
     try {
       let state = this.#cachedState(sessionId) ?? (await this.#state(sessionId));
       const store = this.store;
@@ -591,7 +593,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       }
       return this.#applied(state, { event, uiEvents, entities }, details);
     } finally {
-      release();
+      turn.release();
     }
   }
 

@@ -38,14 +38,18 @@ describe("KeyedSerialQueue.runReleasing", () => {
     const queue = new KeyedSerialQueue();
     const order: string[] = [];
     let finish!: () => void;
-    const first = queue.runReleasing("k", async (release) => {
-      try {
-        await new Promise<void>((r) => (finish = r));
-        order.push("first");
-      } finally {
-        release();
-      }
-    });
+    const first = queue.runReleasing(
+      "k",
+      async (turn, name) => {
+        try {
+          await new Promise<void>((r) => (finish = r));
+          order.push(name);
+        } finally {
+          turn.release();
+        }
+      },
+      "first",
+    );
     const second = queue.run("k", async () => void order.push("second"));
     expect(queue.busy("k")).toBe(true);
     finish();
@@ -56,13 +60,17 @@ describe("KeyedSerialQueue.runReleasing", () => {
 
   test("a task that fails before its first await leaves the key idle", async () => {
     const queue = new KeyedSerialQueue();
-    const failed = queue.runReleasing("k", async (release) => {
-      try {
-        throw new Error("early");
-      } finally {
-        release();
-      }
-    });
+    const failed = queue.runReleasing(
+      "k",
+      async (turn) => {
+        try {
+          throw new Error("early");
+        } finally {
+          turn.release();
+        }
+      },
+      undefined,
+    );
     expect(queue.busy("k")).toBe(false);
     await expect(failed).rejects.toThrow("early");
     await queue.idle();
