@@ -78,6 +78,12 @@ interface SessionState {
   readonly live: boolean;
 }
 
+/** A cached session state: its load, and the loaded state once settled (for a synchronous hot path). */
+interface StateSlot {
+  readonly loading: Promise<SessionState>;
+  loaded: SessionState | undefined;
+}
+
 type StoreRead = "snapshot" | "cursor" | "session state" | "event log" | "event id";
 
 /** Where `#applyInOrder` leaves the details a cluster bus needs (an out-parameter keeps the local path free of extra awaits). */
@@ -101,9 +107,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   /** The queue task of the bus consumer, created once (not a closure per event). */
   readonly #applyTask = (turn: QueueTurn, pending: PendingEvent): Promise<bigint> => this.#applyInOrder(pending, turn);
   readonly #sessions: SessionTable<unknown>;
-  readonly #states = new LruMap<string, Promise<SessionState>>();
-  /** The settled entries of `#states`, for a synchronous hot path. */
-  readonly #resolvedStates = new Map<string, SessionState>();
+  readonly #states = new LruMap<string, StateSlot>();
   readonly #handlers = new Map<string, CommandHandler<S, never>>();
   readonly #projections: ProjectionRunner<S>;
   readonly #fanouts = new Set<UIFanout>();
@@ -359,8 +363,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   /** The highest applied ordinal of a session (0n when it has no events). */
   async cursor(sessionId: string): Promise<bigint> {
     validateSessionId(sessionId, this.#maxSessionIdLength);
-    const state = this.#states.get(sessionId);
-    return state ? (await state).cursor : this.#read(sessionId, "cursor", () => this.store.cursor(sessionId));
+    const slot = this.#states.get(sessionId);
+    return slot ? (await slot.loading).cursor : this.#read(sessionId, "cursor", () => this.store.cursor(sessionId));
   }
 
   /**
@@ -548,13 +552,12 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   }
 
   #dropStateBehind(sessionId: string, ordinal: bigint): void {
-    const cached = this.#resolvedStates.get(sessionId);
+    const cached = this.#states.get(sessionId)?.loaded;
     if (cached && cached.cursor < ordinal) this.#dropState(sessionId);
   }
 
   #dropState(sessionId: string): void {
     this.#states.delete(sessionId);
-    this.#resolvedStates.delete(sessionId);
   }
 
   // Runs inside the session's queue and releases it when done. Awaits only
@@ -695,18 +698,19 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** Loads the cursor and timeline of a session from the store, cached (LRU) across events. */
   #state(sessionId: string): Promise<SessionState> {
-    let state = this.#states.touch(sessionId);
-    if (state) return state;
-    state = this.#read(sessionId, "session state", () => this.#loadState(sessionId)).then((loaded) => {
-      if (this.#states.get(sessionId) === state) this.#resolvedStates.set(sessionId, loaded);
+    const cached = this.#states.touch(sessionId);
+    if (cached) return cached.loading;
+    const loading = this.#read(sessionId, "session state", () => this.#loadState(sessionId)).then((loaded) => {
+      if (this.#states.get(sessionId) === slot) slot.loaded = loaded;
       return loaded;
     });
-    this.#states.set(sessionId, state);
-    state.catch(() => {
-      if (this.#states.get(sessionId) === state) this.#states.delete(sessionId);
+    const slot: StateSlot = { loading, loaded: undefined };
+    this.#states.set(sessionId, slot);
+    loading.catch(() => {
+      if (this.#states.get(sessionId) === slot) this.#states.delete(sessionId);
     });
     this.#evictIdleStates(sessionId);
-    return state;
+    return loading;
   }
 
   async #loadState(sessionId: string): Promise<SessionState> {
@@ -718,9 +722,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** The loaded state of a session, if cached, refreshing its recency. */
   #cachedState(sessionId: string): SessionState | undefined {
-    const state = this.#resolvedStates.get(sessionId);
-    if (state) this.#states.touch(sessionId);
-    return state;
+    return this.#states.touch(sessionId)?.loaded;
   }
 
   #evictIdleStates(keep: string): void {

@@ -52,6 +52,12 @@ export interface SessionTableOptions<M> {
   readonly busy?: (sessionId: string) => boolean;
 }
 
+/** A session in the table: its creation, and the session once created (for a synchronous hot path). */
+interface SessionSlot<M> {
+  readonly created: Promise<Session<M>>;
+  ready: Session<M> | undefined;
+}
+
 /**
  * Creates sessions on first reference, running the metadata factory once per
  * session while it stays in the table. The table is an LRU bounded by
@@ -60,8 +66,7 @@ export interface SessionTableOptions<M> {
  * referenced again.
  */
 export class SessionTable<M> {
-  readonly #sessions = new LruMap<string, Promise<Session<M>>>();
-  readonly #ready = new Map<string, Session<M>>();
+  readonly #sessions = new LruMap<string, SessionSlot<M>>();
   readonly #factory: SessionMetadataFactory<M> | undefined;
   readonly #max: number;
   readonly #busy: (sessionId: string) => boolean;
@@ -73,21 +78,21 @@ export class SessionTable<M> {
   }
 
   get(sessionId: string): Promise<Session<M>> {
-    let session = this.#sessions.touch(sessionId);
-    if (session) return session;
+    const cached = this.#sessions.touch(sessionId);
+    if (cached) return cached.created;
     const created = this.#create(sessionId);
-    this.#sessions.set(sessionId, created);
-    // Registered here, not inside #create: without a factory #create returns
-    // before the table holds the session, which then never became ready (so
-    // never peeked nor evicted). The first reaction, so awaiting callers see it ready.
+    const slot: SessionSlot<M> = { created, ready: undefined };
+    this.#sessions.set(sessionId, slot);
+    // Marked ready in the first reaction, so callers awaiting `created` find it
+    // ready; not inside #create, which without a factory ends before the slot exists.
     created.then(
       // Evicted while the factory ran: hand it out, but do not keep it.
       (ready) => {
-        if (this.#sessions.get(sessionId) === created) this.#ready.set(sessionId, ready);
+        if (this.#sessions.get(sessionId) === slot) slot.ready = ready;
       },
       // A failed factory must not poison the session forever: the next reference retries.
       () => {
-        if (this.#sessions.get(sessionId) === created) this.#sessions.delete(sessionId);
+        if (this.#sessions.get(sessionId) === slot) this.#sessions.delete(sessionId);
       },
     );
     this.#evict(sessionId);
@@ -96,9 +101,7 @@ export class SessionTable<M> {
 
   /** The session if it was already created (no await on the hot path). */
   peek(sessionId: string): Session<M> | undefined {
-    const session = this.#ready.get(sessionId);
-    if (session) this.#sessions.touch(sessionId);
-    return session;
+    return this.#sessions.touch(sessionId)?.ready;
   }
 
   /** Ids of the sessions currently in the table. */
@@ -115,9 +118,8 @@ export class SessionTable<M> {
     if (this.#sessions.size <= this.#max) return;
     for (const sessionId of this.#sessions.keys()) {
       if (this.#sessions.size <= this.#max) break;
-      if (sessionId === keep || this.#busy(sessionId) || !this.#ready.has(sessionId)) continue;
+      if (sessionId === keep || this.#busy(sessionId) || !this.#sessions.get(sessionId)!.ready) continue;
       this.#sessions.delete(sessionId);
-      this.#ready.delete(sessionId);
     }
   }
 
