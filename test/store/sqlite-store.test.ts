@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import Database from "better-sqlite3";
-import { afterAll, describe, expect, test } from "vitest";
+import { afterAll, describe, expect, test, vi } from "vitest";
 import { SessionstreamError } from "../../src/index.js";
 import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
 import { SCHEMA_VERSION } from "../../src/store/sqlite/schema.js";
@@ -99,7 +99,10 @@ describe("SqliteHydrationStore", () => {
     v2.pragma("user_version = 2");
     v2.close();
 
+    const logged = vi.spyOn(console, "error").mockImplementation(() => {});
     const upgraded = new SqliteHydrationStore({ path, registry: chatRegistry() });
+    expect(logged).toHaveBeenCalledWith(expect.stringMatching(/upgrading .* from schema 2 to 3/));
+    logged.mockRestore();
     const db = upgraded.database;
     expect(Number(db.pragma("user_version", { simple: true }))).toBe(SCHEMA_VERSION);
     const ddl = (table: string) => (db.prepare("SELECT sql FROM sqlite_master WHERE name = ?").get(table) as { sql: string }).sql;

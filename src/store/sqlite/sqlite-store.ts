@@ -486,6 +486,10 @@ export class SqliteHydrationStore
       throw new Error(`database schema version ${version} is newer than this sessionstream (${SCHEMA_VERSION}); upgrade sessionstream`);
     }
     if (version < SCHEMA_VERSION) {
+      if (version > 0 && version < 3) {
+        // Copies every event and entity: say so, a large file takes a while.
+        console.error(`sessionstream: upgrading ${this.path} from schema ${version} to ${SCHEMA_VERSION} (events and entities move to rowid tables; once)`);
+      }
       // One transaction: a crash leaves the old version, intact.
       this.#db.transaction(() => {
         this.#db.exec(version > 0 && version < 3 ? REBUILD_AS_ROWID_SQL : SCHEMA_SQL);
