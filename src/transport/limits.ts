@@ -9,7 +9,11 @@ export interface TransportLimits {
   readonly maxFrameBytes: number;
   /** Sessions one connection may subscribe to at once (`too_many_subscriptions` beyond). Default 64. */
   readonly maxSubscriptionsPerConnection: number;
-  /** UI events buffered per subscription while its snapshot loads (`hydration_buffer_overflow` beyond). Default 1024. */
+  /**
+   * Entries buffered per subscription while its snapshot loads: its UI
+   * events, and one per event that has none (`hydration_buffer_overflow`
+   * beyond). Default 1024.
+   */
   readonly maxHydrationBufferEvents: number;
   /** Bytes of UI frames buffered per subscription while its snapshot loads. Default 8 MiB. */
   readonly maxHydrationBufferBytes: number;

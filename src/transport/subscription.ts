@@ -64,7 +64,8 @@ export class Subscription {
   buffer(item: BufferedFrame, maxEvents: number, maxBytes: number): string | undefined {
     const buffered = this.bufferedEvents;
     if (buffered + 1 > maxEvents) {
-      return `hydration buffer of session "${this.sessionId}" is full: ${buffered} UI events buffered while the snapshot loads (maxHydrationBufferEvents ${maxEvents})`;
+      // Counts UI events and the markers of events without any (they keep the ordinals dense).
+      return `hydration buffer of session "${this.sessionId}" is full: ${buffered} entries (UI events, and one per event without any) buffered while the snapshot loads (maxHydrationBufferEvents ${maxEvents})`;
     }
     const bytes = item.frame?.bytes ?? 0;
     if (this.#bufferBytes + bytes > maxBytes) {
