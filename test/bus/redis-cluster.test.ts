@@ -286,4 +286,34 @@ describe.skipIf(skip !== undefined)("Redis event bus: several nodes on one Redis
       await sys.close();
     }
   });
+
+  test("the lease and checkpoint scripts go by SHA1, and a server that lost its script cache (SCRIPT FLUSH) is sent them again", async () => {
+    const sys = system(2);
+    const a = sys.node();
+    const admin = new Redis(REDIS_URL);
+    try {
+      await a.bus.ready();
+      await settled([a], 2);
+      const calls = async () => {
+        const stats = await admin.info("commandstats");
+        const count = (cmd: string) => Number(new RegExp(`cmdstat_${cmd}:calls=(\\d+)`).exec(stats)?.[1] ?? 0);
+        return { evalsha: count("evalsha"), eval: count("eval") };
+      };
+      const before = await calls();
+      for (let i = 1; i <= 3; i++) expect(await a.hub.publisher("sha").publish("ChatTokensDelta", { messageId: "m", chunk: `${i}` })).toBe(BigInt(i));
+      await new Promise((r) => setTimeout(r, 3 * FAST.renewEveryMs));
+      const after = await calls();
+      // Other test files share this server: only what grew matters, and EVALSHA must have.
+      expect(after.evalsha).toBeGreaterThan(before.evalsha);
+      await admin.script("FLUSH");
+      for (let i = 4; i <= 6; i++) expect(await a.hub.publisher("sha").publish("ChatTokensDelta", { messageId: "m", chunk: `${i}` })).toBe(BigInt(i));
+      // Leases are still renewed and partitions still owned after the flush.
+      await new Promise((r) => setTimeout(r, 3 * FAST.renewEveryMs));
+      expect(a.bus.ownedPartitions().sort()).toEqual([0, 1]);
+      expect(await a.hub.publisher("sha").publish("ChatTokensDelta", { messageId: "m", chunk: "7" })).toBe(7n);
+    } finally {
+      admin.disconnect();
+      await sys.close();
+    }
+  });
 });

@@ -8,6 +8,35 @@
 import type { Redis } from "ioredis";
 import { partitionOf } from "./wire.js";
 
+/**
+ * The bus's Lua scripts as commands of its own client. ioredis sends a
+ * defined command by its SHA1 (EVALSHA) and the script itself only when the
+ * server does not have it yet (NOSCRIPT): the checkpoint runs on every
+ * partition read, the others every lease tick.
+ */
+export interface BusCommands {
+  /** KEYS: the node set. ARGV: node id, lease ms. */
+  ssHeartbeat(nodes: string, nodeId: string, leaseMs: number): Promise<number>;
+  /** numKeys lease keys, then node id, lease ms. */
+  ssRenew(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<number[]>;
+  /** numKeys lease and checkpoint keys, then node id, lease ms, how many. */
+  ssAcquire(numKeys: number, ...keysAndArgs: Array<string | number>): Promise<Array<number | string>>;
+  /** KEYS: the lease. ARGV: node id. */
+  ssRelease(lease: string, nodeId: string): Promise<number>;
+  /** KEYS: lease, checkpoint, stream. ARGV: node id, last id. */
+  ssCheckpoint(lease: string, checkpoint: string, stream: string, nodeId: string, lastId: string): Promise<number>;
+}
+
+/** Defines {@link BusCommands} on `redis` (a client the bus created). */
+export function defineBusCommands(redis: Redis): Redis & BusCommands {
+  redis.defineCommand("ssHeartbeat", { numberOfKeys: 1, lua: HEARTBEAT });
+  redis.defineCommand("ssRenew", { lua: RENEW });
+  redis.defineCommand("ssAcquire", { lua: ACQUIRE });
+  redis.defineCommand("ssRelease", { numberOfKeys: 1, lua: RELEASE });
+  redis.defineCommand("ssCheckpoint", { numberOfKeys: 3, lua: CHECKPOINT });
+  return redis as Redis & BusCommands;
+}
+
 /** Renews a node's leases: returns 1/0 per key (still mine / lost). */
 const RENEW = `
 local out = {}
@@ -55,7 +84,7 @@ const RELEASE = `if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call
  * Moves a partition's checkpoint forward and trims the stream up to it, only
  * while the lease is mine (fencing a stale owner): one round trip per read.
  */
-export const CHECKPOINT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
+const CHECKPOINT = `if redis.call('GET', KEYS[1]) == ARGV[1] then
   redis.call('SET', KEYS[2], ARGV[2])
   redis.call('XTRIM', KEYS[3], 'MINID', '~', ARGV[2])
   return 1
@@ -102,7 +131,7 @@ export class PartitionLeases {
   #alive = 1;
 
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: Redis & BusCommands,
     private readonly keys: BusKeys,
     private readonly nodeId: string,
     private readonly partitions: number,
@@ -117,10 +146,10 @@ export class PartitionLeases {
   /** One round: returns true when the set of owned partitions changed. */
   async tick(): Promise<boolean> {
     let changed = false;
-    this.#alive = Math.max(1, Number(await this.redis.eval(HEARTBEAT, 1, this.keys.nodes, this.nodeId, this.leaseMs)));
+    this.#alive = Math.max(1, Number(await this.redis.ssHeartbeat(this.keys.nodes, this.nodeId, this.leaseMs)));
     const mine = [...this.owned.keys()];
     if (mine.length > 0) {
-      const kept = (await this.redis.eval(RENEW, mine.length, ...mine.map((p) => this.keys.lease(p)), this.nodeId, this.leaseMs)) as number[];
+      const kept = await this.redis.ssRenew(mine.length, ...mine.map((p) => this.keys.lease(p)), this.nodeId, this.leaseMs);
       mine.forEach((p, i) => {
         if (kept[i] !== 1) {
           this.owned.delete(p);
@@ -136,7 +165,7 @@ export class PartitionLeases {
     if (want > 0) {
       const order = this.#preferredOrder().filter((p) => !this.owned.has(p));
       const keys = [...order.map((p) => this.keys.lease(p)), ...order.map((p) => this.keys.checkpoint(p))];
-      const got = (await this.redis.eval(ACQUIRE, keys.length, ...keys, this.nodeId, this.leaseMs, want)) as Array<number | string>;
+      const got = await this.redis.ssAcquire(keys.length, ...keys, this.nodeId, this.leaseMs, want);
       for (let i = 0; i < got.length; i += 2) {
         this.owned.set(order[Number(got[i])]!, { lastId: String(got[i + 1]), releasing: false });
         changed = true;
@@ -148,14 +177,14 @@ export class PartitionLeases {
   /** Gives a partition back (after its in-flight batch). */
   async release(p: number): Promise<void> {
     this.owned.delete(p);
-    await this.redis.eval(RELEASE, 1, this.keys.lease(p), this.nodeId);
+    await this.redis.ssRelease(this.keys.lease(p), this.nodeId);
   }
 
   /** Gives every lease back and leaves the node set (graceful shutdown). */
   async releaseAll(): Promise<void> {
     const mine = [...this.owned.keys()];
     this.owned.clear();
-    for (const p of mine) await this.redis.eval(RELEASE, 1, this.keys.lease(p), this.nodeId);
+    for (const p of mine) await this.redis.ssRelease(this.keys.lease(p), this.nodeId);
     await this.redis.zrem(this.keys.nodes, this.nodeId);
   }
 

@@ -4,7 +4,7 @@ import { Redis } from "ioredis";
 import { SessionstreamError } from "../../runtime/errors.js";
 import type { ClusterEventBus, ClusterHubLink, EventConsumer, PendingEvent } from "../../runtime/event-bus.js";
 import type { SchemaRegistry } from "../../runtime/registry.js";
-import { BusKeys, CHECKPOINT, PartitionLeases } from "./partition-leases.js";
+import { BusKeys, defineBusCommands, PartitionLeases, type BusCommands } from "./partition-leases.js";
 import { busError, redactRedisUrl, unreachableAtStart } from "./redis-errors.js";
 import { decodeApplied, decodeEntry, encodeEntry, encodeNotice, entryHeader, entryRecord, noticeHeader, partitionOf, type AppliedNotice } from "./wire.js";
 
@@ -87,7 +87,7 @@ export class RedisEventBus implements ClusterEventBus {
   readonly renewEveryMs: number;
 
   readonly #keys: BusKeys;
-  readonly #cmd: Redis;
+  readonly #cmd: Redis & BusCommands;
   readonly #tail: Redis;
   readonly #reader: Redis;
   readonly #leases: PartitionLeases;
@@ -142,7 +142,7 @@ export class RedisEventBus implements ClusterEventBus {
       redis.on("error", (err: unknown) => this.#lastErrors.set(redis, err));
       return redis;
     };
-    this.#cmd = client("cmd", false);
+    this.#cmd = defineBusCommands(client("cmd", false));
     this.#tail = client("tail", true);
     this.#reader = client("reader", true);
     this.#reader.on("ready", () => {
@@ -395,7 +395,7 @@ export class RedisEventBus implements ClusterEventBus {
       // Entries left unhandled (the hub is closing) are re-read by the next owner.
       if (!owned || all.includes(false)) continue;
       owned.lastId = lastId;
-      const mine = await this.#cmd.eval(CHECKPOINT, 3, this.#keys.lease(p), this.#keys.checkpoint(p), this.#keys.stream(p), this.nodeId, lastId);
+      const mine = await this.#cmd.ssCheckpoint(this.#keys.lease(p), this.#keys.checkpoint(p), this.#keys.stream(p), this.nodeId, lastId);
       if (mine !== 1) this.#leases.owned.delete(p);
     }
   }
