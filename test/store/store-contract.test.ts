@@ -185,6 +185,18 @@ for (const kind of kinds) {
       await store.close();
     });
 
+    test("listSessions lists the sessions something was written to, not the ones only read", async () => {
+      const store = open();
+      const hub = chatHub({ store, tokens: [] });
+      await hub.snapshot("read-only");
+      await store.view("read-only");
+      expect(await hub.cursor("read-only")).toBe(0n);
+      await hub.publisher("written").publish("ChatInferenceStarted", { messageId: "x", prompt: "p" });
+      expect(await store.listSessions()).toEqual([{ sessionId: "written", cursor: 1n }]);
+      await hub.close();
+      await store.close();
+    });
+
     test.skipIf(!kind.spec)("restart continues ordinals and returns the identical snapshot", async () => {
       const place = kind.fresh();
       const a = kind.open(place);

@@ -129,8 +129,10 @@ export class MemoryHydrationStore
     return all.slice(-limit);
   }
 
+  /** Sessions something was written to (as the durable stores list them); reads create entries too, which are left out. */
   async listSessions(): Promise<Array<{ sessionId: string; cursor: bigint }>> {
-    return [...this.#sessions].map(([sessionId, s]) => ({ sessionId, cursor: s.cursor }));
+    const written = [...this.#sessions].filter(([, s]) => s.cursor > 0n || s.timelineCursor > 0n || s.epoch > 1n);
+    return written.map(([sessionId, s]) => ({ sessionId, cursor: s.cursor }));
   }
 
   async createRun(run: RunRecord): Promise<void> {
