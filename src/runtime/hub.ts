@@ -74,8 +74,6 @@ export interface HubOptions<S extends AppSchema> {
 interface SessionState {
   cursor: bigint;
   readonly timeline: TimelineState;
-  /** The timeline is the store's live one (`LiveTimelineStore`): the store's writes update it, the hub does not. */
-  readonly live: boolean;
 }
 
 /** A cached session state: its load, and the loaded state once settled (for a synchronous hot path). */
@@ -108,6 +106,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #applyTask = (turn: QueueTurn, pending: PendingEvent): Promise<bigint> => this.#applyInOrder(pending, turn);
   readonly #sessions: SessionTable<unknown>;
   readonly #states = new LruMap<string, StateSlot>();
+  /** The store keeps live timelines (`LiveTimelineStore`): its writes update them, the hub does not. */
+  readonly #liveTimelines: boolean;
   readonly #handlers = new Map<string, CommandHandler<S, never>>();
   readonly #projections: ProjectionRunner<S>;
   readonly #fanouts = new Set<UIFanout>();
@@ -129,6 +129,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.registry = options.registry;
     this.store = options.store ?? new MemoryHydrationStore();
     if (isRegistryBound(this.store)) this.store.bindRegistry(this.registry);
+    this.#liveTimelines = hasLiveTimeline(this.store);
     this.#bus = options.bus ?? new InProcessEventBus();
     this.#maxCachedSessions = Math.max(1, options.maxCachedSessions ?? 1000);
     this.#clock = options.clock ?? Date.now;
@@ -422,7 +423,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         this.#report("store", sessionId, error, {});
         throw error;
       }
-      if (!state.live) state.timeline.replaceWith(rebuilt);
+      if (!this.#liveTimelines) state.timeline.replaceWith(rebuilt);
       for (const fanout of this.#fanouts) {
         try {
           fanout.timelineRebuilt?.(sessionId);
@@ -629,7 +630,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   #applied(state: SessionState, applied: AppliedEvent, details: ApplyDetails | undefined): bigint {
     const { sessionId, ordinal } = applied.event;
     state.cursor = ordinal;
-    if (!state.live) state.timeline.apply(ordinal, applied.entities);
+    if (!this.#liveTimelines) state.timeline.apply(ordinal, applied.entities);
     this.#deliver(sessionId, ordinal, applied);
     if (details) details.result = { applied, duplicate: false };
     return ordinal;
@@ -715,9 +716,9 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   async #loadState(sessionId: string): Promise<SessionState> {
     const store = this.store;
-    if (hasLiveTimeline(store)) return { cursor: await store.cursor(sessionId), timeline: store.liveTimeline(sessionId), live: true };
+    if (hasLiveTimeline(store)) return { cursor: await store.cursor(sessionId), timeline: store.liveTimeline(sessionId) };
     const snap = await store.snapshot(sessionId);
-    return { cursor: snap.snapshotOrdinal, timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities), live: false };
+    return { cursor: snap.snapshotOrdinal, timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities) };
   }
 
   /** The loaded state of a session, if cached, refreshing its recency. */
