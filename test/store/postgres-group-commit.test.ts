@@ -89,6 +89,22 @@ describe.skipIf(pgSkip !== undefined)("PostgreSQL group commit", () => {
     await store.close();
   });
 
+  test("a group the server refuses (a row out of range) is retried event by event: only the bad one fails", async () => {
+    const store = open();
+    await store.ready();
+    const counts = countStatements(store);
+    const results = await Promise.allSettled([store.apply(batch("ok1", 1n)), store.apply(batch("bad", 2n ** 63n)), store.apply(batch("ok2", 1n))]);
+    expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
+    expect(String((results[1] as PromiseRejectedResult).reason)).toMatch(/out of range/);
+    // One group statement, then one statement per event.
+    expect(counts.get("applyGroup")).toBe(1);
+    expect(counts.get("apply")).toBe(3);
+    expect(await store.cursor("ok1")).toBe(1n);
+    expect(await store.cursor("ok2")).toBe(1n);
+    expect(await store.cursor("bad")).toBe(0n);
+    await store.close();
+  });
+
   test("two events of one session in a group: both logged, the entity keeps the newer", async () => {
     const store = open({ maxConcurrentGroups: 1 });
     await Promise.all([store.apply(batch("twice", 1n, "one")), store.apply(batch("twice", 2n, "two"))]);

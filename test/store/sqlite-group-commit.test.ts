@@ -16,8 +16,8 @@ import { until } from "../helpers/until.js";
 const dir = mkdtempSync(join(tmpdir(), "ss-group-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 let n = 0;
-const open = (maxEventsPerTransaction?: number) =>
-  new SqliteHydrationStore({ path: join(dir, `${++n}.sqlite`), registry: chatRegistry(), ...(maxEventsPerTransaction ? { maxEventsPerTransaction } : {}) });
+const open = (maxEventsPerTransaction?: number, writer: "main" | "thread" = "main") =>
+  new SqliteHydrationStore({ path: join(dir, `${++n}.sqlite`), registry: chatRegistry(), writer, ...(maxEventsPerTransaction ? { maxEventsPerTransaction } : {}) });
 
 function batch(sessionId: string, ordinal: bigint, text = `${sessionId}#${ordinal}`): ApplyBatch {
   return {
@@ -55,8 +55,8 @@ describe("SQLite group commit", () => {
     expect(grouped * 5).toBeLessThan(single);
   });
 
-  test("a group with one conflicting ordinal: that apply fails alone, the others land", async () => {
-    const store = open();
+  test.each(["main", "thread"] as const)("writer %s: a group with one conflicting ordinal: that apply fails alone, the others land", async (writer) => {
+    const store = open(undefined, writer);
     await store.apply(batch("taken", 1n, "first"));
     const results = await Promise.allSettled([store.apply(batch("a", 1n)), store.apply(batch("taken", 1n, "second")), store.apply(batch("b", 1n))]);
     expect(results.map((r) => r.status)).toEqual(["fulfilled", "rejected", "fulfilled"]);
@@ -80,8 +80,8 @@ describe("SQLite group commit", () => {
     await store.close();
   });
 
-  test("close() commits the applies it already accepted", async () => {
-    const store = open();
+  test.each(["main", "thread"] as const)("writer %s: close() commits the applies it already accepted", async (writer) => {
+    const store = open(undefined, writer);
     const pending = [store.apply(batch("c1", 1n)), store.apply(batch("c2", 1n))];
     await store.close();
     await Promise.all(pending);
@@ -89,6 +89,18 @@ describe("SQLite group commit", () => {
     expect(await again.cursor("c1")).toBe(1n);
     expect(await again.cursor("c2")).toBe(1n);
     await again.close();
+  });
+
+  test("writer thread: 100 applies with maxEventsPerTransaction 8 all land, in fewer WAL frames than one transaction each", async () => {
+    const frames: number[] = [];
+    for (const max of [8, 1]) {
+      const store = open(max, "thread");
+      await Promise.all(Array.from({ length: 100 }, (_, i) => store.apply(batch(`w${i}`, 1n))));
+      for (let i = 0; i < 100; i++) expect(await store.cursor(`w${i}`)).toBe(1n);
+      frames.push(walFrames(store));
+      await store.close();
+    }
+    expect(frames[0]! * 2).toBeLessThan(frames[1]!);
   });
 
   test("on the main thread, maxEventsPerTransaction 1 writes each apply before it returns", async () => {
