@@ -60,6 +60,7 @@ export {
   hasProjectionCursor,
   hasRuns,
   hasSessionList,
+  hasTimelineCatchUp,
   hasTimelineReset,
   isRegistryBound,
   type ApplyBatch,
@@ -77,6 +78,7 @@ export {
   type RunStore,
   type SessionListStore,
   type StoredEvent,
+  type TimelineCatchUpStore,
   type TimelineResetStore,
 } from "./store/hydration-store.js";
 export { MemoryHydrationStore, type MemoryHydrationStoreOptions } from "./store/memory/memory-store.js";

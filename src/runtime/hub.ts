@@ -4,9 +4,11 @@ import {
   hasEventIds,
   hasEventLog,
   hasLiveTimeline,
+  hasTimelineCatchUp,
   hasTimelineReplace,
   hasTimelineReset,
   isRegistryBound,
+  type EventLogStore,
   type HydrationStore,
   type StoredEvent,
 } from "../store/hydration-store.js";
@@ -35,7 +37,7 @@ import {
   type Session,
   type SessionMetadataFactory,
 } from "./session.js";
-import { TimelineState, type Snapshot, type SnapshotOptions } from "./timeline.js";
+import { entityKey, TimelineState, type Snapshot, type SnapshotOptions, type TimelineEntity } from "./timeline.js";
 import { RunManager, type RunHandOver, type RunHandle, type RunKindHooks, type RunOptions, type RunRecord, type RunSpec, type RunWork, type StopResult } from "./runs.js";
 
 /** Options of {@link Hub}. */
@@ -358,7 +360,14 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   /** The current snapshot of a session's timeline (`changedAfter` for a delta). */
   async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
     validateSessionId(sessionId, this.#maxSessionIdLength);
-    return this.#read(sessionId, "snapshot", () => this.store.snapshot(sessionId, options));
+    const store = this.store;
+    // A timeline behind the event log (a crash, another store instance) is
+    // caught up first: loading the session's state does it.
+    if (hasTimelineCatchUp(store) && !this.#states.get(sessionId)?.loaded) {
+      const behind = await this.#read(sessionId, "snapshot", () => store.timelineBehind(sessionId));
+      if (behind !== undefined) await this.#state(sessionId);
+    }
+    return this.#read(sessionId, "snapshot", () => store.snapshot(sessionId, options));
   }
 
   /** The highest applied ordinal of a session (0n when it has no events). */
@@ -718,7 +727,49 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     const store = this.store;
     if (hasLiveTimeline(store)) return { cursor: await store.cursor(sessionId), timeline: store.liveTimeline(sessionId) };
     const snap = await store.snapshot(sessionId);
-    return { cursor: snap.snapshotOrdinal, timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities) };
+    const state = { cursor: snap.snapshotOrdinal, timeline: new TimelineState(sessionId, snap.snapshotOrdinal, snap.entities) };
+    if (hasTimelineCatchUp(store) && hasEventLog(store)) {
+      const behind = await store.timelineBehind(sessionId);
+      if (behind !== undefined && behind > state.cursor) await this.#catchUp(store, state, behind);
+    }
+    return state;
+  }
+
+  /**
+   * Replays the events after the loaded timeline, up to `to`, through the
+   * timeline projections (as a rebuild does: UI projections do not run, their
+   * events were delivered or lost with the process) and applies what they
+   * derive as one timeline-only change. A projection that fails here is
+   * reported and its event skipped: the events are committed, and a session
+   * must not stay unloadable.
+   */
+  async #catchUp(store: HydrationStore & EventLogStore, state: SessionState, to: bigint): Promise<void> {
+    const sessionId = state.timeline.sessionId;
+    const session = await this.#sessions.get(sessionId);
+    const changed = new Map<string, TimelineEntity>();
+    let after = state.cursor;
+    while (after < to) {
+      const page = await store.readEvents(sessionId, after, this.#rebuildPageSize);
+      if (page.length === 0) break;
+      for (const stored of page) {
+        if (stored.ordinal > to) break;
+        const event = toEnvelope(stored);
+        state.timeline.ordinal = event.ordinal - 1n;
+        let entities: TimelineEntity[] = [];
+        try {
+          entities = await this.#projections.projectTimeline(event, session, state.timeline, true);
+        } catch {
+          // Reported by the projection runner (onError); not recorded again.
+        }
+        state.timeline.apply(event.ordinal, entities);
+        for (const e of entities) changed.set(entityKey(e.kind, e.id), e);
+        after = event.ordinal;
+      }
+      if (page[page.length - 1]!.ordinal >= to) break;
+    }
+    state.timeline.ordinal = after;
+    state.cursor = after;
+    await store.apply({ sessionId, ordinal: after, entities: [...changed.values()] });
   }
 
   /** The loaded state of a session, if cached, refreshing its recency. */

@@ -91,6 +91,20 @@ export interface LiveTimelineStore {
   liveTimeline(sessionId: string): TimelineState;
 }
 
+/**
+ * Capability: the store may hold a session's timeline behind its event log.
+ * The SQLite store writes entities behind the events (`timelineWriteDelayMs`),
+ * so a killed process, or a second store instance on the same file, finds
+ * the timeline short of the last events. Before it projects or serves such a
+ * session, the hub replays the events after the snapshot through the
+ * timeline projections and applies what they derive (a timeline-only
+ * apply); nothing acknowledged is lost, since every event was committed.
+ */
+export interface TimelineCatchUpStore {
+  /** The event cursor when a snapshot would stop short of it; undefined when the timeline is up to date. */
+  timelineBehind(sessionId: string): Promise<bigint | undefined>;
+}
+
 /** A recorded runtime error (the dead-letter table). */
 export interface ErrorRecord {
   readonly sessionId: string;
@@ -224,6 +238,10 @@ export function hasEventIds(store: HydrationStore): store is HydrationStore & Ev
 /** Whether the store records runs (`RunStore`). */
 export function hasRuns(store: HydrationStore): store is HydrationStore & RunStore {
   return typeof (store as Partial<RunStore>).createRun === "function";
+}
+/** Whether the timeline may lag the event log ({@link TimelineCatchUpStore}); the hub catches it up. */
+export function hasTimelineCatchUp(store: HydrationStore): store is HydrationStore & TimelineCatchUpStore {
+  return typeof (store as Partial<TimelineCatchUpStore>).timelineBehind === "function";
 }
 /** Whether the store needs the hub's registry to decode payloads ({@link RegistryBoundStore}); the hub binds it. */
 export function isRegistryBound(store: HydrationStore): store is HydrationStore & RegistryBoundStore {

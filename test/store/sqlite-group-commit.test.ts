@@ -45,9 +45,10 @@ describe("SQLite group commit", () => {
       if (frames.length === 0) expect(settled).toEqual([]);
       await Promise.all(all);
       frames.push(walFrames(store));
-      // Durable and visible to another connection.
+      // Durable and visible to another connection (the entities follow: timeline write-behind).
       const other = new SqliteHydrationStore({ path: store.path, registry: chatRegistry() });
-      expect((await other.snapshot("s199")).entities[0]?.payload).toMatchObject({ text: "s199#1" });
+      expect((await other.readEvents("s199", 0n))[0]?.payload).toMatchObject({ chunk: "s199#1" });
+      expect(await other.cursor("s199")).toBe(1n);
       await other.close();
       await store.close();
     }

@@ -22,15 +22,18 @@ describe("packApplies / unpackApplies", () => {
       },
       { sessionId: "s2", ordinal: 7n, entities: [["Message", "m2", 3n, 7n, 0, "chat.v1.Message", bytes(5)]] },
       { sessionId: "s3", ordinal: 2n, event: ["Delta", "chat.v1.Delta", bytes(), 1], entities: [] },
+      // Timeline write-behind: the event alone, its entities written later.
+      { sessionId: "s3", ordinal: 3n, event: ["Delta", "chat.v1.Delta", bytes(4), 2], timelineDeferred: true, entities: [] },
     ];
     const packed = packApplies(applies);
-    expect(packed.bytes.length).toBe(3 + 2 + 0 + 1 + 0);
+    expect(packed.bytes.length).toBe(3 + 2 + 0 + 1 + 0 + 1);
     // Through a real structured clone, as postMessage does.
     const copy = structuredClone(packed, { transfer: [packed.bytes.buffer] });
     expect(packed.bytes.length).toBe(0);
     const back = unpackApplies(copy);
     expect(plain(back)).toEqual(plain(applies));
     expect(back[1]!.event).toBeUndefined();
+    expect(back[3]!.timelineDeferred).toBe(true);
   });
 
   test("an empty list packs to nothing", () => {

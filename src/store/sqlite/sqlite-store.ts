@@ -1,5 +1,6 @@
 import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
+import { performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import type { AppSchema } from "../../runtime/app-schema.js";
 import { SessionstreamError } from "../../runtime/errors.js";
@@ -19,11 +20,13 @@ import type {
   SessionListStore,
   RegistryBoundStore,
   StoredEvent,
+  TimelineCatchUpStore,
   TimelineReplaceStore,
   TimelineResetStore,
 } from "../hydration-store.js";
 import { startCheckpointer, type Checkpointer } from "./checkpointer.js";
 import { REBUILD_AS_ROWID_SQL, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { PendingTimelines } from "./timeline-write-behind.js";
 import { encodeApply, writeApply, WRITE_SQL, type EncodedApply, type WriteStatements } from "./write-apply.js";
 import { startWriterThread, type WriterThread } from "./writer-thread.js";
 
@@ -76,6 +79,20 @@ export interface SqliteHydrationStoreOptions<S extends AppSchema = AppSchema> {
   readonly checkpoint?: "background" | "auto";
   /** Milliseconds between background checkpoints. Default 200. */
   readonly checkpointIntervalMs?: number;
+  /**
+   * Timeline write-behind. Each event and the session cursor are committed
+   * before `apply` resolves, as always; a session's changed entities are
+   * written, the newest version of each with the timeline cursor, at most
+   * once per this many milliseconds (a chat message rewritten on every
+   * token is written a few times a second instead). Snapshots of this store
+   * include the changes not yet written, and `close()` writes them. After a
+   * killed process the file's timeline is behind its event log, and a hub
+   * replays the events it lacks before it serves the session
+   * (`TimelineCatchUpStore`). Another process reading the file sees a
+   * timeline up to this long behind. 0 writes the entities with their event.
+   * Default 100.
+   */
+  readonly timelineWriteDelayMs?: number;
 }
 
 /** An `apply` waiting for the next group commit. */
@@ -84,6 +101,8 @@ interface PendingApply {
   readonly resolve: () => void;
   readonly reject: (err: unknown) => void;
 }
+
+const now = (): number => performance.now();
 
 interface EntityRow {
   kind: string;
@@ -119,7 +138,8 @@ export class SqliteHydrationStore
     ErrorRecordStore,
     SessionListStore,
     RegistryBoundStore,
-    RunStore
+    RunStore,
+    TimelineCatchUpStore
 {
   /** The database file path. */
   readonly path: string;
@@ -136,7 +156,12 @@ export class SqliteHydrationStore
   #writer: WriterThread | undefined;
   /** Settles after every write posted to the writer thread so far. */
   #written: Promise<unknown> = Promise.resolve();
-  readonly #snapshotTx: (sessionId: string, after: bigint) => { cursor: bigint; epoch: bigint; rows: EntityRow[] };
+  /** Entity changes of committed events not yet written (timeline write-behind); undefined when off. */
+  readonly #timelines: PendingTimelines | undefined;
+  #timelineTimer: NodeJS.Timeout | undefined;
+  /** The last timeline write failed (reported once until one succeeds). */
+  #timelineWriteFailing = false;
+  readonly #snapshotTx: (sessionId: string, after: bigint) => { cursor: bigint; timelineCursor: bigint; epoch: bigint; rows: EntityRow[] };
   readonly #resetTx: Database.Transaction<(sessionId: string) => void>;
   readonly #replaceTx: Database.Transaction<(sessionId: string, timeline: ReplacementTimeline) => bigint>;
 
@@ -161,15 +186,17 @@ export class SqliteHydrationStore
     const stmt = (this.#stmt = prepareStatements(this.#db));
 
     this.#maxGroup = Math.max(1, options.maxEventsPerTransaction ?? 256);
+    const delayMs = options.timelineWriteDelayMs ?? 100;
+    this.#timelines = delayMs > 0 ? new PendingTimelines(delayMs) : undefined;
     this.#applyTx = this.#db.transaction((encoded: EncodedApply) => writeApply(stmt, encoded));
     this.#groupTx = this.#db.transaction((group: readonly PendingApply[]) => {
       for (const item of group) writeApply(stmt, item.encoded);
     });
     if (options.path !== ":memory:" && options.writer === "thread") this.#startWriter(options);
     this.#snapshotTx = this.#db.transaction((sessionId: string, after: bigint) => {
-      const row = stmt.selectCursor.get(sessionId) as { cursor: bigint; epoch: bigint } | undefined;
+      const row = stmt.selectCursor.get(sessionId) as { cursor: bigint; timeline_cursor: bigint; epoch: bigint } | undefined;
       const rows = (after > 0n ? stmt.selectChangedEntities.all(sessionId, after) : stmt.selectLiveEntities.all(sessionId)) as EntityRow[];
-      return { cursor: row?.cursor ?? 0n, epoch: row?.epoch ?? 1n, rows };
+      return { cursor: row?.cursor ?? 0n, timelineCursor: row?.timeline_cursor ?? 0n, epoch: row?.epoch ?? 1n, rows };
     });
     this.#resetTx = this.#db.transaction((sessionId: string) => {
       stmt.deleteEntities.run(sessionId);
@@ -208,49 +235,127 @@ export class SqliteHydrationStore
    */
   apply(batch: ApplyBatch): Promise<void> {
     let encoded: EncodedApply;
+    const timelines = this.#timelines;
     try {
       if (!this.#db.open) throw new TypeError("The database connection is not open");
-      encoded = encodeApply(batch, this.#codec);
+      if (timelines && !batch.event) {
+        // A timeline-only change (the hub catching a session up): kept with
+        // the rest, the events it derives from are in the file already.
+        timelines.merge(batch.sessionId, batch.ordinal, batch.entities, now());
+        this.#armTimelineTimer();
+        return Promise.resolve();
+      }
+      encoded = encodeApply(batch, this.#codec, timelines !== undefined);
     } catch (err) {
       return Promise.reject(err);
     }
+    // With write-behind, the entities are kept once the event is committed.
+    const committed = timelines ? () => this.#keepTimeline(batch) : undefined;
     if (this.#maxGroup === 1 && !this.#writer) {
       try {
         this.#applyTx(encoded);
-        return Promise.resolve();
       } catch (err) {
         return Promise.reject(err);
       }
+      committed?.();
+      return Promise.resolve();
     }
     return new Promise((resolve, reject) => {
-      this.#pending.push({ encoded, resolve, reject });
-      if (!this.#flushScheduled) {
-        this.#flushScheduled = true;
-        setImmediate(() => this.#flush());
-      }
+      this.#pending.push({ encoded, resolve: committed ? () => (committed(), resolve()) : resolve, reject });
+      this.#scheduleFlush();
     });
+  }
+
+  #keepTimeline(batch: ApplyBatch): void {
+    this.#timelines!.merge(batch.sessionId, batch.ordinal, batch.entities, now());
+    this.#armTimelineTimer();
+  }
+
+  #scheduleFlush(): void {
+    if (this.#flushScheduled) return;
+    this.#flushScheduled = true;
+    setImmediate(() => this.#flush());
+  }
+
+  /** Makes sure a flush runs when the next kept timeline falls due, even if no event comes. */
+  #armTimelineTimer(): void {
+    if (this.#timelineTimer || !this.#timelines || this.#timelines.size === 0 || !this.#db.open) return;
+    const due = this.#timelines.nextDue();
+    if (due === undefined) return;
+    this.#timelineTimer = setTimeout(() => {
+      this.#timelineTimer = undefined;
+      this.#scheduleFlush();
+    }, Math.max(0, due - now()));
+    // Kept changes never hold the process open: they are in the event log.
+    this.#timelineTimer.unref();
+  }
+
+  /**
+   * The kept timelines that are due (all of them with `all`), at most `max`,
+   * as applies without an event: each writes the entities and moves the
+   * timeline cursor, and settles its {@link TimelineWrite}.
+   */
+  #timelineWrites(max: number, all = false): PendingApply[] {
+    const timelines = this.#timelines;
+    if (!timelines || timelines.size === 0 || max <= 0 || !this.#db.open) return [];
+    const codec = this.#codec;
+    const items: PendingApply[] = [];
+    for (const write of timelines.take(now(), max, all)) {
+      let encoded: EncodedApply;
+      try {
+        encoded = encodeApply({ sessionId: write.sessionId, ordinal: write.ordinal, entities: write.entities }, codec);
+      } catch (err) {
+        write.failed();
+        this.#timelineWriteFailed(err);
+        continue;
+      }
+      items.push({
+        encoded,
+        resolve: () => {
+          write.written();
+          this.#timelineWriteFailing = false;
+        },
+        reject: (err) => {
+          write.failed();
+          this.#timelineWriteFailed(err);
+          this.#armTimelineTimer();
+        },
+      });
+    }
+    return items;
+  }
+
+  #timelineWriteFailed(err: unknown): void {
+    if (this.#timelineWriteFailing) return;
+    this.#timelineWriteFailing = true;
+    console.error(
+      `sessionstream: writing timeline entities to ${this.path} failed: ${(err as Error)?.message ?? String(err)}; ` +
+        "they stay in memory (snapshots include them) and are written again; their events are committed, so a restart rebuilds them",
+    );
   }
 
   /** Hands the waiting applies to the writer thread, or commits them here, a group per transaction. */
   #flush(): void {
     this.#flushScheduled = false;
-    if (this.#pending.length === 0) return;
+    if (this.#pending.length === 0 && !this.#timelines?.size) return;
     if (this.#writer) {
       const group = this.#pending;
       this.#pending = [];
+      for (const item of this.#timelineWrites(this.#maxGroup)) group.push(item);
+      if (group.length === 0) return this.#armTimelineTimer();
       this.#written = this.#writer.write(group.map((item) => item.encoded)).then(
         (errors) => group.forEach((item, i) => (errors[i] ? item.reject(errors[i]) : item.resolve())),
         (err: unknown) => group.forEach((item) => item.reject(err)),
       );
-      return;
+      return this.#armTimelineTimer();
     }
-    // On the event loop: at most maxGroup per transaction, yielding between them.
+    // On the event loop: at most maxGroup events (and as many due timelines) per transaction, yielding between them.
     const group = this.#pending.length <= this.#maxGroup ? this.#pending : this.#pending.slice(0, this.#maxGroup);
     this.#pending = group === this.#pending ? [] : this.#pending.slice(this.#maxGroup);
-    if (this.#pending.length > 0) {
-      this.#flushScheduled = true;
-      setImmediate(() => this.#flush());
-    }
+    if (this.#pending.length > 0) this.#scheduleFlush();
+    for (const item of this.#timelineWrites(this.#maxGroup)) group.push(item);
+    this.#armTimelineTimer();
+    if (group.length === 0) return;
     try {
       if (group.length === 1) this.#applyTx(group[0]!.encoded);
       else this.#groupTx(group);
@@ -286,8 +391,21 @@ export class SqliteHydrationStore
   }
 
   async snapshot(sessionId: string, options?: SnapshotOptions): Promise<Snapshot> {
-    const { cursor, epoch, rows } = this.#snapshotTx(sessionId, options?.changedAfter ?? 0n);
-    return { sessionId, snapshotOrdinal: cursor, entities: rows.map((r) => this.#entity(r)), epoch };
+    const { cursor, timelineCursor, epoch, rows } = this.#snapshotTx(sessionId, options?.changedAfter ?? 0n);
+    const entities = rows.map((r) => this.#entity(r));
+    if (!this.#timelines) return { sessionId, snapshotOrdinal: cursor, entities, epoch };
+    const kept = this.#timelines.overlay(sessionId, entities, options);
+    if (kept) return { ...kept, epoch };
+    // The file's timeline alone: as of its timeline cursor, which is behind
+    // the event cursor after a crash (timelineBehind tells the hub).
+    return { sessionId, snapshotOrdinal: timelineCursor, entities, epoch };
+  }
+
+  /** The event cursor when the timeline (file and kept changes) stops short of it (see {@link TimelineCatchUpStore}). */
+  async timelineBehind(sessionId: string): Promise<bigint | undefined> {
+    if (this.#timelines?.ordinal(sessionId) !== undefined) return undefined;
+    const row = this.#stmt.selectCursor.get(sessionId) as { cursor: bigint; timeline_cursor: bigint } | undefined;
+    return row && row.cursor > row.timeline_cursor ? row.cursor : undefined;
   }
 
   async view(sessionId: string): Promise<TimelineView> {
@@ -311,17 +429,22 @@ export class SqliteHydrationStore
   }
 
   async timelineCursor(sessionId: string): Promise<bigint> {
+    const kept = this.#timelines?.ordinal(sessionId);
+    if (kept !== undefined) return kept;
     return (this.#stmt.selectCursor.get(sessionId) as { timeline_cursor: bigint } | undefined)?.timeline_cursor ?? 0n;
   }
 
   async resetTimeline(sessionId: string): Promise<void> {
     await this.#afterApplies();
     this.#resetTx.immediate(sessionId);
+    this.#timelines?.drop(sessionId);
   }
 
   async replaceTimeline(sessionId: string, timeline: ReplacementTimeline): Promise<bigint> {
     await this.#afterApplies();
-    return this.#replaceTx.immediate(sessionId, timeline);
+    const epoch = this.#replaceTx.immediate(sessionId, timeline);
+    this.#timelines?.drop(sessionId);
+    return epoch;
   }
 
   async timelineEpoch(sessionId: string): Promise<bigint> {
@@ -424,6 +547,11 @@ export class SqliteHydrationStore
   async close(): Promise<void> {
     // Applies already accepted are committed (or rejected) before the file closes.
     while (this.#pending.length > 0) this.#flush();
+    await this.#written.catch(() => {});
+    // Then every kept timeline; one that fails to write is rebuilt from the events on the next open.
+    clearTimeout(this.#timelineTimer);
+    this.#timelineTimer = undefined;
+    if (this.#db.open) await this.#writeAllTimelines();
     const writer = this.#writer;
     this.#writer = undefined;
     await this.#written.catch(() => {});
@@ -432,6 +560,29 @@ export class SqliteHydrationStore
     this.#checkpointer = undefined;
     await checkpointer?.stop();
     if (this.#db.open) this.#db.close();
+  }
+
+  /** Writes every kept timeline now, a transaction per `maxEventsPerTransaction` sessions. */
+  async #writeAllTimelines(): Promise<void> {
+    this.#timelineWriteFailing = false;
+    // Stops at the first failure: what is left is rebuilt from the events on the next open.
+    while (!this.#timelineWriteFailing) {
+      const items = this.#timelineWrites(this.#maxGroup, true);
+      if (items.length === 0) return;
+      if (this.#writer) {
+        this.#pending.push(...items);
+        this.#flush();
+        await this.#written.catch(() => {});
+        continue;
+      }
+      try {
+        this.#groupTx(items);
+      } catch (err) {
+        for (const item of items) item.reject(err);
+        return;
+      }
+      for (const item of items) item.resolve();
+    }
   }
 
   /** Moves the hot writes to a worker thread; keeps them on the event loop when the thread cannot start. */

@@ -12,6 +12,11 @@ export interface EncodedApply {
   readonly ordinal: bigint;
   /** `[name, typeName, payload, appliedAt]` of the logged event; absent for a timeline-only change (rebuild). */
   readonly event?: readonly [string, string, Uint8Array, number];
+  /**
+   * The event's entities are written later (timeline write-behind): only
+   * the session cursor advances, the timeline cursor stays behind.
+   */
+  readonly timelineDeferred?: boolean;
   /** `[kind, id, createdOrdinal, lastEventOrdinal, tombstone, typeName, payload]` per entity. */
   readonly entities: ReadonlyArray<readonly [string, string, bigint, bigint, 0 | 1, string, Uint8Array]>;
 }
@@ -21,13 +26,19 @@ export const WRITE_SQL = {
   insertEvent: "INSERT INTO ss_events (session_id, ordinal, name, type_name, payload, applied_at) VALUES (?, ?, ?, ?, ?, ?)",
   upsertSessionCursor: `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, ?, ?)
        ON CONFLICT (session_id) DO UPDATE SET cursor = excluded.cursor, timeline_cursor = excluded.timeline_cursor`,
+  upsertEventCursor: `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, ?, 0)
+       ON CONFLICT (session_id) DO UPDATE SET cursor = excluded.cursor`,
+  // Never backwards, and an entity never older than the row: two store
+  // instances on one file (dev's reload) may write a session's deferred
+  // timeline out of order. A reset or replace deletes the rows first.
   upsertTimelineCursor: `INSERT INTO ss_sessions (session_id, cursor, timeline_cursor) VALUES (?, 0, ?)
-       ON CONFLICT (session_id) DO UPDATE SET timeline_cursor = excluded.timeline_cursor`,
+       ON CONFLICT (session_id) DO UPDATE SET timeline_cursor = max(timeline_cursor, excluded.timeline_cursor)`,
   upsertEntity: `INSERT INTO ss_entities (session_id, kind, id, created_ordinal, last_event_ordinal, tombstone, type_name, payload)
        VALUES (?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (session_id, kind, id) DO UPDATE SET created_ordinal = excluded.created_ordinal,
          last_event_ordinal = excluded.last_event_ordinal, tombstone = excluded.tombstone,
-         type_name = excluded.type_name, payload = excluded.payload`,
+         type_name = excluded.type_name, payload = excluded.payload
+       WHERE excluded.last_event_ordinal >= ss_entities.last_event_ordinal`,
 } as const;
 
 /** Prepared {@link WRITE_SQL} statements. */
@@ -42,16 +53,24 @@ export function writeApply(stmt: WriteStatements, a: EncodedApply): void {
   const ev = a.event;
   if (ev) {
     stmt.insertEvent.run(a.sessionId, a.ordinal, ev[0], ev[1], ev[2], ev[3]);
-    stmt.upsertSessionCursor.run(a.sessionId, a.ordinal, a.ordinal);
+    if (a.timelineDeferred) stmt.upsertEventCursor.run(a.sessionId, a.ordinal);
+    else stmt.upsertSessionCursor.run(a.sessionId, a.ordinal, a.ordinal);
   } else {
     stmt.upsertTimelineCursor.run(a.sessionId, a.ordinal);
   }
   for (const e of a.entities) stmt.upsertEntity.run(a.sessionId, e[0], e[1], e[2], e[3], e[4], e[5], e[6]);
 }
 
-/** Encodes a batch's payloads with `codec`; throws what the codec throws. */
-export function encodeApply(batch: ApplyBatch, codec: SchemaRegistry<AppSchema>): EncodedApply {
+/**
+ * Encodes a batch's payloads with `codec`; throws what the codec throws.
+ * With `deferTimeline`, an event's entities are left out (the store writes
+ * them later) and the timeline cursor stays.
+ */
+export function encodeApply(batch: ApplyBatch, codec: SchemaRegistry<AppSchema>, deferTimeline = false): EncodedApply {
   const { sessionId, ordinal, event } = batch;
+  if (deferTimeline && event) {
+    return { sessionId, ordinal, event: [event.name, event.payload.$typeName, codec.encodeBinary(event.payload), event.appliedAt], timelineDeferred: true, entities: [] };
+  }
   const entities = batch.entities.map(
     (e) => [e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, codec.encodeBinary(e.payload)] as const,
   );
@@ -67,7 +86,7 @@ export function encodeApply(batch: ApplyBatch, codec: SchemaRegistry<AppSchema>)
  */
 export interface PackedApplies {
   /**
-   * Per apply: sessionId, ordinal, then the event as name, typeName, byte
+   * Per apply: sessionId, ordinal, timelineDeferred (1 or 0), then the event as name, typeName, byte
    * offset, byte length, appliedAt (or null), then the entity count and per
    * entity kind, id, createdOrdinal, lastEventOrdinal, tombstone, typeName,
    * byte offset, byte length.
@@ -87,7 +106,7 @@ export function packApplies(applies: readonly EncodedApply[]): PackedApplies {
   const values: unknown[] = [];
   let offset = 0;
   for (const a of applies) {
-    values.push(a.sessionId, a.ordinal);
+    values.push(a.sessionId, a.ordinal, a.timelineDeferred ? 1 : 0);
     if (a.event) {
       const [name, typeName, payload, appliedAt] = a.event;
       bytes.set(payload, offset);
@@ -116,6 +135,7 @@ export function unpackApplies(packed: PackedApplies): EncodedApply[] {
   for (let i = 0; i < v.length; ) {
     const sessionId = v[i++] as string;
     const ordinal = v[i++] as bigint;
+    const timelineDeferred = v[i++] === 1;
     let event: EncodedApply["event"];
     if (v[i] === null) i++;
     else {
@@ -129,7 +149,9 @@ export function unpackApplies(packed: PackedApplies): EncodedApply[] {
       const at = v[i + 6] as number;
       entities.push([v[i] as string, v[i + 1] as string, v[i + 2] as bigint, v[i + 3] as bigint, v[i + 4] as 0 | 1, v[i + 5] as string, bytes.subarray(at, at + (v[i + 7] as number))]);
     }
-    applies.push(event ? { sessionId, ordinal, event, entities } : { sessionId, ordinal, entities });
+    if (!event) applies.push({ sessionId, ordinal, entities });
+    else if (timelineDeferred) applies.push({ sessionId, ordinal, event, timelineDeferred, entities });
+    else applies.push({ sessionId, ordinal, event, entities });
   }
   return applies;
 }
