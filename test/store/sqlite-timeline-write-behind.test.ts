@@ -14,6 +14,7 @@ import { afterAll, afterEach, describe, expect, test, vi } from "vitest";
 import { ChatMessageEntitySchema, TokensDeltaEventSchema } from "../../fixtures/runtime/gen/chat/v1/chat_pb.js";
 import type { ApplyBatch, TimelineEntity } from "../../src/index.js";
 import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
+import { PendingTimelines } from "../../src/store/sqlite/timeline-write-behind.js";
 import { chatHub, chatRegistry } from "../helpers/chat-app.js";
 import { until } from "../helpers/until.js";
 
@@ -214,5 +215,59 @@ describe.each(["main", "thread"] as const)("SQLite timeline write-behind, writer
     const reopened = open(path, LONG);
     expect(textOf((await reopened.snapshot("s")).entities[0])).toBe("a b late ");
     await reopened.close();
+  });
+});
+
+describe("PendingTimelines", () => {
+  const ids = (writes: ReturnType<PendingTimelines["take"]>) => writes.map((w) => [w.sessionId, w.ordinal, w.entities.map((e) => textOf(e))]);
+
+  test("keeps the newest version per entity and takes sessions once their oldest change is delayMs old, oldest first, at most max", () => {
+    const kept = new PendingTimelines(100);
+    kept.merge("a", 1n, [entity("m", 1n, "a1")], 0);
+    kept.merge("b", 1n, [entity("m", 1n, "b1")], 10);
+    kept.merge("a", 2n, [entity("m", 2n, "a2")], 20);
+    kept.merge("c", 1n, [entity("m", 1n, "c1")], 50);
+    expect(kept.take(99, 10)).toEqual([]);
+    expect(ids(kept.take(110, 10))).toEqual([["a", 2n, ["a2"]], ["b", 1n, ["b1"]]]);
+    expect(ids(kept.take(200, 0))).toEqual([]);
+    expect(ids(kept.take(0, 10, true))).toEqual([["c", 1n, ["c1"]]]);
+  });
+
+  test("a failed write is kept again under newer changes; a written one is forgotten only when nothing newer came", () => {
+    const kept = new PendingTimelines(10);
+    kept.merge("s", 1n, [entity("m", 1n, "v1"), entity("n", 1n, "n1")], 0);
+    const [first] = kept.take(10, 10);
+    kept.merge("s", 2n, [entity("m", 2n, "v2")], 11);
+    // In flight: not taken twice, and the overlay shows the newest of both.
+    expect(kept.take(100, 10)).toEqual([]);
+    expect(kept.overlay("s", [])!.entities.map((e) => textOf(e))).toEqual(["v2", "n1"]);
+    first!.failed();
+    expect(ids(kept.take(100, 10))).toEqual([["s", 2n, ["v2", "n1"]]]);
+    expect(kept.ordinal("s")).toBe(2n);
+  });
+
+  test("written forgets the session; a change merged meanwhile keeps it", () => {
+    const kept = new PendingTimelines(10);
+    kept.merge("s", 1n, [entity("m", 1n, "v1")], 0);
+    const [first] = kept.take(10, 10);
+    kept.merge("s", 2n, [entity("m", 2n, "v2")], 11);
+    first!.written();
+    expect(kept.ordinal("s")).toBe(2n);
+    const [second] = kept.take(100, 10);
+    second!.written();
+    expect(kept.ordinal("s")).toBeUndefined();
+    expect(kept.size).toBe(0);
+  });
+
+  test("a held session is never taken (its timeline is being replaced) until released", () => {
+    const kept = new PendingTimelines(10);
+    kept.merge("s", 1n, [entity("m", 1n, "v1")], 0);
+    kept.merge("t", 1n, [entity("m", 1n, "t1")], 0);
+    kept.hold("s");
+    expect(ids(kept.take(100, 10, true))).toEqual([["t", 1n, ["t1"]]]);
+    expect(kept.nextDue()).toBeUndefined();
+    kept.release("s");
+    expect(kept.nextDue()).toBe(10);
+    expect(ids(kept.take(100, 10))).toEqual([["s", 1n, ["v1"]]]);
   });
 });

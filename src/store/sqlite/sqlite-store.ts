@@ -435,16 +435,30 @@ export class SqliteHydrationStore
   }
 
   async resetTimeline(sessionId: string): Promise<void> {
-    await this.#afterApplies();
-    this.#resetTx.immediate(sessionId);
-    this.#timelines?.drop(sessionId);
+    await this.#replacing(sessionId, () => this.#resetTx.immediate(sessionId));
   }
 
   async replaceTimeline(sessionId: string, timeline: ReplacementTimeline): Promise<bigint> {
-    await this.#afterApplies();
-    const epoch = this.#replaceTx.immediate(sessionId, timeline);
-    this.#timelines?.drop(sessionId);
-    return epoch;
+    return this.#replacing(sessionId, () => this.#replaceTx.immediate(sessionId, timeline));
+  }
+
+  /**
+   * Runs a timeline reset or replace after the applies before it; the
+   * session's kept changes are held meanwhile (with the writer thread, a
+   * write taken while we wait could land after the replacement) and dropped
+   * once it committed.
+   */
+  async #replacing<T>(sessionId: string, write: () => T): Promise<T> {
+    this.#timelines?.hold(sessionId);
+    try {
+      await this.#afterApplies();
+      const result = write();
+      this.#timelines?.drop(sessionId);
+      return result;
+    } finally {
+      this.#timelines?.release(sessionId);
+      this.#armTimelineTimer();
+    }
   }
 
   async timelineEpoch(sessionId: string): Promise<bigint> {

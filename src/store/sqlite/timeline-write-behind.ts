@@ -38,6 +38,8 @@ export class PendingTimelines {
   // In the order the sessions became dirty (re-dirtied ones move to the
   // end), so the due ones are at the front.
   readonly #sessions = new Map<string, PendingTimeline>();
+  /** Sessions whose timeline is being reset or replaced: never taken for writing meanwhile. */
+  readonly #held = new Set<string>();
 
   constructor(delayMs: number) {
     this.delayMs = delayMs;
@@ -72,7 +74,7 @@ export class PendingTimelines {
     const writes: TimelineWrite[] = [];
     for (const [sessionId, pending] of this.#sessions) {
       if (writes.length >= max) break;
-      if (pending.since === undefined || pending.writing) continue;
+      if (pending.since === undefined || pending.writing || this.#held.has(sessionId)) continue;
       if (!all && now - pending.since < this.delayMs) break;
       const since = pending.since;
       const writing = (pending.writing = pending.dirty);
@@ -98,8 +100,23 @@ export class PendingTimelines {
 
   /** When the next session falls due (a clock reading), or undefined when none waits. */
   nextDue(): number | undefined {
-    for (const pending of this.#sessions.values()) if (pending.since !== undefined && !pending.writing) return pending.since + this.delayMs;
+    for (const [sessionId, pending] of this.#sessions) {
+      if (pending.since !== undefined && !pending.writing && !this.#held.has(sessionId)) return pending.since + this.delayMs;
+    }
     return undefined;
+  }
+
+  /**
+   * Keeps a session's changes from being taken for writing until
+   * `release`: its timeline is about to be reset or replaced, and a write
+   * taken meanwhile could land after the replacement.
+   */
+  hold(sessionId: string): void {
+    this.#held.add(sessionId);
+  }
+
+  release(sessionId: string): void {
+    this.#held.delete(sessionId);
   }
 
   /** Forgets a session's kept changes (its timeline was reset or replaced in the file). */
