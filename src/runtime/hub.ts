@@ -8,6 +8,7 @@ import {
   hasTimelineReplace,
   hasTimelineReset,
   isRegistryBound,
+  type ApplyBatch,
   type EventLogStore,
   type HydrationStore,
   type StoredEvent,
@@ -110,6 +111,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #states = new LruMap<string, StateSlot>();
   /** The store keeps live timelines (`LiveTimelineStore`): its writes update them, the hub does not. */
   readonly #liveTimelines: boolean;
+  /** The store's synchronous apply (`LiveTimelineStore.applyNow`), when it has one. */
+  readonly #applyNow: ((batch: ApplyBatch) => void) | undefined;
   readonly #handlers = new Map<string, CommandHandler<S, never>>();
   readonly #projections: ProjectionRunner<S>;
   readonly #fanouts = new Set<UIFanout>();
@@ -132,6 +135,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.store = options.store ?? new MemoryHydrationStore();
     if (isRegistryBound(this.store)) this.store.bindRegistry(this.registry);
     this.#liveTimelines = hasLiveTimeline(this.store);
+    const store = this.store;
+    this.#applyNow = hasLiveTimeline(store) && typeof store.applyNow === "function" ? (batch) => store.applyNow!(batch) : undefined;
     this.#bus = options.bus ?? new InProcessEventBus();
     this.#maxCachedSessions = Math.max(1, options.maxCachedSessions ?? 1000);
     this.#clock = options.clock ?? Date.now;
@@ -600,7 +605,9 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       if (entities instanceof Promise) entities = await entities;
       const stored = storedEvent(sessionId, ordinal, name, payload, this.#clock(), eventId);
       try {
-        await this.store.apply({ sessionId, ordinal, event: stored, entities });
+        const batch = { sessionId, ordinal, event: stored, entities };
+        if (this.#applyNow) this.#applyNow(batch);
+        else await this.store.apply(batch);
       } catch (err) {
         return await this.#writeFailed(err, state, { event, uiEvents, entities }, eventId, details);
       }

@@ -22,13 +22,24 @@ function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: s
     return at(path, `expected a ${desc.typeName} message, got a ${String(value.$typeName)} message`);
   }
   const members = membersOf(desc);
-  const keys = Object.keys(value);
-  const shape = message ? members.shapeOf(keys) : undefined;
-  for (let i = 0; i < keys.length; i++) {
-    const key = keys[i]!;
-    if (message && (shape ? shape[i] === undefined : key.startsWith("$"))) continue; // $typeName, $unknown
-    const known = shape ? shape[i] : members.byName.get(key);
-    if (!known) return at(join(path, key), `no such field in ${desc.typeName}`);
+  // A message of the learned shape (the same own keys in the same order)
+  // finds its members by position; at the first key off the shape, by name.
+  // for-in instead of Object.keys: no array per check on this per-publish path.
+  let shape = message ? members.shape : undefined;
+  const shapeMembers = members.shapeMembers;
+  let i = 0;
+  for (const key in value) {
+    let known: KnownMember | undefined;
+    if (shape !== undefined && shape[i] === key) {
+      known = shapeMembers[i++];
+      if (known === undefined) continue; // $typeName, $unknown
+    } else {
+      shape = undefined;
+      if (!Object.hasOwn(value, key)) continue; // own keys only, as Object.keys (proto2 defaults live on the prototype)
+      if (message && key.startsWith("$")) continue; // $typeName, $unknown
+      known = members.byName.get(key);
+      if (!known) return at(join(path, key), `no such field in ${desc.typeName}`);
+    }
     const v = value[key];
     if (known.plainType !== undefined && typeof v === known.plainType) continue;
     const member = known.member;
@@ -48,7 +59,7 @@ function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: s
     const problem = checkField(member, v, join(path, key));
     if (problem) return problem;
   }
-  if (message && !shape) members.learnShape(keys);
+  if (message && members.shape === undefined) members.learnShape(Object.keys(value));
   return undefined;
 }
 
@@ -67,27 +78,20 @@ interface KnownMember {
  */
 class MessageMembers {
   readonly byName: ReadonlyMap<string, KnownMember>;
-  #shape: readonly string[] | undefined;
-  // Per key of #shape: its member, undefined for `$typeName` and `$unknown`.
-  #shapeMembers: readonly (KnownMember | undefined)[] = [];
+  /** The own keys of the first message of this type that passed, in order. */
+  shape: readonly string[] | undefined;
+  /** Per key of `shape`: its member, undefined for `$typeName` and `$unknown`. */
+  shapeMembers: readonly (KnownMember | undefined)[] = [];
 
   constructor(desc: DescMessage) {
     this.byName = new Map(desc.members.map((m) => [m.localName, { member: m, plainType: plainTypeOf(m) }]));
   }
 
-  /** The members of `keys` when they are the learned shape (same keys, same order). */
-  shapeOf(keys: readonly string[]): readonly (KnownMember | undefined)[] | undefined {
-    const shape = this.#shape;
-    if (shape === undefined || shape.length !== keys.length) return undefined;
-    for (let i = 0; i < keys.length; i++) if (keys[i] !== shape[i]) return undefined;
-    return this.#shapeMembers;
-  }
-
   /** Remembers the keys of a message that passed, once: one shape per type, never replaced (no churn between shapes). */
   learnShape(keys: readonly string[]): void {
-    if (this.#shape !== undefined) return;
-    this.#shapeMembers = keys.map((k) => (k.startsWith("$") ? undefined : this.byName.get(k)));
-    this.#shape = keys;
+    if (this.shape !== undefined) return;
+    this.shapeMembers = keys.map((k) => (k.startsWith("$") ? undefined : this.byName.get(k)));
+    this.shape = keys;
   }
 }
 

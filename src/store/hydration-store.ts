@@ -89,6 +89,12 @@ export interface TimelineReplaceStore {
 export interface LiveTimelineStore {
   /** The session's timeline, empty for a new session. Readers must not change it. */
   liveTimeline(sessionId: string): TimelineState;
+  /**
+   * `apply`, done before it returns (the store has nothing to wait for);
+   * throws instead of rejecting. The hub then applies an event without a
+   * promise and a suspension per event.
+   */
+  applyNow?(batch: ApplyBatch): void;
 }
 
 /**

@@ -62,6 +62,11 @@ export class MemoryHydrationStore
   }
 
   async apply(batch: ApplyBatch): Promise<void> {
+    this.applyNow(batch);
+  }
+
+  /** `apply`, synchronously (see `LiveTimelineStore.applyNow`). */
+  applyNow(batch: ApplyBatch): void {
     const s = this.#session(batch.sessionId);
     if (batch.event) {
       s.events.push(batch.event);
