@@ -38,7 +38,7 @@ import {
   type Session,
   type SessionMetadataFactory,
 } from "./session.js";
-import { entityKey, TimelineState, type Snapshot, type SnapshotOptions, type TimelineEntity } from "./timeline.js";
+import { TimelineState, type Snapshot, type SnapshotOptions, type TimelineEntity } from "./timeline.js";
 import { RunManager, type RunHandOver, type RunHandle, type RunKindHooks, type RunOptions, type RunRecord, type RunSpec, type RunWork, type StopResult } from "./runs.js";
 
 /** Options of {@link Hub}. */
@@ -406,18 +406,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       const state = await this.#state(sessionId);
       const session = await this.#sessions.get(sessionId);
       const rebuilt = new TimelineState(sessionId);
-      let replayed = 0n;
-      for (let after = 0n; ; ) {
-        const page = await this.#read(sessionId, "event log", () => store.readEvents(sessionId, after, this.#rebuildPageSize));
-        if (page.length === 0) break;
-        for (const stored of page) {
-          const event = toEnvelope(stored);
-          rebuilt.ordinal = event.ordinal - 1n;
-          const entities = await this.#projections.projectTimeline(event, session, rebuilt, true);
-          rebuilt.apply(event.ordinal, entities);
-          after = replayed = event.ordinal;
-        }
-      }
+      const readPage = (after: bigint) => this.#read(sessionId, "event log", () => store.readEvents(sessionId, after, this.#rebuildPageSize));
+      const replayed = await this.#replayTimeline(session, rebuilt, readPage, 0n, undefined, false);
       rebuilt.ordinal = state.cursor;
       try {
         if (hasTimelineReplace(store)) {
@@ -744,39 +734,56 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /**
    * Replays the events after the loaded timeline, up to `to`, through the
-   * timeline projections (as a rebuild does: UI projections do not run, their
-   * events were delivered or lost with the process) and applies what they
-   * derive as one timeline-only change. A projection that fails here is
-   * reported and its event skipped: the events are committed, and a session
-   * must not stay unloadable.
+   * timeline projections and applies what they changed as one timeline-only
+   * change. A projection that fails here is reported and its event skipped:
+   * the events are committed, and a session must not stay unloadable.
    */
   async #catchUp(store: HydrationStore & EventLogStore, state: SessionState, to: bigint): Promise<void> {
     const sessionId = state.timeline.sessionId;
     const session = await this.#sessions.get(sessionId);
-    const changed = new Map<string, TimelineEntity>();
-    let after = state.cursor;
-    while (after < to) {
-      const page = await store.readEvents(sessionId, after, this.#rebuildPageSize);
-      if (page.length === 0) break;
+    const from = state.cursor;
+    const readPage = (after: bigint) => store.readEvents(sessionId, after, this.#rebuildPageSize);
+    const last = await this.#replayTimeline(session, state.timeline, readPage, from, to, true);
+    state.timeline.ordinal = last;
+    state.cursor = last;
+    await store.apply({ sessionId, ordinal: last, entities: state.timeline.entries().filter((e) => e.lastEventOrdinal > from) });
+  }
+
+  /**
+   * Replays the logged events after `after` (up to `to`, or all) through the
+   * timeline projections into `timeline`, as rebuilds and catch-ups do (UI
+   * projections do not run: their events were delivered, or lost with a
+   * process). Resolves with the last ordinal replayed. A failing projection
+   * rejects, unless `skipFailures`: then its event changes nothing (the
+   * projection runner has reported it).
+   */
+  async #replayTimeline(
+    session: Session,
+    timeline: TimelineState,
+    readPage: (after: bigint) => Promise<StoredEvent[]>,
+    after: bigint,
+    to: bigint | undefined,
+    skipFailures: boolean,
+  ): Promise<bigint> {
+    let replayed = after;
+    for (;;) {
+      const page = await readPage(replayed);
+      if (page.length === 0) return replayed;
       for (const stored of page) {
-        if (stored.ordinal > to) break;
+        if (to !== undefined && stored.ordinal > to) return replayed;
         const event = toEnvelope(stored);
-        state.timeline.ordinal = event.ordinal - 1n;
+        timeline.ordinal = event.ordinal - 1n;
         let entities: TimelineEntity[] = [];
         try {
-          entities = await this.#projections.projectTimeline(event, session, state.timeline, true);
-        } catch {
-          // Reported by the projection runner (onError); not recorded again.
+          entities = await this.#projections.projectTimeline(event, session, timeline, true);
+        } catch (err) {
+          if (!skipFailures) throw err;
         }
-        state.timeline.apply(event.ordinal, entities);
-        for (const e of entities) changed.set(entityKey(e.kind, e.id), e);
-        after = event.ordinal;
+        timeline.apply(event.ordinal, entities);
+        replayed = event.ordinal;
       }
-      if (page[page.length - 1]!.ordinal >= to) break;
+      if (to !== undefined && replayed >= to) return replayed;
     }
-    state.timeline.ordinal = after;
-    state.cursor = after;
-    await store.apply({ sessionId, ordinal: after, entities: [...changed.values()] });
   }
 
   /** The loaded state of a session, if cached, refreshing its recency. */

@@ -68,14 +68,15 @@ export function writeApply(stmt: WriteStatements, a: EncodedApply): void {
  */
 export function encodeApply(batch: ApplyBatch, codec: SchemaRegistry<AppSchema>, deferTimeline = false): EncodedApply {
   const { sessionId, ordinal, event } = batch;
-  if (deferTimeline && event) {
-    return { sessionId, ordinal, event: [event.name, event.payload.$typeName, codec.encodeBinary(event.payload), event.appliedAt], timelineDeferred: true, entities: [] };
-  }
-  const entities = batch.entities.map(
-    (e) => [e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, codec.encodeBinary(e.payload)] as const,
-  );
+  const deferred = deferTimeline && event !== undefined;
+  const entities = deferred
+    ? []
+    : batch.entities.map(
+        (e) => [e.kind, e.id, e.createdOrdinal, e.lastEventOrdinal, e.tombstone ? 1 : 0, e.payload.$typeName, codec.encodeBinary(e.payload)] as const,
+      );
   if (!event) return { sessionId, ordinal, entities };
-  return { sessionId, ordinal, event: [event.name, event.payload.$typeName, codec.encodeBinary(event.payload), event.appliedAt], entities };
+  const logged = [event.name, event.payload.$typeName, codec.encodeBinary(event.payload), event.appliedAt] as const;
+  return deferred ? { sessionId, ordinal, event: logged, timelineDeferred: true, entities } : { sessionId, ordinal, event: logged, entities };
 }
 
 /**
