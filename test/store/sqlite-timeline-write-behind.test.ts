@@ -12,7 +12,7 @@ import Database from "better-sqlite3";
 import { create } from "@bufbuild/protobuf";
 import { afterAll, afterEach, describe, expect, test, vi } from "vitest";
 import { ChatMessageEntitySchema, TokensDeltaEventSchema } from "../../fixtures/runtime/gen/chat/v1/chat_pb.js";
-import type { ApplyBatch, TimelineEntity } from "../../src/index.js";
+import type { ApplyBatch, RuntimeErrorReport, TimelineEntity } from "../../src/index.js";
 import { SqliteHydrationStore } from "../../src/store/sqlite/index.js";
 import { PendingTimelines } from "../../src/store/sqlite/timeline-write-behind.js";
 import { chatHub, chatRegistry } from "../helpers/chat-app.js";
@@ -150,6 +150,49 @@ describe.each(["main", "thread"] as const)("SQLite timeline write-behind, writer
     const reopened = open(path, LONG);
     expect(textOf((await reopened.snapshot("s")).entities[0])).toBe(big);
     await reopened.close();
+  });
+
+  test("close() on a full disk resolves, reports once, and leaves the file's timeline consistent and marked behind", async () => {
+    const path = fresh();
+    const store = open(path, LONG);
+    const errors = vi.spyOn(console, "error").mockImplementation(() => {});
+    await store.apply(batch("s", 1n, "small"));
+    const pages = Number(store.database.pragma("page_count", { simple: true }));
+    await store.pragma(`max_page_count = ${pages}`);
+    await store.apply({ ...batch("s", 2n, "e"), entities: [entity("m", 2n, "x".repeat(64 * 1024))] });
+    await store.close();
+    expect(errors.mock.calls.filter((c) => String(c[0]).includes("writing timeline entities"))).toHaveLength(1);
+    expect(onDisk(path, "s")).toEqual({ cursor: 2, timelineCursor: 0, entities: [] });
+    const reopened = open(path, LONG);
+    expect(await reopened.timelineBehind("s")).toBe(2n);
+    expect(await reopened.snapshot("s")).toEqual({ sessionId: "s", snapshotOrdinal: 0n, entities: [], epoch: 1n });
+    await reopened.close();
+  });
+
+  test("catch-up over several pages: a projection failing on a logged event is reported and that event skipped; the session loads and publishes", async () => {
+    const path = fresh();
+    const oldStore = open(path, LONG);
+    const pub = chatHub({ store: oldStore }).publisher("s");
+    await pub.publish("ChatInferenceStarted", { messageId: "m1", prompt: "p" });
+    for (const chunk of ["a ", "boom ", "b ", "c ", "d "]) await pub.publish("ChatTokensDelta", { messageId: "m1", chunk });
+    expect(onDisk(path, "s")).toMatchObject({ cursor: 6, timelineCursor: 0 });
+
+    const reports: RuntimeErrorReport[] = [];
+    const newStore = open(path, LONG);
+    const hub = chatHub({ store: newStore, hubOptions: { rebuildPageSize: 2, onError: (r) => reports.push(r) } });
+    hub.registerTimelineProjection((ev) => {
+      if ((ev.payload as { chunk?: string }).chunk === "boom ") throw new Error("boom");
+      return [];
+    });
+    const snap = await hub.snapshot("s");
+    expect(snap.snapshotOrdinal).toBe(6n);
+    expect(textOf(snap.entities[0])).toBe("a b c d ");
+    expect(reports.map((r) => [r.kind, r.error.code, r.ordinal])).toEqual([["timeline_projection", "projection_failed", 3n]]);
+    expect(await hub.publisher("s").publish("ChatTokensDelta", { messageId: "m1", chunk: "e " })).toBe(7n);
+    expect(textOf((await hub.snapshot("s")).entities[0])).toBe("a b c d e ");
+    await hub.close();
+    await newStore.close();
+    await oldStore.close();
   });
 
   test("kill -9: the file's timeline is behind its log, and a hub catches it up before it serves or projects", async () => {

@@ -563,9 +563,10 @@ export class SqliteHydrationStore
     while (this.#pending.length > 0) this.#flush();
     await this.#written.catch(() => {});
     // Then every kept timeline; one that fails to write is rebuilt from the events on the next open.
+    if (this.#db.open) await this.#writeAllTimelines();
+    // After the writes: a failed one re-arms the timer.
     clearTimeout(this.#timelineTimer);
     this.#timelineTimer = undefined;
-    if (this.#db.open) await this.#writeAllTimelines();
     const writer = this.#writer;
     this.#writer = undefined;
     await this.#written.catch(() => {});
