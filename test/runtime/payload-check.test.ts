@@ -102,6 +102,8 @@ describe("payloads are validated at every depth", () => {
     (mutated as { nanos: unknown }).nanos = "2";
     expect(checkPayload(DurationSchema, mutated)).toBe('field nanos: expected an int32 (an integer number), got the string "2"');
     expect(checkPayload(DurationSchema, Object.assign(create(DurationSchema), { extra: 1 }))).toBe("field extra: no such field in google.protobuf.Duration");
+    // Own keys only: an enumerable key on the prototype is not checked as a field.
+    expect(checkPayload(DurationSchema, Object.assign(Object.create({ inherited: 1 }), create(DurationSchema, { seconds: 1n })))).toBeUndefined();
     expect(checkPayload(StringValueSchema, create(StringValueSchema, { value: "a" }))).toBeUndefined();
     expect(checkPayload(StringValueSchema, create(StringValueSchema, { value: 5 as never }))).toBe("field value: expected a string, got number 5");
   });
