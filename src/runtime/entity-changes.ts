@@ -9,7 +9,8 @@ const SCAN_LIMIT = 8;
  * the same (kind, id) replaces the earlier one in place.
  */
 export class EntityChanges {
-  readonly list: TimelineEntity[] = [];
+  /** The changes; replaced (not pushed to) by the first, so one change is an array of one, not of 17 reserved slots. */
+  list: TimelineEntity[] = [];
   #index: Map<string, number> | undefined;
 
   /** Position of the change of (kind, id), or -1. */
@@ -26,7 +27,8 @@ export class EntityChanges {
       this.list[at] = entity;
       return;
     }
-    this.list.push(entity);
+    if (this.list.length === 0) this.list = [entity];
+    else this.list.push(entity);
     if (this.#index) this.#index.set(entityKey(entity.kind, entity.id), this.list.length - 1);
     else if (this.list.length > SCAN_LIMIT) this.#index = new Map(this.list.map((e, i) => [entityKey(e.kind, e.id), i]));
   }

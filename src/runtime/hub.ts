@@ -23,6 +23,7 @@ import type {
   CommandPublisher,
   EventPublisher,
   TimelineProjection,
+  UIEvent,
   UIFanout,
   UIProjection,
 } from "./handlers.js";
@@ -111,8 +112,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #states = new LruMap<string, StateSlot>();
   /** The store keeps live timelines (`LiveTimelineStore`): its writes update them, the hub does not. */
   readonly #liveTimelines: boolean;
-  /** The store's synchronous apply (`LiveTimelineStore.applyNow`), when it has one. */
-  readonly #applyNow: ((batch: ApplyBatch) => void) | undefined;
+  /** The store, when it applies synchronously (`LiveTimelineStore.applyNow`). */
+  readonly #syncStore: { applyNow(batch: ApplyBatch): void } | undefined;
   readonly #handlers = new Map<string, CommandHandler<S, never>>();
   readonly #projections: ProjectionRunner<S>;
   readonly #fanouts = new Set<UIFanout>();
@@ -136,7 +137,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     if (isRegistryBound(this.store)) this.store.bindRegistry(this.registry);
     this.#liveTimelines = hasLiveTimeline(this.store);
     const store = this.store;
-    this.#applyNow = hasLiveTimeline(store) && typeof store.applyNow === "function" ? (batch) => store.applyNow!(batch) : undefined;
+    this.#syncStore = hasLiveTimeline(store) && typeof store.applyNow === "function" ? (store as { applyNow(batch: ApplyBatch): void }) : undefined;
     this.#bus = options.bus ?? new InProcessEventBus();
     this.#maxCachedSessions = Math.max(1, options.maxCachedSessions ?? 1000);
     this.#clock = options.clock ?? Date.now;
@@ -315,7 +316,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     if (!handler) {
       throw new SessionstreamError("not_implemented", `not implemented: no handler is registered for command "${name}"`);
     }
-    const message = coercePayload(schema, payload, `command "${name}"`);
+    const message = coercePayload(schema, payload, "command", name);
     this.#activeSubmits.set(sessionId, (this.#activeSubmits.get(sessionId) ?? 0) + 1);
     try {
       const session = await this.#sessions.get(sessionId);
@@ -520,7 +521,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     try {
       this.#assertOpen();
       const schema = this.registry.require("events", name);
-      const message = coercePayload(schema, payload, `event "${name}"`);
+      const message = coercePayload(schema, payload, "event", name);
       return this.#bus.publish({ sessionId, name, payload: message });
     } catch (err) {
       return Promise.reject(err);
@@ -529,7 +530,26 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** The bus consumer: assigns the ordinal, projects, stores, fans out. */
   #applyEvent(pending: PendingEvent): Promise<bigint> {
-    return this.#queue.runReleasing(pending.sessionId, this.#applyTask, pending);
+    const { sessionId } = pending;
+    // The common case applies right here, with no queue turn and no async
+    // function: nothing of the session is queued, its state and metadata are
+    // cached, and (unless a projection or the store turns out asynchronous)
+    // the event is applied before this returns. Work that does turn
+    // asynchronous becomes the session's queue tail before anything else can
+    // publish, so order is kept.
+    if (pending.eventId === undefined && !this.#queue.busy(sessionId)) {
+      const state = this.#cachedState(sessionId);
+      const session = state && this.#sessions.peek(sessionId);
+      if (session !== undefined) {
+        try {
+          const ordinal = this.#project(state!, session, pending, undefined);
+          return typeof ordinal === "bigint" ? Promise.resolve(ordinal) : this.#queue.run(sessionId, () => ordinal);
+        } catch (err) {
+          return Promise.reject(err);
+        }
+      }
+    }
+    return this.#queue.runReleasing(sessionId, this.#applyTask, pending);
   }
 
   /** The cluster bus's consumer: like `#applyEvent`, resolving with what was applied for its "applied" notice. */
@@ -565,11 +585,12 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     this.#states.delete(sessionId);
   }
 
-  // Runs inside the session's queue and releases it when done. Awaits only
-  // what is really asynchronous: cached state and synchronous projections
-  // cost no extra microtasks.
-  async #applyInOrder({ sessionId, name, payload, eventId }: PendingEvent, turn: QueueTurn, details?: ApplyDetails): Promise<bigint> {
+  // Runs inside the session's queue and releases it when done: the path of
+  // an event queued behind others, of a session not cached, and of events
+  // with ids (cluster buses).
+  async #applyInOrder(pending: PendingEvent, turn: QueueTurn, details?: ApplyDetails): Promise<bigint> {
     try {
+      const { sessionId, name, payload, eventId } = pending;
       let state = this.#cachedState(sessionId) ?? (await this.#state(sessionId));
       const store = this.store;
       // An event from a cluster bus: applied at most once per id, and never
@@ -586,25 +607,58 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         }
       }
       const session = this.#sessions.peek(sessionId) ?? (await this.#sessions.get(sessionId));
-      const ordinal = state.cursor + 1n;
-      const event: BackendEventEnvelope = { name, sessionId, ordinal, payload };
-
-      let uiEvents = this.#projections.projectUI(event, session, state.timeline);
-      if (uiEvents instanceof Promise) uiEvents = await uiEvents;
-      let entities = this.#projections.projectTimeline(event, session, state.timeline);
-      if (entities instanceof Promise) entities = await entities;
-      const stored = storedEvent(sessionId, ordinal, name, payload, this.#clock(), eventId);
-      try {
-        const batch = { sessionId, ordinal, event: stored, entities };
-        if (this.#applyNow) this.#applyNow(batch);
-        else await this.store.apply(batch);
-      } catch (err) {
-        return await this.#writeFailed(err, state, { event, uiEvents, entities }, eventId, details);
-      }
-      return this.#applied(state, { event, uiEvents, entities }, details);
+      const ordinal = this.#project(state, session, pending, details);
+      return typeof ordinal === "bigint" ? ordinal : await ordinal;
     } finally {
       turn.release();
     }
+  }
+
+  /**
+   * Assigns the next ordinal, projects, stores and delivers one event on a
+   * loaded state. Synchronous (no promise, no microtask) unless a projection
+   * or the store write is asynchronous; the caller holds the session's turn.
+   */
+  #project(state: SessionState, session: Session, { sessionId, name, payload, eventId }: PendingEvent, details: ApplyDetails | undefined): bigint | Promise<bigint> {
+    const event: BackendEventEnvelope = { name, sessionId, ordinal: state.cursor + 1n, payload };
+    const uiEvents = this.#projections.projectUI(event, session, state.timeline);
+    if (uiEvents instanceof Promise) return this.#projectAsync(state, session, event, uiEvents, eventId, details);
+    const entities = this.#projections.projectTimeline(event, session, state.timeline);
+    if (entities instanceof Promise) return this.#projectAsync(state, session, event, uiEvents, eventId, details, entities);
+    return this.#write(state, { event, uiEvents, entities }, eventId, details);
+  }
+
+  /** `#project` once a projection returned a promise: the rest in order. */
+  async #projectAsync(
+    state: SessionState,
+    session: Session,
+    event: BackendEventEnvelope,
+    ui: UIEvent[] | Promise<UIEvent[]>,
+    eventId: string | undefined,
+    details: ApplyDetails | undefined,
+    timeline?: Promise<TimelineEntity[]>,
+  ): Promise<bigint> {
+    const uiEvents = await ui;
+    const entities = await (timeline ?? this.#projections.projectTimeline(event, session, state.timeline));
+    return this.#write(state, { event, uiEvents, entities }, eventId, details);
+  }
+
+  /** Stores the projected event, then advances the state and delivers it. */
+  #write(state: SessionState, applied: AppliedEvent, eventId: string | undefined, details: ApplyDetails | undefined): bigint | Promise<bigint> {
+    const { sessionId, ordinal, name, payload } = applied.event;
+    const batch = { sessionId, ordinal, event: storedEvent(sessionId, ordinal, name, payload, this.#clock(), eventId), entities: applied.entities };
+    if (this.#syncStore) {
+      try {
+        this.#syncStore.applyNow(batch);
+      } catch (err) {
+        return this.#writeFailed(err, state, applied, eventId, details);
+      }
+      return this.#applied(state, applied, details);
+    }
+    return this.store.apply(batch).then(
+      () => this.#applied(state, applied, details),
+      (err: unknown) => this.#writeFailed(err, state, applied, eventId, details),
+    );
   }
 
   /** A store write that threw: the event may have landed after all, else `store_failed` (or `store_unavailable`) is reported and thrown. */

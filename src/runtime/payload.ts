@@ -9,25 +9,33 @@ import { checkPayload } from "./payload-check.js";
  * and messages of the wrong type in message fields are a
  * `payload_type_mismatch` naming the field path, so every store keeps
  * exactly what the schema describes.
+ *
+ * Errors say `what` the payload is ("event"), followed by `name` in quotes
+ * when given (`event "ChatTokensDelta"`): the description is only built for
+ * an error, not on every call of this per-publish path.
  */
-export function coercePayload(schema: DescMessage, payload: unknown, what: string): Message {
+export function coercePayload(schema: DescMessage, payload: unknown, what: string, name?: string): Message {
   const message = isMessage(payload);
   if (message) {
     if (payload.$typeName !== schema.typeName) {
       throw new SessionstreamError(
         "payload_type_mismatch",
-        `${what} expects payload type ${schema.typeName}, got ${payload.$typeName}`,
+        `${describe(what, name)} expects payload type ${schema.typeName}, got ${payload.$typeName}`,
       );
     }
   } else if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
     throw new SessionstreamError(
       "payload_type_mismatch",
-      `${what} expects payload type ${schema.typeName}, got ${payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload}`,
+      `${describe(what, name)} expects payload type ${schema.typeName}, got ${payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload}`,
     );
   }
   const problem = checkPayload(schema, payload);
   if (problem !== undefined) {
-    throw new SessionstreamError("payload_type_mismatch", `${what} (payload type ${schema.typeName}): ${problem}`);
+    throw new SessionstreamError("payload_type_mismatch", `${describe(what, name)} (payload type ${schema.typeName}): ${problem}`);
   }
   return message ? payload : create(schema, payload as never);
+}
+
+function describe(what: string, name: string | undefined): string {
+  return name === undefined ? what : `${what} "${name}"`;
 }

@@ -53,12 +53,12 @@ export class ProjectionRunner<S extends AppSchema> {
   projectUI(event: BackendEventEnvelope, session: Session, timeline: TimelineState): UIEvent[] | Promise<UIEvent[]> {
     if (this.ui.length === 0) return [];
     const view = timeline.readonlyView();
-    const out: UIEvent[] = [];
+    let out: UIEvent[] = [];
     try {
       for (let i = 0; i < this.ui.length; i++) {
         const returned = this.ui[i]!(event as BackendEvent<S>, session, view);
-        if (returned instanceof Promise) return this.#finishAsync("ui_projection", event, true, returned, i, (r) => this.#collectUI(r, out), (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? out : []));
-        this.#collectUI(returned, out);
+        if (returned instanceof Promise) return this.#finishAsync("ui_projection", event, true, returned, i, (r) => (out = this.#collectUI(r, out)), (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? out : []));
+        out = this.#collectUI(returned, out);
       }
       return out;
     } catch (err) {
@@ -86,12 +86,19 @@ export class ProjectionRunner<S extends AppSchema> {
     }
   }
 
-  #collectUI(result: unknown, out: UIEvent[]): void {
+  /** `out` with the validated UI events of one projection's `result` appended (a new array when `out` is empty). */
+  #collectUI(result: unknown, out: UIEvent[]): UIEvent[] {
     if (!Array.isArray(result)) throw new TypeError(`UI projection returned ${typeof result}, expected an array`);
-    for (const ui of result as ReadonlyArray<{ name: string; payload: unknown }>) {
-      const schema = this.#registry.require("uiEvents", ui?.name);
-      out.push({ name: ui.name, payload: coercePayload(schema, ui.payload, `UI event "${ui.name}"`) });
-    }
+    const returned = result as ReadonlyArray<{ name: string; payload: unknown }>;
+    // The usual single UI event: an array of one, not a first push (which reserves 17 slots).
+    if (out.length === 0 && returned.length === 1) return [this.#validUI(returned[0]!)];
+    for (const ui of returned) out.push(this.#validUI(ui));
+    return out;
+  }
+
+  #validUI(ui: { name: string; payload: unknown }): UIEvent {
+    const schema = this.#registry.require("uiEvents", ui?.name);
+    return { name: ui.name, payload: coercePayload(schema, ui.payload, "UI event", ui.name) };
   }
 
   #collectEntities(result: unknown, ordinal: bigint, timeline: TimelineState, changes: EntityChanges): void {
@@ -137,8 +144,8 @@ export class ProjectionRunner<S extends AppSchema> {
     const earlier = pending ?? timeline.get(out.kind, out.id);
     const tombstone = out.tombstone === true;
     let payload: Message;
-    if (out.payload !== undefined) payload = coercePayload(schema, out.payload, `timeline entity "${out.kind}"`);
-    else if (tombstone) payload = earlier?.payload ?? coercePayload(schema, {}, `timeline entity "${out.kind}"`);
+    if (out.payload !== undefined) payload = coercePayload(schema, out.payload, "timeline entity", out.kind);
+    else if (tombstone) payload = earlier?.payload ?? coercePayload(schema, {}, "timeline entity", out.kind);
     else throw new SessionstreamError("invalid_argument", `timeline entity "${out.kind}" "${out.id}" has no payload`);
     return {
       kind: out.kind,

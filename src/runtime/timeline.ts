@@ -70,6 +70,14 @@ export class TimelineState implements TimelineView {
   ordinal: bigint;
   // kind -> id -> entity: no key strings built on the hot path.
   readonly #byKind = new Map<string, Map<string, TimelineEntity>>();
+  // The entity last read or written, and the map of the kind last used: a
+  // session's consecutive events mostly touch the same entity (each token of
+  // a streamed message), which a projection reads, the hub reads again for
+  // its createdOrdinal and then writes. Every write goes through #set and
+  // clear(), which keep both current.
+  #last: TimelineEntity | undefined;
+  #kind: string | undefined;
+  #ofKind: Map<string, TimelineEntity> | undefined;
   #view: TimelineView | undefined;
 
   constructor(sessionId: string, ordinal = 0n, entities: Iterable<TimelineEntity> = []) {
@@ -79,7 +87,11 @@ export class TimelineState implements TimelineView {
   }
 
   get(kind: string, id: string): TimelineEntity | undefined {
-    const e = this.#byKind.get(kind)?.get(id);
+    let e = this.#last;
+    if (e === undefined || e.id !== id || e.kind !== kind) {
+      e = this.#kindMap(kind)?.get(id);
+      if (e !== undefined) this.#last = e;
+    }
     return e && !e.tombstone ? e : undefined;
   }
 
@@ -112,6 +124,7 @@ export class TimelineState implements TimelineView {
   /** Removes every entity (timeline reset). */
   clear(ordinal = 0n): void {
     this.#byKind.clear();
+    this.#last = this.#kind = this.#ofKind = undefined;
     this.ordinal = ordinal;
   }
 
@@ -125,9 +138,24 @@ export class TimelineState implements TimelineView {
   }
 
   #set(e: TimelineEntity): void {
-    let ofKind = this.#byKind.get(e.kind);
-    if (!ofKind) this.#byKind.set(e.kind, (ofKind = new Map()));
+    let ofKind = this.#kindMap(e.kind);
+    if (!ofKind) {
+      this.#byKind.set(e.kind, (ofKind = new Map()));
+      this.#kind = e.kind;
+      this.#ofKind = ofKind;
+    }
     ofKind.set(e.id, e);
+    this.#last = e;
+  }
+
+  #kindMap(kind: string): Map<string, TimelineEntity> | undefined {
+    if (kind === this.#kind) return this.#ofKind;
+    const ofKind = this.#byKind.get(kind);
+    if (ofKind !== undefined) {
+      this.#kind = kind;
+      this.#ofKind = ofKind;
+    }
+    return ofKind;
   }
 
   /**

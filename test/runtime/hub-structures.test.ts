@@ -2,7 +2,7 @@ import { describe, expect, test } from "vitest";
 import { EntityChanges } from "../../src/runtime/entity-changes.js";
 import { LruMap } from "../../src/runtime/lru-map.js";
 import { KeyedSerialQueue } from "../../src/runtime/serial-queue.js";
-import type { TimelineEntity } from "../../src/runtime/timeline.js";
+import { TimelineState, type TimelineEntity } from "../../src/runtime/timeline.js";
 
 describe("LruMap", () => {
   test("keeps use order: touch and set move an entry to the back, get does not", () => {
@@ -88,5 +88,38 @@ describe("EntityChanges", () => {
       ...Array.from({ length: 12 }, (_, i) => `K/e${i}=${i < 8 ? i + 12 : i}`),
       "Other/e1=99",
     ]);
+  });
+});
+
+describe("TimelineState", () => {
+  const entity = (kind: string, id: string, n: bigint, tombstone = false) =>
+    ({ kind, id, createdOrdinal: 1n, lastEventOrdinal: n, tombstone, payload: { n } }) as unknown as TimelineEntity;
+
+  // get() remembers the entity it last read or wrote, and set() the map of the kind it last used:
+  // every way the timeline changes must keep those current.
+  test("reads see every write: updates, tombstones, other kinds with the same id, clear and replaceWith", () => {
+    const timeline = new TimelineState("s");
+    timeline.apply(1n, [entity("A", "x", 1n)]);
+    expect(timeline.get("A", "x")?.lastEventOrdinal).toBe(1n);
+    timeline.apply(2n, [entity("A", "x", 2n)]);
+    expect(timeline.get("A", "x")?.lastEventOrdinal).toBe(2n);
+    expect(timeline.get("B", "x")).toBeUndefined();
+    timeline.apply(3n, [entity("B", "x", 3n)]);
+    expect(timeline.get("A", "x")?.lastEventOrdinal).toBe(2n);
+    expect(timeline.get("B", "x")?.lastEventOrdinal).toBe(3n);
+    timeline.apply(4n, [entity("A", "y", 4n), entity("A", "x", 4n, true)]);
+    expect(timeline.get("A", "x")).toBeUndefined();
+    expect(timeline.get("A", "y")?.lastEventOrdinal).toBe(4n);
+    expect(timeline.list("A").map((e) => e.id)).toEqual(["y"]);
+    expect(timeline.get("B", "x")?.lastEventOrdinal).toBe(3n);
+    timeline.clear();
+    expect(timeline.get("B", "x")).toBeUndefined();
+    expect(timeline.get("A", "y")).toBeUndefined();
+    timeline.apply(5n, [entity("A", "y", 5n)]);
+    expect(timeline.get("A", "y")?.lastEventOrdinal).toBe(5n);
+    timeline.replaceWith(new TimelineState("s", 6n, [entity("A", "z", 6n)]));
+    expect(timeline.get("A", "y")).toBeUndefined();
+    expect(timeline.get("A", "z")?.lastEventOrdinal).toBe(6n);
+    expect(timeline.entries().map((e) => `${e.kind}/${e.id}`)).toEqual(["A/z"]);
   });
 });

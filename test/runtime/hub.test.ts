@@ -378,6 +378,38 @@ describe("Hub: bounded memory", () => {
 });
 
 describe("Hub: async projections", () => {
+  test("on a cached session, an event whose projection turns async holds back the events published after it", async () => {
+    const hub = new Hub({ registry: chatRegistry() });
+    const seen: Array<[bigint, string[]]> = [];
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    hub.registerTimelineProjection((ev, _session, view) => {
+      seen.push([ev.ordinal, view.list("ChatMessage").map((e) => e.id)]);
+      const out = [{ kind: "ChatMessage" as const, id: `m${ev.ordinal}`, payload: { text: String(ev.ordinal) } }];
+      // Synchronous, except for the "slow" event.
+      return (ev.payload as { chunk?: string }).chunk === "slow" ? gate.then(() => out) : out;
+    });
+    const pub = hub.publisher("s");
+    // The session's state is cached after this: the next publish starts on the synchronous path.
+    expect(await pub.publish("ChatTokensDelta", { chunk: "warm" })).toBe(1n);
+    const settled: string[] = [];
+    const slow = pub.publish("ChatTokensDelta", { chunk: "slow" }).then((o) => (settled.push("slow"), o));
+    const fast = pub.publish("ChatTokensDelta", { chunk: "fast" }).then((o) => (settled.push("fast"), o));
+    await new Promise((r) => setTimeout(r, 5));
+    expect(settled).toEqual([]);
+    expect(seen.map(([ordinal]) => ordinal)).toEqual([1n, 2n]);
+    release();
+    expect(await fast).toBe(3n);
+    expect(await slow).toBe(2n);
+    expect(settled).toEqual(["slow", "fast"]);
+    expect(seen).toEqual([
+      [1n, []],
+      [2n, ["m1"]],
+      [3n, ["m1", "m2"]],
+    ]);
+    expect((await hub.snapshot("s")).snapshotOrdinal).toBe(3n);
+  });
+
   test.each(["fail", "advance"] as const)("an async projection failing under %s behaves like a sync one", async (policy) => {
     const hub = new Hub({ registry: chatRegistry(), projectionErrorPolicy: { timeline: policy }, onError: () => {} });
     hub.registerTimelineProjection(async (ev) => [{ kind: "ChatMessage", id: `a${ev.ordinal}`, payload: { text: "first" } }]);
