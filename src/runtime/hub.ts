@@ -63,8 +63,9 @@ export interface HubOptions<S extends AppSchema> {
   readonly rebuildPageSize?: number;
   /**
    * Sessions the hub keeps in memory (the session with its metadata, and
-   * the cursor and timeline the projections' views read); the least
-   * recently used idle one is dropped beyond this and reloaded from the store
+   * the cursor and timeline the projections' views read); a least recently
+   * used idle one (approximately: the CLOCK algorithm, see `LruMap`) is
+   * dropped beyond this and reloaded from the store
    * (its metadata factory run again) when it is next touched. Default 1000.
    */
   readonly maxCachedSessions?: number;
@@ -847,7 +848,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   #evictIdleStates(keep: string): void {
     if (this.#states.size <= this.#maxCachedSessions) return;
-    for (const sessionId of this.#states.keys()) {
+    for (const sessionId of this.#states.evictionOrder()) {
       if (this.#states.size <= this.#maxCachedSessions) break;
       // A session with queued work keeps its state: its next event needs it.
       if (sessionId !== keep && !this.#busy(sessionId)) this.#dropState(sessionId);

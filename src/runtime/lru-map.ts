@@ -1,20 +1,21 @@
-interface Entry<K, V> {
-  readonly key: K;
+interface Entry<V> {
   value: V;
-  prev: Entry<K, V> | undefined;
-  next: Entry<K, V> | undefined;
+  /** Used since the eviction order last passed this entry (the CLOCK algorithm's reference bit). */
+  used: boolean;
 }
 
 /**
- * A map that keeps its entries in use order, least recently used first.
- * `touch` moves an entry to the back by relinking it: the hub touches a
- * session on every event, and a `Map` delete-and-set per touch churns the
- * table (tombstones, rehashing) with many sessions.
+ * A map that offers its least recently used entries for eviction first,
+ * approximately: the CLOCK ("second chance") algorithm. `touch` only sets a
+ * flag on the entry, because the hub touches a session on every event: an
+ * exact LRU list relinks neighbouring entries each time, which costs cache
+ * misses with many sessions. Entries wait in insertion order; an entry used
+ * since the eviction order last passed it goes to the back instead of being
+ * offered.
  */
 export class LruMap<K, V> {
-  readonly #entries = new Map<K, Entry<K, V>>();
-  #oldest: Entry<K, V> | undefined;
-  #newest: Entry<K, V> | undefined;
+  // Insertion order is the clock's order: the front is the next to be considered.
+  readonly #entries = new Map<K, Entry<V>>();
 
   get size(): number {
     return this.#entries.size;
@@ -24,68 +25,64 @@ export class LruMap<K, V> {
     return this.#entries.has(key);
   }
 
-  /** The value, without changing the use order. */
+  /** The value, without marking it used. */
   get(key: K): V | undefined {
     return this.#entries.get(key)?.value;
   }
 
-  /** The value, marking it the most recently used. */
+  /** The value, marking it used. */
   touch(key: K): V | undefined {
     const entry = this.#entries.get(key);
-    if (entry && entry !== this.#newest) {
-      this.#unlink(entry);
-      this.#append(entry);
-    }
-    return entry?.value;
+    if (entry === undefined) return undefined;
+    entry.used = true;
+    return entry.value;
   }
 
-  /** Sets the value and marks it the most recently used. */
+  /** Sets the value: a new key goes to the back, an existing one is marked used. */
   set(key: K, value: V): void {
     const entry = this.#entries.get(key);
     if (entry) {
       entry.value = value;
-      this.touch(key);
+      entry.used = true;
       return;
     }
-    const added: Entry<K, V> = { key, value, prev: undefined, next: undefined };
-    this.#entries.set(key, added);
-    this.#append(added);
+    this.#entries.set(key, { value, used: false });
   }
 
   delete(key: K): boolean {
-    const entry = this.#entries.get(key);
-    if (!entry) return false;
-    this.#entries.delete(key);
-    this.#unlink(entry);
-    return true;
+    return this.#entries.delete(key);
   }
 
-  /** Keys, least recently used first. Deleting the key just returned is safe. */
-  *keys(): IterableIterator<K> {
-    for (let entry = this.#oldest; entry !== undefined; ) {
-      const next = entry.next;
-      yield entry.key;
-      entry = next;
-    }
+  /** Keys in the clock's order (insertion order, entries given a second chance moved to the back). */
+  keys(): IterableIterator<K> {
+    return this.#entries.keys();
   }
 
-  /** Values, least recently used first. */
+  /** Values in the clock's order. */
   *values(): IterableIterator<V> {
-    for (let entry = this.#oldest; entry !== undefined; entry = entry.next) yield entry.value;
+    for (const entry of this.#entries.values()) yield entry.value;
   }
 
-  #unlink(entry: Entry<K, V>): void {
-    if (entry.prev) entry.prev.next = entry.next;
-    else this.#oldest = entry.next;
-    if (entry.next) entry.next.prev = entry.prev;
-    else this.#newest = entry.prev;
-    entry.prev = entry.next = undefined;
-  }
-
-  #append(entry: Entry<K, V>): void {
-    entry.prev = this.#newest;
-    if (this.#newest) this.#newest.next = entry;
-    else this.#oldest = entry;
-    this.#newest = entry;
+  /**
+   * Keys to evict, least recently used first (approximately): an entry used
+   * since it was last passed has its flag cleared and moves to the back; it
+   * is offered when the order reaches it again unused. Ends after offering
+   * every key once (a caller that skips keys it must keep terminates);
+   * deleting the key just offered is safe.
+   */
+  *evictionOrder(): IterableIterator<K> {
+    // Each entry moves at most once per pass, even one touched meanwhile.
+    let moves = this.#entries.size;
+    for (const [key, entry] of this.#entries) {
+      if (entry.used && moves > 0) {
+        moves--;
+        // Map iteration reaches the re-added key again, its flag cleared.
+        entry.used = false;
+        this.#entries.delete(key);
+        this.#entries.set(key, entry);
+        continue;
+      }
+      yield key;
+    }
   }
 }

@@ -11,13 +11,14 @@ import { isWrapperDesc } from "@bufbuild/protobuf/wkt";
  * without this an unknown nested key is silently dropped, a number in a
  * string field reaches the store (and each store keeps something different),
  * and a message of another type in a message field becomes an empty message.
+ * `message` is whether `payload` is a message, when the caller knows already.
  */
-export function checkPayload(schema: DescMessage, payload: object): string | undefined {
-  return checkMessage(schema, payload as Record<string, unknown>, "");
+export function checkPayload(schema: DescMessage, payload: object, message = isMessage(payload)): string | undefined {
+  return checkMessage(schema, payload as Record<string, unknown>, "", message);
 }
 
-function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: string): string | undefined {
-  const message = isMessage(value);
+/** `message`: whether `value` is a message (`isMessage`), which the caller knows already. */
+function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: string, message: boolean): string | undefined {
   if (message && value.$typeName !== desc.typeName) {
     return at(path, `expected a ${desc.typeName} message, got a ${String(value.$typeName)} message`);
   }
@@ -172,7 +173,7 @@ function checkSingular(
   if (typeof value !== "object" || Array.isArray(value) || value instanceof Uint8Array) {
     return at(path, `expected a ${desc.typeName} message or init object, got ${describe(value)}`);
   }
-  return checkMessage(desc, value as Record<string, unknown>, path);
+  return checkMessage(desc, value as Record<string, unknown>, path, isMessage(value));
 }
 
 const INT64_MIN = -(2n ** 63n);

@@ -29,7 +29,7 @@ export function coercePayload(schema: DescMessage, payload: unknown, what: strin
       `${describe(what, name)} expects payload type ${schema.typeName}, got ${payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload}`,
     );
   }
-  const problem = checkPayload(schema, payload);
+  const problem = checkPayload(schema, payload, message);
   if (problem !== undefined) {
     throw new SessionstreamError("payload_type_mismatch", `${describe(what, name)} (payload type ${schema.typeName}): ${problem}`);
   }

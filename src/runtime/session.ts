@@ -116,7 +116,7 @@ export class SessionTable<M> {
 
   #evict(keep: string): void {
     if (this.#sessions.size <= this.#max) return;
-    for (const sessionId of this.#sessions.keys()) {
+    for (const sessionId of this.#sessions.evictionOrder()) {
       if (this.#sessions.size <= this.#max) break;
       if (sessionId === keep || this.#busy(sessionId) || !this.#sessions.get(sessionId)!.ready) continue;
       this.#sessions.delete(sessionId);

@@ -5,31 +5,45 @@ import { KeyedSerialQueue } from "../../src/runtime/serial-queue.js";
 import { TimelineState, type TimelineEntity } from "../../src/runtime/timeline.js";
 
 describe("LruMap", () => {
-  test("keeps use order: touch and set move an entry to the back, get does not", () => {
+  test("eviction order: oldest first; an entry used since it was last passed gets a second chance at the back", () => {
     const lru = new LruMap<string, number>();
-    for (const [k, v] of [["a", 1], ["b", 2], ["c", 3]] as const) lru.set(k, v);
+    for (const [k, v] of [["a", 1], ["b", 2], ["c", 3], ["d", 4]] as const) lru.set(k, v);
     expect(lru.touch("a")).toBe(1);
-    expect(lru.get("b")).toBe(2);
-    expect([...lru.keys()]).toEqual(["b", "c", "a"]);
-    lru.set("b", 20);
-    expect([...lru.keys()]).toEqual(["c", "a", "b"]);
-    expect([...lru.values()]).toEqual([3, 1, 20]);
+    expect(lru.get("b")).toBe(2); // get does not mark it used
+    lru.set("c", 30); // set of an existing key marks it used
+    expect([...lru.evictionOrder()]).toEqual(["b", "d", "a", "c"]);
+    // That pass cleared the flags and moved the used entries to the back.
+    expect([...lru.keys()]).toEqual(["b", "d", "a", "c"]);
+    expect([...lru.values()]).toEqual([2, 4, 1, 30]);
+    lru.touch("b");
+    expect([...lru.evictionOrder()]).toEqual(["d", "a", "c", "b"]);
     expect(lru.touch("missing")).toBeUndefined();
   });
 
-  test("delete unlinks at either end and in the middle; deleting while iterating keys is safe", () => {
+  test("an eviction loop deletes what it is offered and skips what it must keep, and ends", () => {
     const lru = new LruMap<string, number>();
-    for (const k of ["a", "b", "c", "d"]) lru.set(k, 0);
+    for (const k of ["a", "b", "c", "d", "e"]) lru.set(k, 0);
+    lru.touch("a");
+    const keep = new Set(["b"]);
+    const evicted: string[] = [];
+    for (const k of lru.evictionOrder()) {
+      if (lru.size <= 2) break;
+      if (keep.has(k)) continue;
+      lru.delete(k);
+      evicted.push(k);
+    }
+    expect(evicted).toEqual(["c", "d", "e"]);
+    expect([...lru.keys()]).toEqual(["b", "a"]);
+    // Everything kept and used: every key is still offered once, and the loop ends.
+    lru.touch("a");
+    lru.touch("b");
+    let offered = 0;
+    for (const _ of lru.evictionOrder()) offered++;
+    expect(offered).toBe(2);
     expect(lru.delete("b")).toBe(true);
     expect(lru.delete("b")).toBe(false);
-    expect([...lru.keys()]).toEqual(["a", "c", "d"]);
-    for (const k of lru.keys()) if (k !== "d") lru.delete(k);
-    expect([...lru.keys()]).toEqual(["d"]);
+    expect(lru.has("a")).toBe(true);
     expect(lru.size).toBe(1);
-    lru.delete("d");
-    lru.set("e", 5);
-    expect([...lru.keys()]).toEqual(["e"]);
-    expect(lru.has("e")).toBe(true);
   });
 });
 
