@@ -518,7 +518,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   }
 
   #publish(sessionId: string, name: string, payload: unknown): Promise<bigint> {
-    if (this.#successor) return this.#successor.then((next) => next.publisher(sessionId).publish(name as never, payload as never));
+    if (this.#successor) return this.#publishToSuccessor(this.#successor, sessionId, name, payload);
     try {
       this.#assertOpen();
       const schema = this.registry.require("events", name);
@@ -527,6 +527,11 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  // Apart from #publish: its closure would make every publish allocate a context.
+  #publishToSuccessor(successor: Promise<Hub<any>>, sessionId: string, name: string, payload: unknown): Promise<bigint> {
+    return successor.then((next) => next.publisher(sessionId).publish(name as never, payload as never));
   }
 
   /** The bus consumer: assigns the ordinal, projects, stores, fans out. */
@@ -544,13 +549,18 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       if (session !== undefined) {
         try {
           const ordinal = this.#project(state!, session, pending, undefined);
-          return typeof ordinal === "bigint" ? Promise.resolve(ordinal) : this.#queue.run(sessionId, () => ordinal);
+          return typeof ordinal === "bigint" ? Promise.resolve(ordinal) : this.#holdTurn(sessionId, ordinal);
         } catch (err) {
           return Promise.reject(err);
         }
       }
     }
     return this.#queue.runReleasing(sessionId, this.#applyTask, pending);
+  }
+
+  /** Makes work that turned asynchronous the session's queue tail until it settles (a closure here, not in `#applyEvent`). */
+  #holdTurn(sessionId: string, pending: Promise<bigint>): Promise<bigint> {
+    return this.#queue.run(sessionId, () => pending);
   }
 
   /** The cluster bus's consumer: like `#applyEvent`, resolving with what was applied for its "applied" notice. */
@@ -656,6 +666,11 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       }
       return this.#applied(state, applied, details);
     }
+    return this.#writeAsync(batch, state, applied, eventId, details);
+  }
+
+  // Apart from #write: its closures would make every call allocate a context, synchronous store or not.
+  #writeAsync(batch: ApplyBatch, state: SessionState, applied: AppliedEvent, eventId: string | undefined, details: ApplyDetails | undefined): Promise<bigint> {
     return this.store.apply(batch).then(
       () => this.#applied(state, applied, details),
       (err: unknown) => this.#writeFailed(err, state, applied, eventId, details),

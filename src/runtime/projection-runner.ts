@@ -6,7 +6,7 @@ import { coercePayload } from "./payload.js";
 import type { SchemaRegistry } from "./registry.js";
 import type { Session } from "./session.js";
 import { EntityChanges } from "./entity-changes.js";
-import type { TimelineEntity, TimelineState } from "./timeline.js";
+import type { TimelineEntity, TimelineState, TimelineView } from "./timeline.js";
 
 /**
  * What happens when a projection throws or returns something invalid:
@@ -57,7 +57,7 @@ export class ProjectionRunner<S extends AppSchema> {
     try {
       for (let i = 0; i < this.ui.length; i++) {
         const returned = this.ui[i]!(event as BackendEvent<S>, session, view);
-        if (returned instanceof Promise) return this.#finishAsync("ui_projection", event, true, returned, i, (r) => (out = this.#collectUI(r, out)), (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? out : []));
+        if (returned instanceof Promise) return this.#finishUI(event, session, view, returned, i, out);
         out = this.#collectUI(returned, out);
       }
       return out;
@@ -74,16 +74,35 @@ export class ProjectionRunner<S extends AppSchema> {
     try {
       for (let i = 0; i < this.timeline.length; i++) {
         const returned = this.timeline[i]!(event as BackendEvent<S>, session, view);
-        if (returned instanceof Promise) {
-          const collect = (result: unknown) => this.#collectEntities(result, event.ordinal, timeline, changes);
-          return this.#finishAsync("timeline_projection", event, !replay, returned, i, collect, (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? changes.list : []));
-        }
+        if (returned instanceof Promise) return this.#finishTimeline(event, session, timeline, view, returned, i, changes, replay);
         this.#collectEntities(returned, event.ordinal, timeline, changes);
       }
       return changes.list;
     } catch (err) {
       return this.#failed("timeline_projection", event, err, !replay);
     }
+  }
+
+  // The async continuations live in their own methods: closures in the
+  // project methods would make every call allocate a context for the
+  // variables they capture, async or not.
+  #finishUI(event: BackendEventEnvelope, session: Session, view: TimelineView, pending: Promise<unknown>, index: number, out: UIEvent[]): Promise<UIEvent[]> {
+    const collect = (result: unknown) => void (out = this.#collectUI(result, out));
+    return this.#finishAsync("ui_projection", event, true, pending, index, collect, (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? out : []));
+  }
+
+  #finishTimeline(
+    event: BackendEventEnvelope,
+    session: Session,
+    timeline: TimelineState,
+    view: TimelineView,
+    pending: Promise<unknown>,
+    index: number,
+    changes: EntityChanges,
+    replay: boolean,
+  ): Promise<TimelineEntity[]> {
+    const collect = (result: unknown) => this.#collectEntities(result, event.ordinal, timeline, changes);
+    return this.#finishAsync("timeline_projection", event, !replay, pending, index, collect, (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? changes.list : []));
   }
 
   /** `out` with the validated UI events of one projection's `result` appended (a new array when `out` is empty). */
