@@ -19,6 +19,30 @@ export function checkPayload(schema: DescMessage, payload: object, message = isM
 
 /** `message`: whether `value` is a message (`isMessage`), which the caller knows already. */
 function checkMessage(desc: DescMessage, value: Record<string, unknown>, path: string, message: boolean): string | undefined {
+  if (message && value.$typeName === desc.typeName) {
+    const members = membersOf(desc);
+    if (members.plainTypes !== undefined && hasPlainShape(value, members.shape!, members.plainTypes)) return undefined;
+  }
+  return checkMessageFully(desc, value, path, message);
+}
+
+/**
+ * The per-publish fast path, kept small: a message whose own keys follow the
+ * learned shape of its type, where every field of that shape is a singular
+ * string, bool or float/double whose value has that `typeof` (most event,
+ * UI and entity payloads). Anything else is left to the full check.
+ */
+function hasPlainShape(value: Record<string, unknown>, shape: readonly string[], types: readonly (string | undefined)[]): boolean {
+  let i = 0;
+  for (const key in value) {
+    if (shape[i] !== key) return false;
+    const type = types[i++];
+    if (type !== undefined && typeof value[key] !== type) return false;
+  }
+  return true;
+}
+
+function checkMessageFully(desc: DescMessage, value: Record<string, unknown>, path: string, message: boolean): string | undefined {
   if (message && value.$typeName !== desc.typeName) {
     return at(path, `expected a ${desc.typeName} message, got a ${String(value.$typeName)} message`);
   }
@@ -83,6 +107,11 @@ class MessageMembers {
   shape: readonly string[] | undefined;
   /** Per key of `shape`: its member, undefined for `$typeName` and `$unknown`. */
   shapeMembers: readonly (KnownMember | undefined)[] = [];
+  /**
+   * Per key of `shape`: the `typeof` its values need, undefined for `$`
+   * keys; set only when every field of the shape is plain (see `plainType`).
+   */
+  plainTypes: readonly (string | undefined)[] | undefined;
 
   constructor(desc: DescMessage) {
     this.byName = new Map(desc.members.map((m) => [m.localName, { member: m, plainType: plainTypeOf(m) }]));
@@ -93,6 +122,9 @@ class MessageMembers {
     if (this.shape !== undefined) return;
     this.shapeMembers = keys.map((k) => (k.startsWith("$") ? undefined : this.byName.get(k)));
     this.shape = keys;
+    if (this.shapeMembers.every((m, i) => (m === undefined ? keys[i]!.startsWith("$") : m.plainType !== undefined))) {
+      this.plainTypes = this.shapeMembers.map((m) => m?.plainType);
+    }
   }
 }
 

@@ -16,24 +16,26 @@ import { checkPayload } from "./payload-check.js";
  */
 export function coercePayload(schema: DescMessage, payload: unknown, what: string, name?: string): Message {
   const message = isMessage(payload);
-  if (message) {
-    if (payload.$typeName !== schema.typeName) {
-      throw new SessionstreamError(
-        "payload_type_mismatch",
-        `${describe(what, name)} expects payload type ${schema.typeName}, got ${payload.$typeName}`,
-      );
-    }
-  } else if (payload === null || typeof payload !== "object" || Array.isArray(payload)) {
-    throw new SessionstreamError(
-      "payload_type_mismatch",
-      `${describe(what, name)} expects payload type ${schema.typeName}, got ${payload === null ? "null" : Array.isArray(payload) ? "an array" : typeof payload}`,
-    );
+  if (message ? payload.$typeName !== schema.typeName : payload === null || typeof payload !== "object" || Array.isArray(payload)) {
+    throw wrongPayload(schema, payload, describe(what, name));
   }
-  const problem = checkPayload(schema, payload, message);
+  const problem = checkPayload(schema, payload as object, message);
   if (problem !== undefined) {
     throw new SessionstreamError("payload_type_mismatch", `${describe(what, name)} (payload type ${schema.typeName}): ${problem}`);
   }
   return message ? payload : create(schema, payload as never);
+}
+
+// Error paths apart from coercePayload, which stays small on the per-publish path.
+function wrongPayload(schema: DescMessage, payload: unknown, what: string): SessionstreamError {
+  const got = isMessage(payload)
+    ? payload.$typeName
+    : payload === null
+      ? "null"
+      : Array.isArray(payload)
+        ? "an array"
+        : typeof payload;
+  return new SessionstreamError("payload_type_mismatch", `${what} expects payload type ${schema.typeName}, got ${got}`);
 }
 
 function describe(what: string, name: string | undefined): string {

@@ -1,5 +1,7 @@
 import { create, fromBinary, toBinary } from "@bufbuild/protobuf";
 import {
+  BoolValueSchema,
+  DoubleValueSchema,
   DurationSchema,
   FieldDescriptorProto_Type,
   FieldDescriptorProtoSchema,
@@ -106,6 +108,29 @@ describe("payloads are validated at every depth", () => {
     expect(checkPayload(DurationSchema, Object.assign(Object.create({ inherited: 1 }), create(DurationSchema, { seconds: 1n })))).toBeUndefined();
     expect(checkPayload(StringValueSchema, create(StringValueSchema, { value: "a" }))).toBeUndefined();
     expect(checkPayload(StringValueSchema, create(StringValueSchema, { value: 5 as never }))).toBe("field value: expected a string, got number 5");
+  });
+
+  test("messages of a learned shape of plain fields (string, bool, double) are still checked field by field", () => {
+    for (const [schema, good, wrong, problem] of [
+      [StringValueSchema, "a", 5, "field value: expected a string, got number 5"],
+      [BoolValueSchema, true, "yes", 'field value: expected a boolean, got the string "yes"'],
+      [DoubleValueSchema, 1.5, 2n, "field value: expected a number, got bigint 2"],
+    ] as const) {
+      // The first valid message teaches the checker its type's shape; the checks below run on that shape.
+      expect(checkPayload(schema, create(schema as never, { value: good } as never))).toBeUndefined();
+      expect(checkPayload(schema, create(schema as never, { value: good } as never))).toBeUndefined();
+      expect(checkPayload(schema, create(schema as never, { value: wrong } as never))).toBe(problem);
+      const mutated = create(schema as never, { value: good } as never) as { value: unknown };
+      mutated.value = wrong;
+      expect(checkPayload(schema, mutated as never)).toBe(problem);
+      expect(checkPayload(schema, Object.assign(create(schema as never, { value: good } as never), { extra: 1 }))).toBe(
+        `field extra: no such field in ${schema.typeName}`,
+      );
+      const emptied = create(schema as never, { value: good } as never) as { value?: unknown };
+      delete emptied.value;
+      expect(checkPayload(schema, emptied as never)).toBeUndefined();
+      expect(checkPayload(schema, Object.assign(Object.create({ inherited: 1 }), create(schema as never, { value: good } as never)))).toBeUndefined();
+    }
   });
 
   test("projection outputs are checked too: a bad entity payload fails the publish", async () => {
