@@ -30,6 +30,7 @@ import type {
 import { coercePayload } from "./payload.js";
 import { ProjectionRunner, type ProjectionErrorPolicy } from "./projection-runner.js";
 import type { SchemaRegistry } from "./registry.js";
+import { ListenerList } from "./listener-list.js";
 import { LruMap } from "./lru-map.js";
 import { KeyedSerialQueue, type QueueTurn } from "./serial-queue.js";
 import {
@@ -117,8 +118,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly #syncStore: { applyNow(batch: ApplyBatch): void } | undefined;
   readonly #handlers = new Map<string, CommandHandler<S, never>>();
   readonly #projections: ProjectionRunner<S>;
-  readonly #fanouts = new Set<UIFanout>();
-  readonly #observers = new Set<(applied: AppliedEvent) => void>();
+  readonly #fanouts = new ListenerList<UIFanout>();
+  readonly #observers = new ListenerList<(applied: AppliedEvent) => void>();
   readonly #onError: (report: RuntimeErrorReport) => void;
   readonly #maxSessionIdLength: number;
   readonly #rebuildPageSize: number;
@@ -284,14 +285,12 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** Adds a UI fanout; returns a function that removes it. */
   attachFanout(fanout: UIFanout): () => void {
-    this.#fanouts.add(fanout);
-    return () => this.#fanouts.delete(fanout);
+    return this.#fanouts.add(fanout);
   }
 
   /** Observes every applied event (after the store write); returns a function that stops observing. */
   observe(listener: (applied: AppliedEvent) => void): () => void {
-    this.#observers.add(listener);
-    return () => this.#observers.delete(listener);
+    return this.#observers.add(listener);
   }
 
   /** Names of the commands that have a handler. */
@@ -430,7 +429,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         throw error;
       }
       if (!this.#liveTimelines) state.timeline.replaceWith(rebuilt);
-      for (const fanout of this.#fanouts) {
+      for (const fanout of this.#fanouts.items) {
         try {
           fanout.timelineRebuilt?.(sessionId);
         } catch (err) {
@@ -725,7 +724,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   /** Tells the fanouts that event `ordinal` was applied without this process seeing its UI events. */
   #missed(sessionId: string, ordinal: bigint): void {
-    for (const fanout of this.#fanouts) {
+    for (const fanout of this.#fanouts.items) {
       try {
         fanout.missed?.(sessionId, ordinal);
       } catch (err) {
@@ -752,11 +751,13 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 
   #deliver(sessionId: string, ordinal: bigint, applied: AppliedEvent): void {
     const withUI = applied.uiEvents.length > 0;
-    for (const fanout of this.#fanouts) {
+    const fanouts = this.#fanouts.items;
+    for (let i = 0; i < fanouts.length; i++) {
+      const fanout = fanouts[i]!;
       try {
         if (withUI) {
           const done = fanout.publishUI(sessionId, ordinal, applied.uiEvents);
-          if (done) done.catch((err) => this.#report("fanout", sessionId, err, { ordinal, eventName: applied.event.name }));
+          if (done) this.#watchFanout(done, sessionId, ordinal, applied.event.name);
         } else {
           fanout.advance?.(sessionId, ordinal);
         }
@@ -764,13 +765,19 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         this.#report("fanout", sessionId, err, { ordinal, eventName: applied.event.name });
       }
     }
-    for (const observer of this.#observers) {
+    const observers = this.#observers.items;
+    for (let i = 0; i < observers.length; i++) {
       try {
-        observer(applied);
+        observers[i]!(applied);
       } catch (err) {
         this.#report("observer", sessionId, err, { ordinal, eventName: applied.event.name });
       }
     }
+  }
+
+  // Apart from #deliver: a closure there would make every delivery allocate a context.
+  #watchFanout(done: Promise<void>, sessionId: string, ordinal: bigint, eventName: string): void {
+    done.catch((err) => this.#report("fanout", sessionId, err, { ordinal, eventName }));
   }
 
   /** Loads the cursor and timeline of a session from the store, cached (LRU) across events. */

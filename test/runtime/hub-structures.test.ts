@@ -1,5 +1,6 @@
 import { describe, expect, test } from "vitest";
 import { EntityChanges } from "../../src/runtime/entity-changes.js";
+import { ListenerList } from "../../src/runtime/listener-list.js";
 import { LruMap } from "../../src/runtime/lru-map.js";
 import { KeyedSerialQueue } from "../../src/runtime/serial-queue.js";
 import { TimelineState, type TimelineEntity } from "../../src/runtime/timeline.js";
@@ -135,5 +136,23 @@ describe("TimelineState", () => {
     expect(timeline.get("A", "y")).toBeUndefined();
     expect(timeline.get("A", "z")?.lastEventOrdinal).toBe(6n);
     expect(timeline.entries().map((e) => `${e.kind}/${e.id}`)).toEqual(["A/z"]);
+  });
+});
+
+describe("ListenerList", () => {
+  test("adds once, in order; the remover removes; a list being iterated is not changed under it", () => {
+    const list = new ListenerList<string>();
+    const removeA = list.add("a");
+    list.add("b");
+    list.add("a");
+    expect(list.items).toEqual(["a", "b"]);
+    const iterating = list.items;
+    list.add("c");
+    removeA();
+    expect(iterating).toEqual(["a", "b"]);
+    expect(list.items).toEqual(["b", "c"]);
+    expect(list.delete("a")).toBe(false);
+    expect(list.delete("c")).toBe(true);
+    expect(list.size).toBe(1);
   });
 });
