@@ -16,7 +16,9 @@ export type SwarmRequest =
   | { op: "connect"; group: string; kind: "ws" | "ours" | "sio"; url: string; n: number; session: string }
   | { op: "expect"; group: string; count: number; timeoutMs: number }
   | { op: "latencyStart"; group: string; capacity: number }
-  | { op: "latencyStop"; group: string }
+  // `expected`: wait (up to `timeoutMs`) until that many frames were recorded; a client-bound
+  // rate leaves frames in the sockets' buffers after the publishing ends.
+  | { op: "latencyStop"; group: string; expected?: number; timeoutMs?: number }
   | { op: "close"; group?: string };
 
 export type SwarmReply =
@@ -148,6 +150,8 @@ async function handle(msg: SwarmRequest): Promise<void> {
     }
     case "latencyStop": {
       const g = group(msg.group);
+      const deadline = Date.now() + (msg.timeoutMs ?? 0);
+      while (msg.expected !== undefined && g.nLat < msg.expected && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
       g.mode = "idle";
       const sorted = g.latencies.subarray(0, g.nLat).sort();
       reply({

@@ -75,7 +75,8 @@ export const scenario: Scenario = {
             const achieved = await paced(rate, total, variants[name]);
             if (achieved < rate * 0.9) ctx.log(`  ${name} @${rate}/s: the publishing loop only reached ${achieved.toFixed(0)} ev/s`);
             await sleep(300);
-            const r = await swarm.request({ op: "latencyStop", group: name }, isLatency(name));
+            // Up to 30 s more for frames still in flight: at 10k ev/s the client process is the bottleneck.
+            const r = await swarm.request({ op: "latencyStop", group: name, expected: total * CLIENTS, timeoutMs: 30_000 }, isLatency(name));
             if (r.count < total * CLIENTS) throw new Error(`${name} @${rate}/s: ${r.count} of ${total * CLIENTS} frames arrived`);
             if (round >= ctx.warmup) {
               samples[name].p50.push(r.p50);
