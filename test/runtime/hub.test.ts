@@ -1,6 +1,6 @@
 import { create } from "@bufbuild/protobuf";
 import { describe, expect, test } from "vitest";
-import { Hub, SchemaRegistry, SessionstreamError, type RuntimeErrorReport, type UIEvent } from "../../src/index.js";
+import { Hub, MemoryHydrationStore, SchemaRegistry, SessionstreamError, type ApplyBatch, type RuntimeErrorReport, type UIEvent } from "../../src/index.js";
 import {
   ChatMessageEntitySchema,
   InferenceStartedEventSchema,
@@ -374,6 +374,40 @@ describe("Hub: bounded memory", () => {
     const text = ((await hub.snapshot("s0")).entities[0]!.payload as unknown as { text: string }).text;
     expect(text).toBe("abc");
     expect(hub.cachedSessionCount()).toBe(3);
+  });
+});
+
+describe("Hub: a synchronous store write that fails", () => {
+  // The memory store applies synchronously (applyNow): on a cached session the
+  // event is applied inside publish, and a failed write rejects that publish
+  // while the events published after it wait, then continue from the store's cursor.
+  test("on a cached session: store_failed, nothing delivered, the next event gets the same ordinal", async () => {
+    let failNext = false;
+    class FlakyStore extends MemoryHydrationStore {
+      override applyNow(batch: ApplyBatch): void {
+        if (failNext) {
+          failNext = false;
+          throw new Error("disk full");
+        }
+        super.applyNow(batch);
+      }
+    }
+    const fanout = recordingFanout();
+    const reports: RuntimeErrorReport[] = [];
+    const hub = new Hub({ registry: chatRegistry(), store: new FlakyStore(), fanout, onError: (r) => void reports.push(r) });
+    hub.registerUIProjection((ev) => [{ name: "ChatMessageAppended", payload: { chunk: String(ev.ordinal) } }]);
+    const pub = hub.publisher("s");
+    expect(await pub.publish("ChatTokensDelta", { chunk: "a" })).toBe(1n);
+    failNext = true;
+    const failed = pub.publish("ChatTokensDelta", { chunk: "b" });
+    const next = pub.publish("ChatTokensDelta", { chunk: "c" });
+    const err = await rejection(failed);
+    expect(err.code).toBe("store_failed");
+    expect(err.message).toContain("disk full");
+    expect(await next).toBe(2n);
+    expect(fanout.frames.map((f) => f.ordinal)).toEqual([1n, 2n]);
+    expect(reports).toMatchObject([{ kind: "store", sessionId: "s", ordinal: 2n }]);
+    expect(await hub.cursor("s")).toBe(2n);
   });
 });
 
