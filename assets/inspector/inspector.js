@@ -6,6 +6,8 @@ const api = "/__sessionstream/api";
 let selected = null;
 let socket = null;
 let schema = null;
+// The app load (status.loadCount) the commands were rendered for.
+let schemaLoadCount = null;
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -44,12 +46,19 @@ async function refreshSessions() {
   );
 }
 
+// Re-rendered on every app reload: a body the user edited is kept (by
+// command name), so typing is never lost to a reload or a late status.
 function renderCommands() {
   const box = $("commands");
+  const edited = new Map();
+  for (const old of box.querySelectorAll("textarea[data-command]")) {
+    if (old.value !== old.dataset.template) edited.set(old.dataset.command, old.value);
+  }
   box.replaceChildren(
     ...schema.commands.map((c) => {
-      const body = el("textarea", { "data-testid": `command-body-${c.name}` });
-      body.value = JSON.stringify(c.template, null, 2);
+      const template = JSON.stringify(c.template, null, 2);
+      const body = el("textarea", { "data-testid": `command-body-${c.name}`, "data-command": c.name, "data-template": template });
+      body.value = edited.get(c.name) ?? template;
       const send = el("button", { "data-testid": `command-send-${c.name}`, onclick: () => sendCommand(c.name, body.value) }, `send ${c.name}`);
       return el("div", { class: "command" }, el("div", { class: "name" }, c.name, " ", el("small", {}, c.typeName)), body, send);
     }),
@@ -274,7 +283,9 @@ function listen() {
   stream.addEventListener("status", (m) => {
     const status = JSON.parse(m.data);
     showStatus(status);
-    if (status.state === "ready") {
+    // The stream opens with the current status: only a new load changes the schema.
+    if (status.state === "ready" && status.loadCount !== schemaLoadCount) {
+      schemaLoadCount = status.loadCount;
       loadSchema();
       refreshTimeline();
     }
@@ -304,7 +315,9 @@ $("open-session").addEventListener("submit", (e) => {
   select($("session-input").value.trim());
 });
 
-showStatus(await getJson(`${api}/status`));
+const firstStatus = await getJson(`${api}/status`);
+showStatus(firstStatus);
+schemaLoadCount = firstStatus.loadCount;
 await loadSchema();
 await refreshSessions();
 await loadDrift();
