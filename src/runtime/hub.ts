@@ -96,6 +96,14 @@ interface ApplyDetails {
 }
 
 /**
+ * One applied event as the hub handles it: the envelope the projections
+ * see is also the log row the store keeps (`appliedAt`, `eventId`), and the
+ * applied event observers get is also the store's batch. One object each
+ * instead of two: the apply path allocates per event, for every session.
+ */
+type AppliedRecord = AppliedEvent & ApplyBatch & { readonly event: BackendEventEnvelope & StoredEvent };
+
+/**
  * Routes commands to handlers, orders and applies the events they publish,
  * runs the projections and fans out UI events. See DESIGN section 2.
  */
@@ -106,6 +114,8 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   readonly store: HydrationStore;
 
   readonly #bus: EventBus;
+  /** The bus is this hub's own `InProcessEventBus`: publishes apply directly, without a `PendingEvent` each. */
+  readonly #localBus: boolean;
   readonly #detachBus: () => void;
   readonly #queue = new KeyedSerialQueue();
   /** The queue task of the bus consumer, created once (not a closure per event). */
@@ -141,6 +151,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
     const store = this.store;
     this.#syncStore = hasLiveTimeline(store) && typeof store.applyNow === "function" ? (store as { applyNow(batch: ApplyBatch): void }) : undefined;
     this.#bus = options.bus ?? new InProcessEventBus();
+    this.#localBus = options.bus === undefined;
     this.#maxCachedSessions = Math.max(1, options.maxCachedSessions ?? 1000);
     this.#clock = options.clock ?? Date.now;
     this.#sessions = new SessionTable({
@@ -175,7 +186,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
           missed: (sessionId, ordinal) => this.#missedRemote(sessionId, ordinal),
           stopLocalRun: (runId) => this.#runs.stopLocal(runId),
         })
-      : bus.consume((event) => this.#applyEvent(event));
+      : bus.consume((event) => this.#consume(event));
   }
 
   /** Registers the handler of a command. Throws `handler_already_registered` on a second registration. */
@@ -522,6 +533,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
       this.#assertOpen();
       const schema = this.registry.require("events", name);
       const message = coercePayload(schema, payload, "event", name);
+      if (this.#localBus) return this.#applyCached(sessionId, name, message) ?? this.#queue.runReleasing(sessionId, this.#applyTask, { sessionId, name, payload: message });
       return this.#bus.publish({ sessionId, name, payload: message });
     } catch (err) {
       return Promise.reject(err);
@@ -534,35 +546,37 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   }
 
   /** The bus consumer: assigns the ordinal, projects, stores, fans out. */
-  #applyEvent(pending: PendingEvent): Promise<bigint> {
-    const { sessionId } = pending;
-    // The common case applies right here, with no queue turn and no async
-    // function: nothing of the session is queued, its state and metadata are
-    // cached, and (unless a projection or the store turns out asynchronous)
-    // the event is applied before this returns. Work that does turn
-    // asynchronous becomes the session's queue tail before anything else can
-    // publish, so order is kept.
-    if (pending.eventId === undefined && !this.#queue.busy(sessionId)) {
-      const state = this.#cachedState(sessionId);
-      const session = state && this.#sessions.peek(sessionId);
-      if (session !== undefined) {
-        try {
-          const ordinal = this.#project(state!, session, pending, undefined);
-          return typeof ordinal === "bigint" ? Promise.resolve(ordinal) : this.#holdTurn(sessionId, ordinal);
-        } catch (err) {
-          return Promise.reject(err);
-        }
-      }
-    }
-    return this.#queue.runReleasing(sessionId, this.#applyTask, pending);
+  #consume(pending: PendingEvent): Promise<bigint> {
+    return (pending.eventId === undefined ? this.#applyCached(pending.sessionId, pending.name, pending.payload) : undefined) ?? this.#queue.runReleasing(pending.sessionId, this.#applyTask, pending);
   }
 
-  /** Makes work that turned asynchronous the session's queue tail until it settles (a closure here, not in `#applyEvent`). */
+  /**
+   * The common case, applied right here with no queue turn and no async
+   * function: nothing of the session is queued, its state and metadata are
+   * cached, and (unless a projection or the store turns out asynchronous)
+   * the event is applied before this returns. Work that does turn
+   * asynchronous becomes the session's queue tail before anything else can
+   * publish, so order is kept. Undefined when the event must take the queue.
+   */
+  #applyCached(sessionId: string, name: string, payload: PendingEvent["payload"]): Promise<bigint> | undefined {
+    if (this.#queue.busy(sessionId)) return undefined;
+    const state = this.#cachedState(sessionId);
+    const session = state && this.#sessions.peek(sessionId);
+    if (session === undefined) return undefined;
+    try {
+      const ordinal = this.#project(state!, session, sessionId, name, payload, undefined, undefined);
+      return typeof ordinal === "bigint" ? Promise.resolve(ordinal) : this.#holdTurn(sessionId, ordinal);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Makes work that turned asynchronous the session's queue tail until it settles (a closure here, not in `#applyCached`). */
   #holdTurn(sessionId: string, pending: Promise<bigint>): Promise<bigint> {
     return this.#queue.run(sessionId, () => pending);
   }
 
-  /** The cluster bus's consumer: like `#applyEvent`, resolving with what was applied for its "applied" notice. */
+  /** The cluster bus's consumer: like `#consume`, resolving with what was applied for its "applied" notice. */
   async #applyForCluster(pending: PendingEvent): Promise<ClusterApplyResult> {
     const details: ApplyDetails = {};
     await this.#queue.runReleasing(pending.sessionId, (turn) => this.#applyInOrder(pending, turn, details), undefined);
@@ -617,7 +631,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
         }
       }
       const session = this.#sessions.peek(sessionId) ?? (await this.#sessions.get(sessionId));
-      const ordinal = this.#project(state, session, pending, details);
+      const ordinal = this.#project(state, session, sessionId, name, payload, eventId, details);
       return typeof ordinal === "bigint" ? ordinal : await ordinal;
     } finally {
       turn.release();
@@ -629,20 +643,28 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
    * loaded state. Synchronous (no promise, no microtask) unless a projection
    * or the store write is asynchronous; the caller holds the session's turn.
    */
-  #project(state: SessionState, session: Session, { sessionId, name, payload, eventId }: PendingEvent, details: ApplyDetails | undefined): bigint | Promise<bigint> {
-    const event: BackendEventEnvelope = { name, sessionId, ordinal: state.cursor + 1n, payload };
+  #project(
+    state: SessionState,
+    session: Session,
+    sessionId: string,
+    name: string,
+    payload: PendingEvent["payload"],
+    eventId: string | undefined,
+    details: ApplyDetails | undefined,
+  ): bigint | Promise<bigint> {
+    const event = storedEvent(sessionId, state.cursor + 1n, name, payload, this.#clock(), eventId);
     const uiEvents = this.#projections.projectUI(event, session, state.timeline);
     if (uiEvents instanceof Promise) return this.#projectAsync(state, session, event, uiEvents, eventId, details);
     const entities = this.#projections.projectTimeline(event, session, state.timeline);
     if (entities instanceof Promise) return this.#projectAsync(state, session, event, uiEvents, eventId, details, entities);
-    return this.#write(state, { event, uiEvents, entities }, eventId, details);
+    return this.#write(state, { sessionId, ordinal: event.ordinal, event, uiEvents, entities }, eventId, details);
   }
 
   /** `#project` once a projection returned a promise: the rest in order. */
   async #projectAsync(
     state: SessionState,
     session: Session,
-    event: BackendEventEnvelope,
+    event: AppliedRecord["event"],
     ui: UIEvent[] | Promise<UIEvent[]>,
     eventId: string | undefined,
     details: ApplyDetails | undefined,
@@ -650,27 +672,25 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
   ): Promise<bigint> {
     const uiEvents = await ui;
     const entities = await (timeline ?? this.#projections.projectTimeline(event, session, state.timeline));
-    return this.#write(state, { event, uiEvents, entities }, eventId, details);
+    return this.#write(state, { sessionId: event.sessionId, ordinal: event.ordinal, event, uiEvents, entities }, eventId, details);
   }
 
   /** Stores the projected event, then advances the state and delivers it. */
-  #write(state: SessionState, applied: AppliedEvent, eventId: string | undefined, details: ApplyDetails | undefined): bigint | Promise<bigint> {
-    const { sessionId, ordinal, name, payload } = applied.event;
-    const batch = { sessionId, ordinal, event: storedEvent(sessionId, ordinal, name, payload, this.#clock(), eventId), entities: applied.entities };
+  #write(state: SessionState, applied: AppliedRecord, eventId: string | undefined, details: ApplyDetails | undefined): bigint | Promise<bigint> {
     if (this.#syncStore) {
       try {
-        this.#syncStore.applyNow(batch);
+        this.#syncStore.applyNow(applied);
       } catch (err) {
         return this.#writeFailed(err, state, applied, eventId, details);
       }
       return this.#applied(state, applied, details);
     }
-    return this.#writeAsync(batch, state, applied, eventId, details);
+    return this.#writeAsync(state, applied, eventId, details);
   }
 
   // Apart from #write: its closures would make every call allocate a context, synchronous store or not.
-  #writeAsync(batch: ApplyBatch, state: SessionState, applied: AppliedEvent, eventId: string | undefined, details: ApplyDetails | undefined): Promise<bigint> {
-    return this.store.apply(batch).then(
+  #writeAsync(state: SessionState, applied: AppliedRecord, eventId: string | undefined, details: ApplyDetails | undefined): Promise<bigint> {
+    return this.store.apply(applied).then(
       () => this.#applied(state, applied, details),
       (err: unknown) => this.#writeFailed(err, state, applied, eventId, details),
     );
@@ -926,7 +946,7 @@ export class Hub<S extends AppSchema = EmptyAppSchema> {
 }
 
 // Literals, not a spread: a spread of `{ eventId }` costs more than the rest of the object.
-function storedEvent(sessionId: string, ordinal: bigint, name: string, payload: StoredEvent["payload"], appliedAt: number, eventId: string | undefined): StoredEvent {
+function storedEvent(sessionId: string, ordinal: bigint, name: string, payload: StoredEvent["payload"], appliedAt: number, eventId: string | undefined): AppliedRecord["event"] {
   return eventId === undefined ? { sessionId, ordinal, name, payload, appliedAt } : { sessionId, ordinal, name, payload, appliedAt, eventId };
 }
 

@@ -8,6 +8,9 @@ import type { Session } from "./session.js";
 import { EntityChanges } from "./entity-changes.js";
 import type { TimelineEntity, TimelineState, TimelineView } from "./timeline.js";
 
+/** No UI events: shared, so an event without any allocates no array (frozen: nothing may add to it). */
+const NO_UI: UIEvent[] = Object.freeze([]) as unknown as UIEvent[];
+
 /**
  * What happens when a projection throws or returns something invalid:
  * `fail` rejects `publish` and applies nothing (the ordinal is not consumed);
@@ -51,9 +54,9 @@ export class ProjectionRunner<S extends AppSchema> {
    * promise only when a projection returned one.
    */
   projectUI(event: BackendEventEnvelope, session: Session, timeline: TimelineState): UIEvent[] | Promise<UIEvent[]> {
-    if (this.ui.length === 0) return [];
+    if (this.ui.length === 0) return NO_UI;
     const view = timeline.readonlyView();
-    let out: UIEvent[] = [];
+    let out = NO_UI;
     try {
       for (let i = 0; i < this.ui.length; i++) {
         const returned = this.ui[i]!(event as BackendEvent<S>, session, view);
@@ -70,10 +73,13 @@ export class ProjectionRunner<S extends AppSchema> {
   projectTimeline(event: BackendEventEnvelope, session: Session, timeline: TimelineState, replay = false): TimelineEntity[] | Promise<TimelineEntity[]> {
     if (this.timeline.length === 0) return [];
     const view = timeline.readonlyView();
-    const changes = new EntityChanges();
     try {
+      const first = this.timeline[0]!(event as BackendEvent<S>, session, view);
+      // The usual: one projection, one entity. Nothing to merge, so no EntityChanges.
+      if (this.timeline.length === 1 && Array.isArray(first) && first.length === 1) return [this.#fillEntity(first[0], event.ordinal, timeline, undefined)];
+      const changes = new EntityChanges();
       for (let i = 0; i < this.timeline.length; i++) {
-        const returned = this.timeline[i]!(event as BackendEvent<S>, session, view);
+        const returned = i === 0 ? first : this.timeline[i]!(event as BackendEvent<S>, session, view);
         if (returned instanceof Promise) return this.#finishTimeline(event, session, timeline, view, returned, i, changes, replay);
         this.#collectEntities(returned, event.ordinal, timeline, changes);
       }
@@ -105,12 +111,13 @@ export class ProjectionRunner<S extends AppSchema> {
     return this.#finishAsync("timeline_projection", event, !replay, pending, index, collect, (p) => p(event as BackendEvent<S>, session, view)).then((ok) => (ok ? changes.list : []));
   }
 
-  /** `out` with the validated UI events of one projection's `result` appended (a new array when `out` is empty). */
+  /** `out` with the validated UI events of one projection's `result` appended (a new array when `out` is empty: it may be `NO_UI`). */
   #collectUI(result: unknown, out: UIEvent[]): UIEvent[] {
     if (!Array.isArray(result)) throw new TypeError(`UI projection returned ${typeof result}, expected an array`);
     const returned = result as ReadonlyArray<{ name: string; payload: unknown }>;
+    if (returned.length === 0) return out;
     // The usual single UI event: an array of one, not a first push (which reserves 17 slots).
-    if (out.length === 0 && returned.length === 1) return [this.#validUI(returned[0]!)];
+    if (out.length === 0) return returned.length === 1 ? [this.#validUI(returned[0]!)] : returned.map((ui) => this.#validUI(ui));
     for (const ui of returned) out.push(this.#validUI(ui));
     return out;
   }
