@@ -3,33 +3,17 @@
 // and allowedHosts only; the page and inspector keep working on 127.0.0.1 and
 // localhost.
 import { request as httpRequest } from "node:http";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import WebSocket from "ws";
 import { afterAll, describe, expect, test } from "vitest";
 import { startDevServer } from "../../src/dev/dev-server.js";
+import { chatAppSource, writeDevApp } from "../helpers/dev-app.js";
 
-const repo = join(import.meta.dirname, "..", "..");
 const dir = mkdtempSync(join(tmpdir(), "ss-devhost-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const url = (p: string) => pathToFileURL(join(repo, p)).href;
-mkdirSync(join(dir, "src"), { recursive: true });
-mkdirSync(join(dir, "public"), { recursive: true });
-writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-writeFileSync(
-  join(dir, "src/app.ts"),
-  `import { Hub } from ${JSON.stringify(url("src/index.ts"))};
-import { chatRegistry } from ${JSON.stringify(url("test/helpers/chat-app.ts"))};
-export function createApp({ store }: { store: any }) {
-  const hub = new Hub({ registry: chatRegistry(), store });
-  hub.registerCommand("ChatStartInference", async () => {});
-  return hub;
-}
-`,
-);
-writeFileSync(join(dir, "public/index.html"), "<h1>my app</h1>");
+writeDevApp(dir, chatAppSource(`hub.registerCommand("ChatStartInference", async () => {});`), "<h1>my app</h1>");
 
 function get(port: number, path: string, host: string): Promise<number> {
   return new Promise((resolve, reject) => {

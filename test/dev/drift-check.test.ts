@@ -3,28 +3,22 @@
 // projection shows in the inspector API (ordinal, entity, field, live vs
 // snapshot) and in the terminal once per problem. `driftCheck: false`
 // (--no-drift-check) turns it off; an app without `reduce` is told once.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { inspectorUrl, startDevServer } from "../../src/dev/dev-server.js";
+import { repoUrl, writeDevApp } from "../helpers/dev-app.js";
 import { until } from "../helpers/until.js";
 
-const repo = join(import.meta.dirname, "..", "..");
 const root = mkdtempSync(join(tmpdir(), "ss-devdrift-"));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
-const url = (p: string) => pathToFileURL(join(repo, p)).href;
 
 /** An app folder whose timeline projection forgets the chunk "order " (ordinal 3) unless `consistent`. */
 function appDir(name: string, options: { consistent?: boolean; exportReduce?: boolean }): string {
-  const dir = join(root, name);
-  mkdirSync(join(dir, "src"), { recursive: true });
-  mkdirSync(join(dir, "public"), { recursive: true });
-  writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-  writeFileSync(
-    join(dir, "src/app.ts"),
-    `import { chatHub } from ${JSON.stringify(url("test/helpers/chat-app.ts"))};
+  return writeDevApp(
+    join(root, name),
+    `import { chatHub } from ${JSON.stringify(repoUrl("test/helpers/chat-app.ts"))};
 export function createApp({ store }: { store: any }) {
   const hub = chatHub({ store });
   ${
@@ -51,7 +45,6 @@ ${
 }
 `,
   );
-  return dir;
 }
 
 async function drift(base: string, query = ""): Promise<{ enabled: boolean; problems: Array<Record<string, string>> }> {

@@ -3,37 +3,25 @@
 // edited body. Chromium holds back the page's last fetch
 // before the stream opens until the body is edited, the timing a loaded
 // machine produces by chance.
-import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { pathToFileURL } from "node:url";
 import { afterAll, describe, expect, test } from "vitest";
 import { inspectorUrl, startDevServer } from "../../src/dev/dev-server.js";
+import { chatAppSource, writeDevApp } from "../helpers/dev-app.js";
 
-const repo = join(import.meta.dirname, "..", "..");
 const CHROMIUM = "/usr/bin/chromium";
 const dir = mkdtempSync(join(tmpdir(), "ss-inspector-commands-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-const url = (p: string) => pathToFileURL(join(repo, p)).href;
-mkdirSync(join(dir, "src"), { recursive: true });
-mkdirSync(join(dir, "public"), { recursive: true });
-writeFileSync(join(dir, "package.json"), JSON.stringify({ type: "module" }));
-writeFileSync(
-  join(dir, "src/app.ts"),
-  `import { Hub } from ${JSON.stringify(url("src/index.ts"))};
-import { chatRegistry } from ${JSON.stringify(url("test/helpers/chat-app.ts"))};
-export function createApp({ store }: { store: any }) {
-  const hub = new Hub({ registry: chatRegistry(), store });
-  hub.registerCommand("ChatStartInference", async (cmd, _s, pub) => {
+writeDevApp(
+  dir,
+  chatAppSource(`hub.registerCommand("ChatStartInference", async (cmd, _s, pub) => {
     await pub.publish("ChatInferenceStarted", { messageId: "m1", prompt: cmd.payload.prompt });
   });
   hub.registerTimelineProjection((ev) => ev.name === "ChatInferenceStarted"
-    ? [{ kind: "ChatMessage", id: ev.payload.messageId, payload: { messageId: ev.payload.messageId, text: ev.payload.prompt } }] : []);
-  return hub;
-}
-`,
+    ? [{ kind: "ChatMessage", id: ev.payload.messageId, payload: { messageId: ev.payload.messageId, text: ev.payload.prompt } }] : []);`),
+  "<h1>my app</h1>",
 );
-writeFileSync(join(dir, "public/index.html"), "<h1>my app</h1>");
 
 if (!existsSync(CHROMIUM)) console.log(`inspector command form browser test skipped: headless Chromium not found at ${CHROMIUM} (apt-get install chromium; .ci/run installs it)`);
 
