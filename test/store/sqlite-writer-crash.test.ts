@@ -30,7 +30,7 @@ vi.mock("node:worker_threads", async (importOriginal) => {
 const dir = mkdtempSync(join(tmpdir(), "ss-writer-crash-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-/** The writer thread `open` started (its workerData carries the write statements; the checkpointer's does not). */
+/** A store with a writer thread, and that thread (its workerData carries the write statements; the checkpointer's does not). */
 function openWithWriterThread(path: string, busyTimeoutMs?: number): { store: SqliteHydrationStore; writer: NodeWorker } {
   const before = workers.length;
   const store = new SqliteHydrationStore({ path, registry: chatRegistry(), writer: "thread", ...(busyTimeoutMs ? { busyTimeoutMs } : {}) });
